@@ -1,0 +1,165 @@
+"""Settings shared by every environment. Everything configurable comes from the
+environment through :mod:`cs_desk.env`."""
+
+from datetime import timedelta
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from cs_desk import env
+
+BASE_DIR = env.BASE_DIR
+
+SECRET_KEY = env.env_str("SECRET_KEY", "dev-insecure-change-me")
+DEBUG = env.env_bool("DEBUG", False)
+ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "tickets",
+    "merchants",
+    "feedback",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cs_desk.urls"
+WSGI_APPLICATION = "cs_desk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database: external PostgreSQL from DATABASE_URL, else the embedded pgserver ---
+_database_url = env.env_str("DATABASE_URL") or env.embedded_database_url()
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker for Celery, cache for the app ---
+CELERY_BROKER_URL = env.env_str("CELERY_BROKER_URL") or env.env_str("REDIS_URL") or env.embedded_broker_url()
+REDIS_URL = env.env_str("REDIS_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else env.embedded_redis_url()
+)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cs_desk",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation: Simplified Chinese first, English on request ---
+LANGUAGE_CODE = env.env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Email: Django's backend, configured from EMAIL_* ---
+EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "cs_desk <noreply@cs-desk.example>")
+
+# --- Celery ---
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
+
+# Every periodic job, in one place. Intervals come from the environment.
+CELERY_BEAT_SCHEDULE = {
+    # The SLA sweep: takes every escalation step that has come due. The source of
+    # truth for deadlines; it is safe to run on every worker at once.
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep_task",
+        "schedule": timedelta(seconds=env.env_float("SLA_SWEEP_INTERVAL_S", 30)),
+        "options": {"expires": env.env_float("SLA_SWEEP_INTERVAL_S", 30)},
+    },
+    # Re-delivers outbox notifications whose on-commit dispatch was lost
+    # (broker down, worker killed) or whose delivery failed and is due a retry.
+    "notifications-resweep": {
+        "task": "tickets.tasks.notifications_resweep_task",
+        "schedule": timedelta(seconds=env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)),
+        "options": {"expires": env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)},
+    },
+}
+
+# Absolute base of links in emails (tracking pages).
+SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# --- SLA engine ---
+SLA_SWEEP_BATCH_SIZE = env.env_int("SLA_SWEEP_BATCH_SIZE", 1000)
+# An outbox row still pending this long after it was written is re-dispatched.
+NOTIFICATION_RESWEEP_AFTER = timedelta(seconds=env.env_int("NOTIFICATION_RESWEEP_AFTER_S", 120))
+NOTIFICATION_MAX_ATTEMPTS = env.env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "cs_desk.api.exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

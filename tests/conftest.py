@@ -1,0 +1,40 @@
+import pytest
+
+from tests.factories import CategoryFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", groups=["supervisors"])
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", groups=["agents"])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", groups=["managers"])
+
+
+@pytest.fixture
+def team(db, supervisor, agent):
+    return TeamFactory(name="Orders", supervisors=[supervisor], members=[agent])
+
+
+@pytest.fixture
+def category(team):
+    return CategoryFactory(code="refund", name_zh="退款", name_en="Refund", default_priority="normal", team=team)
+
+
+@pytest.fixture
+def urgent_category(team):
+    return CategoryFactory(
+        code="order-error", name_zh="订单错误", name_en="Order error", default_priority="urgent", team=team
+    )
+
+
+@pytest.fixture
+def low_category(team):
+    return CategoryFactory(code="suggestion", name_zh="建议", name_en="Suggestion", default_priority="low", team=team)

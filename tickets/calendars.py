@@ -1,0 +1,82 @@
+"""Compiles a :class:`~tickets.models.BusinessCalendar` row into the pure
+:class:`~tickets.sla.calendar.WorkingCalendar`, once per process and version."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import F
+
+from tickets.models import BusinessCalendar, CalendarDay
+from tickets.sla.calendar import WorkingCalendar
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_compiled: dict[int, tuple[int, WorkingCalendar]] = {}
+_warned_years: set[tuple[int, int]] = set()
+
+
+def working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
+    """The compiled calendar for ``calendar`` (two queries on a cache miss, none on a hit)."""
+    hit = _compiled.get(calendar.pk)
+    if hit is not None and hit[0] == calendar.version:
+        return hit[1]
+    periods = tuple(calendar.periods.order_by("opens").values_list("opens", "closes"))
+    holidays, workdays = set(), set()
+    for day, kind in calendar.days.values_list("date", "kind"):
+        (workdays if kind == CalendarDay.Kind.WORKDAY else holidays).add(day)
+    compiled = WorkingCalendar(
+        tz=ZoneInfo(calendar.time_zone),
+        periods=periods,
+        holidays=frozenset(holidays),
+        workdays=frozenset(workdays),
+        official_years=frozenset(calendar.official_years),
+    )
+    with _lock:
+        _compiled[calendar.pk] = (calendar.version, compiled)
+    return compiled
+
+
+def working_calendars(ids: Iterable[int]) -> dict[int, WorkingCalendar]:
+    """Compiled calendars by id: one query to read the versions, more only for a
+    calendar that changed since this process last compiled it."""
+    return {cal.pk: working_calendar(cal) for cal in BusinessCalendar.objects.filter(pk__in=set(ids))}
+
+
+def calendar_changed(calendar_id: int) -> None:
+    """Record that a calendar, its periods or its days changed (invalidates caches)."""
+    BusinessCalendar.objects.filter(pk=calendar_id).update(version=F("version") + 1)
+
+
+def warn_if_uncovered(compiled: WorkingCalendar, name: str, start: datetime, end: datetime) -> list[int]:
+    """Log, once per process and year, that a deadline relies on a year whose
+    official schedule is missing (the calculator then uses plain weekends)."""
+    missing = compiled.missing_years(start, end)
+    for year in missing:
+        key = (id(compiled), year)
+        if key not in _warned_years:
+            _warned_years.add(key)
+            logger.warning(
+                "Calendar %r has no official schedule for %s: deadlines that year count "
+                "Monday-Friday plus the days an administrator entered.",
+                name,
+                year,
+            )
+    return missing
+
+
+def calendars_missing_years(today) -> list[tuple[BusinessCalendar, list[int]]]:
+    """Calendars whose official schedule is missing for this year or next, the
+    years a running clock is likely to need (shown to administrators)."""
+    wanted = {today.year, today.year + 1}
+    result = []
+    for calendar in BusinessCalendar.objects.order_by("name"):
+        missing = sorted(wanted - set(calendar.official_years))
+        if missing:
+            result.append((calendar, missing))
+    return result

@@ -1,0 +1,42 @@
+"""Seeding China's official working-day schedule from ``chinesecalendar``.
+
+The package lists statutory holidays and the make-up working days (调休) that
+go with them, for the years it knows. Seeding is idempotent: official rows are
+replaced, days an administrator entered by hand are left alone.
+"""
+
+from __future__ import annotations
+
+from chinese_calendar import constants
+
+DEFAULT_CALENDAR_NAME = "中国大陆工作日 (China mainland)"
+
+
+def official_years() -> list[int]:
+    return sorted({day.year for day in constants.holidays} | {day.year for day in constants.workdays})
+
+
+def china_calendar_seed(*, calendar, day_model, years: list[int] | None = None) -> dict[str, int]:
+    """Load the official schedule into ``calendar``. ``day_model`` is passed in so
+    that data migrations can use their historical model."""
+    known = official_years()
+    years = sorted(set(years or known) & set(known))
+    admin_dates = set(
+        day_model.objects.filter(calendar=calendar, source="admin", date__year__in=years).values_list("date", flat=True)
+    )
+    day_model.objects.filter(calendar=calendar, source="official", date__year__in=years).delete()
+    rows = []
+    for table, kind in ((constants.holidays, "holiday"), (constants.workdays, "workday")):
+        for day, name in table.items():
+            if day.year in years and day not in admin_dates:
+                label = getattr(name, "value", None) or str(name or "")
+                rows.append(day_model(calendar=calendar, date=day, kind=kind, name=label[:100], source="official"))
+    day_model.objects.bulk_create(rows)
+    calendar.official_years = sorted(set(calendar.official_years) | set(years))
+    calendar.version = (calendar.version or 0) + 1
+    calendar.save(update_fields=["official_years", "version"])
+    return {
+        "years": len(years),
+        "holidays": sum(1 for r in rows if r.kind == "holiday"),
+        "workdays": sum(1 for r in rows if r.kind == "workday"),
+    }

@@ -1,0 +1,377 @@
+"""The SLA sweep: takes every escalation step that has come due.
+
+Set-based and safe to run on every worker at once:
+
+* ``now`` is fixed once per sweep;
+* each batch locks up to ``batch_size`` tickets that have a step due, found by
+  a range scan of the partial index on ``SLATarget.next_step_at`` and locked
+  with ``FOR UPDATE SKIP LOCKED`` — a ticket another sweep (or an agent) holds
+  is left to that holder, never waited for;
+* the ticket row lock guards the ticket and all its targets (the services take
+  the same lock), and the ``(ticket, target kind, cycle, step)`` unique
+  constraint on events is the last word on "exactly once";
+* a batch writes with a fixed number of bulk statements, so a sweep costs a
+  few queries per batch of due tickets and one query when nothing is due.
+
+The ladder of a target: warning (notify the assignee), breach (mark overdue,
+raise the priority one step, hand to the team's supervisors and notify them),
+level 2 (notify the managers). A merchant-reply target's breach is the
+merchant's miss: the ticket returns to the platform queue, escalated, and a
+strike is recorded against the merchant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from merchants.models import MerchantStrike
+from tickets.calendars import working_calendars
+from tickets.events import event_build
+from tickets.models import OPEN_STATUSES, Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
+from tickets.notifications import notification_build, notifications_queue
+from tickets.recipients import managers, merchant_addresses, supervisors_by_team, user_language
+from tickets.sla.calendar import WorkingCalendar
+from tickets.sla.clock import Step, steps_due
+from tickets.targets import (
+    ACTIVE,
+    TARGET_FIELDS,
+    target_apply_policy,
+    target_clock,
+    target_close,
+    target_reschedule,
+    ticket_refresh_sla,
+)
+
+logger = logging.getLogger(__name__)
+
+Kind = SLATarget.Kind
+EventKind = TicketEvent.Kind
+
+STEP_EVENT = {Step.WARNING: EventKind.SLA_WARNING, Step.BREACH: EventKind.SLA_BREACH, Step.LEVEL2: EventKind.SLA_LEVEL2}
+COUNT_KEYS = ("warning", "breach", "level2", "merchant_warning", "merchant_missed")
+
+_LOCK_DUE_TICKETS = f"""
+SELECT t.id FROM {Ticket._meta.db_table} t
+WHERE t.id = ANY(ARRAY(
+    SELECT s.ticket_id FROM {SLATarget._meta.db_table} s
+    WHERE s.next_step_at IS NOT NULL AND s.next_step_at < %s
+))
+LIMIT %s
+FOR UPDATE OF t SKIP LOCKED
+"""
+
+
+@dataclass
+class _SweepContext:
+    """What a sweep loads at most once, lazily: nothing at all when nothing is due."""
+
+    now: datetime
+    _policies: dict[str, SLAPolicy] | None = None
+    _calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
+    _managers: list | None = None
+    _supervisors: dict[int, list] = field(default_factory=dict)
+
+    def policy(self, priority: str) -> SLAPolicy:
+        if self._policies is None:
+            self._policies = {p.priority: p for p in SLAPolicy.objects.select_related("calendar")}
+        return self._policies[priority]
+
+    def calendars(self, ids) -> None:
+        missing = set(ids) - set(self._calendars)
+        if missing:
+            self._calendars.update(working_calendars(missing))
+
+    def calendar(self, calendar_id: int) -> WorkingCalendar:
+        return self._calendars[calendar_id]
+
+    @property
+    def managers(self) -> list:
+        if self._managers is None:
+            self._managers = managers()
+        return self._managers
+
+    def supervisors(self, team_ids) -> None:
+        missing = set(team_ids) - set(self._supervisors)
+        if missing:
+            found = supervisors_by_team(missing)
+            for team_id in missing:
+                self._supervisors[team_id] = found.get(team_id, [])
+
+    def team_supervisors(self, team_id: int) -> list:
+        return self._supervisors.get(team_id, [])
+
+
+@dataclass
+class _Batch:
+    ctx: _SweepContext
+    counts: Counter
+    events: list[TicketEvent] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    strikes: list[MerchantStrike] = field(default_factory=list)
+    targets: dict[int, SLATarget] = field(default_factory=dict)
+    load: Counter = field(default_factory=Counter)
+
+    def event(self, ticket: Ticket, kind: str, *, target: SLATarget | None = None, step=None, data=None):
+        event = event_build(ticket=ticket, kind=kind, at=self.ctx.now, target=target, step=step, data=data)
+        self.events.append(event)
+        return event
+
+    def notify(self, kind: str, ticket: Ticket, recipients, target: SLATarget, **extra) -> None:
+        context = {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "target": target.get_kind_display(),
+            "due": target.due_at,
+            "priority": ticket.get_priority_display(),
+            "merchant": ticket.merchant.name if ticket.merchant_id else "",
+            **extra,
+        }
+        seen = set()
+        for email, user, language in recipients:
+            if email and email not in seen:
+                seen.add(email)
+                self.notifications.append(
+                    notification_build(
+                        kind=kind,
+                        recipient=email,
+                        language=language,
+                        context=context,
+                        ticket=ticket,
+                        user=user,
+                        at=self.ctx.now,
+                    )
+                )
+
+
+def _staff(users) -> list[tuple[str, object, str]]:
+    return [(u.email, u, user_language(u)) for u in users if u is not None and u.email]
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+    """Take every escalation step due at ``now``. Returns the count of each step
+    taken plus ``tickets`` (tickets touched) and ``batches``."""
+    ctx = _SweepContext(now=now or timezone.now())
+    batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
+    counts: Counter = Counter({key: 0 for key in (*COUNT_KEYS, "tickets", "batches")})
+    seen: set[int] = set()
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_LOCK_DUE_TICKETS, [ctx.now, batch_size])
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            if seen.issuperset(ids):
+                # Defensive: every due step of a locked ticket is taken or
+                # rescheduled past ``now``, so this cannot happen; never spin.
+                logger.error("SLA sweep made no progress on tickets %s", ids[:20])
+                break
+            seen.update(ids)
+            _sweep_batch(ctx, ids, counts)
+            counts["batches"] += 1
+    return dict(counts)
+
+
+def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=ids)
+        .select_related("merchant", "assignee")
+        .prefetch_related("merchant__users__user")
+    }
+    targets_by_ticket: dict[int, list[SLATarget]] = defaultdict(list)
+    for target in SLATarget.objects.filter(ticket_id__in=ids, status__in=ACTIVE).order_by("ticket_id", "id"):
+        targets_by_ticket[target.ticket_id].append(target)
+    ctx.calendars({t.calendar_id for targets in targets_by_ticket.values() for t in targets})
+    ctx.supervisors({t.team_id for t in tickets.values()})
+    batch = _Batch(ctx=ctx, counts=counts)
+    changed_tickets: dict[int, set[str]] = defaultdict(set)
+
+    breaching = [
+        t
+        for t in tickets.values()
+        if any(
+            target.next_step_at is not None and target.next_step_at < ctx.now and target.steps_taken < Step.BREACH
+            for target in targets_by_ticket[t.pk]
+        )
+    ]
+    _load_supervisor_counts(batch, breaching)
+
+    for ticket_id in ids:
+        ticket = tickets[ticket_id]
+        targets = targets_by_ticket[ticket_id]
+        # Taking a step can re-date the ticket's other targets (a breach raises the
+        # priority), so go round until no running target has a step due.
+        for _ in range(len(Step) * max(len(targets), 1) + 1):
+            took = False
+            for target in sorted(targets, key=lambda t: (t.next_step_at is None, t.next_step_at or ctx.now)):
+                if target.status != SLATarget.Status.RUNNING:
+                    continue
+                wc = ctx.calendar(target.calendar_id)
+                for step in steps_due(target_clock(target), wc, taken=target.steps_taken, now=ctx.now):
+                    _take_step(batch, ticket, target, targets, step, changed_tickets[ticket_id])
+                    took = True
+                    if target.status != SLATarget.Status.RUNNING:
+                        break
+                target_reschedule(target, wc)
+                batch.targets[target.pk] = target
+            if not took:
+                break
+        ticket_refresh_sla(ticket, targets)
+        changed_tickets[ticket_id] |= {"due_at", "is_overdue"}
+        counts["tickets"] += 1
+
+    # A fixed number of statements per batch, whatever its size.
+    TicketEvent.objects.bulk_create(batch.events)
+    if batch.targets:
+        SLATarget.objects.bulk_update(list(batch.targets.values()), TARGET_FIELDS)
+    fields = sorted(set().union(*changed_tickets.values()) | {"updated_at"})
+    for ticket in tickets.values():
+        ticket.updated_at = ctx.now
+    Ticket.objects.bulk_update(list(tickets.values()), fields)
+    if batch.strikes:
+        MerchantStrike.objects.bulk_create(batch.strikes)
+    notifications_queue(batch.notifications)
+
+
+def _load_supervisor_counts(batch: _Batch, tickets: list[Ticket]) -> None:
+    """Open tickets per supervisor of the teams about to breach, so a breached
+    ticket goes to the least-loaded supervisor (one query per batch)."""
+    candidates = {u.pk for t in tickets for u in batch.ctx.team_supervisors(t.team_id)}
+    if not candidates:
+        return
+    rows = (
+        Ticket.objects.filter(assignee_id__in=candidates, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+    )
+    batch.load.update({row["assignee_id"]: row["n"] for row in rows})
+    for pk in candidates:
+        batch.load.setdefault(pk, 0)
+
+
+def _take_step(
+    batch: _Batch, ticket: Ticket, target: SLATarget, targets: list[SLATarget], step: Step, changed: set[str]
+) -> None:
+    ctx = batch.ctx
+    target.steps_taken = int(step)
+    supervisors = ctx.team_supervisors(ticket.team_id)
+    merchant_target = target.kind == Kind.MERCHANT_REPLY
+
+    if step == Step.WARNING:
+        if merchant_target:
+            batch.event(ticket, EventKind.SLA_WARNING, target=target, step=step)
+            batch.notify(
+                "merchant_warning",
+                ticket,
+                [(e, u, settings.LANGUAGE_CODE) for e, u in merchant_addresses(ticket.merchant)],
+                target,
+            )
+            batch.counts["merchant_warning"] += 1
+        else:
+            batch.event(ticket, EventKind.SLA_WARNING, target=target, step=step)
+            batch.notify(
+                "sla_warning",
+                ticket,
+                _staff([ticket.assignee] if ticket.assignee else supervisors),
+                target,
+                percent=target.warning_percent,
+            )
+            batch.counts["warning"] += 1
+        return
+
+    if step == Step.BREACH and merchant_target:
+        target_close(target, SLATarget.Status.MISSED, ctx.now)
+        batch.event(ticket, EventKind.MERCHANT_MISSED, target=target, step=step, data={"merchant": ticket.merchant_id})
+        batch.strikes.append(
+            MerchantStrike(
+                merchant_id=ticket.merchant_id,
+                ticket=ticket,
+                target=target,
+                created_at=ctx.now,
+                reason=f"No reply to {ticket.reference} within the deadline",
+            )
+        )
+        if ticket.status == Ticket.Status.AWAITING_MERCHANT:
+            batch.event(
+                ticket,
+                EventKind.STATUS_CHANGED,
+                data={"from": ticket.status, "to": Ticket.Status.OPEN, "reason": "merchant_missed"},
+            )
+            ticket.status = Ticket.Status.OPEN
+            changed.add("status")
+        ticket.escalation_level = max(ticket.escalation_level, 1)
+        changed.add("escalation_level")
+        batch.notify("merchant_missed", ticket, _staff([ticket.assignee, *supervisors]), target)
+        batch.counts["merchant_missed"] += 1
+        return
+
+    if step == Step.BREACH:
+        batch.event(ticket, EventKind.SLA_BREACH, target=target, step=step, data={"due_at": target.due_at.isoformat()})
+        ticket.is_overdue = True
+        ticket.escalation_level = max(ticket.escalation_level, 1)
+        changed.update({"escalation_level", "is_overdue"})
+        raised = Ticket.Priority.raised(ticket.priority)
+        if raised != ticket.priority:
+            _raise_priority(batch, ticket, targets, raised, changed)
+        if supervisors:
+            chosen = min(supervisors, key=lambda u: (batch.load[u.pk], u.pk))
+            if ticket.assignee_id != chosen.pk:
+                batch.event(
+                    ticket,
+                    EventKind.ASSIGNED,
+                    data={"from": ticket.assignee_id, "to": chosen.pk, "reason": "sla_breach"},
+                )
+                if ticket.assignee_id in batch.load:
+                    batch.load[ticket.assignee_id] -= 1
+                batch.load[chosen.pk] += 1
+                ticket.assignee = chosen
+                changed.add("assignee")
+        batch.notify("sla_breach", ticket, _staff(supervisors) or _staff(ctx.managers), target)
+        batch.counts["breach"] += 1
+        return
+
+    # Level 2
+    batch.event(ticket, EventKind.SLA_LEVEL2, target=target, step=step)
+    ticket.escalation_level = max(ticket.escalation_level, 2)
+    changed.add("escalation_level")
+    batch.notify("sla_level2", ticket, _staff(ctx.managers), target)
+    batch.counts["level2"] += 1
+
+
+def _raise_priority(batch: _Batch, ticket: Ticket, targets: list[SLATarget], raised: str, changed: set[str]) -> None:
+    """The breach raises the priority one step; owed targets that have not
+    breached are re-dated under the new policy from their clock's start (the
+    same rule as a manual priority change)."""
+    ctx = batch.ctx
+    batch.event(
+        ticket, EventKind.PRIORITY_CHANGED, data={"from": ticket.priority, "to": raised, "reason": "sla_breach"}
+    )
+    ticket.priority = raised
+    changed.add("priority")
+    policy = ctx.policy(raised)
+    for other in targets:
+        if other.status not in ACTIVE or other.steps_taken >= Step.BREACH:
+            continue
+        wc = ctx.calendar(other.calendar_id)
+        before = other.due_at
+        target_apply_policy(other, policy, wc)
+        target_reschedule(other, wc)
+        batch.targets[other.pk] = other
+        batch.event(
+            ticket,
+            EventKind.TARGET_RECOMPUTED,
+            target=other,
+            data={
+                "from": before.isoformat() if before else None,
+                "to": other.due_at.isoformat() if other.due_at else None,
+            },
+        )

@@ -1,0 +1,219 @@
+"""The notification outbox.
+
+Rows are written in the same transaction as the change that causes them and
+handed to Celery only once that transaction commits. Delivery sends through
+Django's email backend, retries with exponential back-off, and gives up after
+``NOTIFICATION_MAX_ATTEMPTS``. The periodic re-sweep delivers whatever the
+on-commit dispatch did not (broker down, worker killed mid-task).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Notification, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+# Subject and body of each kind; rendered in the recipient's language.
+TEMPLATES = {
+    "ticket_received": (
+        _("[%(reference)s] We have received your complaint"),
+        _(
+            "Hello %(name)s,\n\nWe have received your complaint “%(subject)s” (reference %(reference)s).\n"
+            "We will reply by %(due)s.\n\nFollow it and reply here: %(tracking_url)s\n"
+        ),
+    ),
+    "agent_replied": (
+        _("[%(reference)s] We have replied to your complaint"),
+        _("Hello %(name)s,\n\nThere is a new reply to your complaint %(reference)s:\n\n%(body)s\n\n%(tracking_url)s\n"),
+    ),
+    "consumer_replied": (
+        _("[%(reference)s] The consumer wrote again"),
+        _("The consumer wrote on %(reference)s “%(subject)s”:\n\n%(body)s\n"),
+    ),
+    "sla_warning": (
+        _("[%(reference)s] %(target)s due soon"),
+        _("%(target)s on %(reference)s “%(subject)s” is due by %(due)s (%(percent)s%% of the time has gone).\n"),
+    ),
+    "sla_breach": (
+        _("[%(reference)s] %(target)s overdue — escalated to you"),
+        _(
+            "%(target)s on %(reference)s “%(subject)s” was due by %(due)s and is overdue.\n"
+            "The ticket is now %(priority)s and has been handed to the team's supervisors.\n"
+        ),
+    ),
+    "sla_level2": (
+        _("[%(reference)s] Level 2 escalation: %(target)s far overdue"),
+        _("%(target)s on %(reference)s “%(subject)s” was due by %(due)s and is still not met.\n"),
+    ),
+    "merchant_forwarded": (
+        _("[%(reference)s] A complaint about your shop needs your reply"),
+        _(
+            "A consumer has complained about your shop %(merchant)s (reference %(reference)s).\n"
+            "Please reply in the merchant portal by %(due)s.\n\n%(body)s\n"
+        ),
+    ),
+    "merchant_warning": (
+        _("[%(reference)s] Reminder: reply by %(due)s"),
+        _(
+            "The complaint %(reference)s about your shop %(merchant)s still has no reply.\n"
+            "Reply by %(due)s, or it returns to the platform and counts against your shop.\n"
+        ),
+    ),
+    "merchant_missed": (
+        _("[%(reference)s] The merchant missed the reply deadline"),
+        _(
+            "The merchant %(merchant)s did not reply to %(reference)s “%(subject)s” by %(due)s.\n"
+            "The ticket is back in the platform queue and a strike was recorded.\n"
+        ),
+    ),
+    "merchant_replied": (
+        _("[%(reference)s] The merchant replied"),
+        _("The merchant %(merchant)s replied on %(reference)s:\n\n%(body)s\n"),
+    ),
+}
+
+
+def format_instant(value: datetime | None, language: str) -> str:
+    """An instant as a person reads it, in the site's time zone and ``language``,
+    with the UTC offset spelled out (e.g. ``2026年11月25日 18:00 (UTC+08:00)``)."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(settings.TIME_ZONE))
+    offset = local.strftime("%z")
+    with translation.override(language):
+        return f"{formats.date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def tracking_url(ticket: Ticket) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/t/{ticket.tracking_token}/"
+
+
+def notification_build(
+    *,
+    kind: str,
+    recipient: str,
+    language: str,
+    context: dict,
+    ticket: Ticket | None = None,
+    user=None,
+    event: TicketEvent | None = None,
+    at: datetime,
+) -> Notification:
+    """An unsaved outbox row with its subject and body rendered in ``language``."""
+    subject, body = TEMPLATES[kind]
+    with translation.override(language):
+        values = {
+            key: (format_instant(value, language) if isinstance(value, datetime) else str(value))
+            for key, value in context.items()
+        }
+        rendered_subject = (str(subject) % values)[:255].replace("\n", " ")
+        rendered_body = str(body) % values
+    return Notification(
+        ticket=ticket,
+        event=event,
+        kind=kind,
+        recipient=recipient,
+        recipient_user=user,
+        language=language,
+        subject=rendered_subject,
+        body=rendered_body,
+        next_attempt_at=at,
+        created_at=at,
+    )
+
+
+def notifications_queue(notifications: Sequence[Notification]) -> list[Notification]:
+    """Save outbox rows and dispatch their delivery once the transaction commits."""
+    if not notifications:
+        return []
+    saved = Notification.objects.bulk_create(notifications)
+    ids = [n.pk for n in saved]
+    transaction.on_commit(lambda: notifications_dispatch(ids))
+    return saved
+
+
+def notifications_dispatch(ids: list[int]) -> None:
+    """Hand delivery to Celery. A broker outage must not fail the request that
+    caused the notification: the rows are safe in the outbox, and the re-sweep
+    will deliver them."""
+    from tickets.tasks import notifications_deliver_task
+
+    try:
+        notifications_deliver_task.delay(ids)
+    except Exception:
+        logger.warning(
+            "Could not dispatch %d notification(s); the re-sweep will deliver them.", len(ids), exc_info=True
+        )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def notification_deliver(*, notification_id: int, now: datetime) -> str:
+    """Send one pending notification. Returns its status afterwards.
+
+    The row is locked (skipping one another worker is sending) so that two
+    deliveries never send the same email at once.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=Notification.Status.PENDING)
+            .first()
+        )
+        if notification is None:
+            return "skipped"
+        notification.attempts += 1
+        try:
+            EmailMessage(
+                subject=notification.subject,
+                body=notification.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[notification.recipient],
+            ).send()
+        except Exception as exc:
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                notification.status = Notification.Status.FAILED
+                logger.error("Gave up on notification %s after %s attempts", notification.pk, notification.attempts)
+            else:
+                notification.next_attempt_at = now + _backoff(notification.attempts)
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = now
+            notification.last_error = ""
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+        return notification.status
+
+
+def notifications_due(*, now: datetime, limit: int = 500) -> list[int]:
+    """Pending rows the re-sweep should deliver: due for a retry, and old enough
+    that their on-commit dispatch has had its chance."""
+    cutoff = now - settings.NOTIFICATION_RESWEEP_AFTER
+    return list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING, next_attempt_at__lte=now, created_at__lte=cutoff
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def notifications_deliver_many(*, ids: Iterable[int], now: datetime) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for notification_id in ids:
+        status = notification_deliver(notification_id=notification_id, now=now)
+        counts[status] = counts.get(status, 0) + 1
+    return counts

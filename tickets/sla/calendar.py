@@ -1,0 +1,235 @@
+"""Business time over a working calendar. Pure: no ORM, no clock.
+
+The two functions everything else calls:
+
+* :func:`deadline` — the instant at which ``duration`` of clock time has run
+  from ``start``;
+* :func:`elapsed` — its inverse, the clock time that runs between two instants.
+
+Business time runs only inside the calendar's working periods on working days.
+A working day is Monday–Friday, minus holidays, plus make-up working days (调休).
+The walk goes period by period and day by day, never minute by minute: a
+15-working-day target across a month of holidays visits about 45 days.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+ZERO = timedelta(0)
+ONE_DAY = timedelta(days=1)
+# A calendar always has at least five working days in any week that holds no
+# overrides, so a walk longer than this means the input was absurd (a duration
+# of centuries), not that the calendar has no working time.
+MAX_WALK_DAYS = 366 * 200
+
+
+class ClockKind(enum.StrEnum):
+    CALENDAR = "calendar"
+    BUSINESS = "business"
+
+
+class CalendarError(ValueError):
+    """The calendar cannot measure business time (no working hours, bad periods)."""
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """An immutable, hashable description of when business time runs.
+
+    ``periods`` are local wall-clock ``(open, close)`` pairs, sorted and
+    non-overlapping, e.g. ``((09:00, 12:00), (13:30, 18:00))``.
+    ``holidays`` are days off; ``workdays`` are make-up working days. A date in
+    both is a working day. ``official_years`` are the years whose official
+    schedule is loaded; other years fall back to plain weekends plus whatever
+    dates an administrator entered (see :meth:`missing_years`).
+    """
+
+    tz: ZoneInfo
+    periods: tuple[tuple[time, time], ...]
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    official_years: frozenset[int] = frozenset()
+    _overrides: tuple[date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.periods:
+            raise CalendarError("A calendar needs at least one working period a day.")
+        previous_close: time | None = None
+        for opens, closes in self.periods:
+            if opens.tzinfo is not None or closes.tzinfo is not None:
+                raise CalendarError("Working periods are local wall-clock times without a time zone.")
+            if closes <= opens:
+                raise CalendarError(f"The working period {opens:%H:%M}–{closes:%H:%M} closes before it opens.")
+            if previous_close is not None and opens < previous_close:
+                raise CalendarError("Working periods must be in order and must not overlap.")
+            previous_close = closes
+        object.__setattr__(self, "_overrides", tuple(sorted(self.holidays | self.workdays)))
+
+    # -- days ----------------------------------------------------------------
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def covers(self, year: int) -> bool:
+        """Whether the official schedule of ``year`` is loaded."""
+        return year in self.official_years
+
+    def missing_years(self, start: datetime, end: datetime) -> list[int]:
+        """Years touched by ``[start, end]`` that fall back to plain weekends."""
+        first = start.astimezone(self.tz).year
+        last = end.astimezone(self.tz).year
+        return [year for year in range(first, last + 1) if year not in self.official_years]
+
+    def _has_override_between(self, first: date, last: date) -> bool:
+        i = bisect.bisect_left(self._overrides, first)
+        return i < len(self._overrides) and self._overrides[i] <= last
+
+    # -- periods -------------------------------------------------------------
+
+    def day_periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working periods of ``day`` as aware UTC instants (empty on a day off)."""
+        if not self.is_working_day(day):
+            return []
+        return [
+            (
+                datetime.combine(day, opens, self.tz).astimezone(UTC),
+                datetime.combine(day, closes, self.tz).astimezone(UTC),
+            )
+            for opens, closes in self.periods
+        ]
+
+    @property
+    def daily_working_time(self) -> timedelta:
+        """Working time of an ordinary working day (what "one working day" means)."""
+        anchor = date(2001, 1, 1)  # a Monday; wall-clock arithmetic, no DST involved
+        return sum(
+            (datetime.combine(anchor, closes) - datetime.combine(anchor, opens) for opens, closes in self.periods),
+            ZERO,
+        )
+
+    def _is_plain_week(self, day: date) -> bool:
+        """True when the 7 days from ``day`` hold no override and the zone has a fixed
+        offset, so they hold exactly five ordinary working days."""
+        return self._fixed_offset and not self._has_override_between(day, day + timedelta(days=6))
+
+    @property
+    def _fixed_offset(self) -> bool:
+        cached = self.__dict__.get("_fixed_offset_cache")
+        if cached is None:
+            probe = [datetime(2001, month, 1, 12, tzinfo=self.tz).utcoffset() for month in (1, 4, 7, 10)]
+            cached = len(set(probe)) == 1
+            object.__setattr__(self, "_fixed_offset_cache", cached)
+        return cached
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
+def deadline(
+    start: datetime,
+    duration: timedelta,
+    calendar: WorkingCalendar,
+    clock: ClockKind = ClockKind.BUSINESS,
+) -> datetime:
+    """The instant at which ``duration`` of ``clock`` time has run from ``start``.
+
+    Calendar time simply adds. Business time runs only inside working periods; a
+    clock started outside working hours starts at the next opening, and a
+    deadline that uses up a period exactly falls on its closing instant (a reply
+    at that instant meets it). The result is an aware UTC datetime.
+    """
+    _require_aware(start, "start")
+    if duration < ZERO:
+        raise ValueError("duration must not be negative")
+    start = start.astimezone(UTC)
+    if clock == ClockKind.CALENDAR:
+        return start + duration
+
+    remaining = duration
+    day = start.astimezone(calendar.tz).date()
+    first = True
+    for _ in range(MAX_WALK_DAYS):
+        if not first and remaining > ZERO:
+            # Skip whole ordinary weeks at once when nothing special happens in them.
+            week = 5 * calendar.daily_working_time
+            while remaining > week and calendar._is_plain_week(day):
+                remaining -= week
+                day += timedelta(days=7)
+        for opens, closes in calendar.day_periods(day):
+            if closes <= start:
+                continue
+            begin = max(opens, start)
+            available = closes - begin
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available
+        first = False
+        day += ONE_DAY
+    raise CalendarError("The deadline lies too far ahead to compute.")
+
+
+def elapsed(
+    start: datetime,
+    end: datetime,
+    calendar: WorkingCalendar,
+    clock: ClockKind = ClockKind.BUSINESS,
+) -> timedelta:
+    """``clock`` time that runs from ``start`` to ``end`` (zero if ``end`` is not later)."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    start = start.astimezone(UTC)
+    end = end.astimezone(UTC)
+    if end <= start:
+        return ZERO
+    if clock == ClockKind.CALENDAR:
+        return end - start
+
+    total = ZERO
+    day = start.astimezone(calendar.tz).date()
+    last_day = end.astimezone(calendar.tz).date()
+    first = True
+    while day <= last_day:
+        if not first:
+            week_end = day + timedelta(days=6)
+            while week_end < last_day and calendar._is_plain_week(day):
+                total += 5 * calendar.daily_working_time
+                day += timedelta(days=7)
+                week_end = day + timedelta(days=6)
+        for opens, closes in calendar.day_periods(day):
+            begin = max(opens, start)
+            finish = min(closes, end)
+            if finish > begin:
+                total += finish - begin
+        first = False
+        day += ONE_DAY
+    return total
+
+
+def next_working_instant(at: datetime, calendar: WorkingCalendar) -> datetime:
+    """``at`` itself if business time is running then, else the next opening."""
+    _require_aware(at, "at")
+    at = at.astimezone(UTC)
+    day = at.astimezone(calendar.tz).date()
+    for _ in range(MAX_WALK_DAYS):
+        for opens, closes in calendar.day_periods(day):
+            if closes > at:
+                return max(opens, at)
+        day += ONE_DAY
+    raise CalendarError("No working time ahead.")
+
+
+def is_working_instant(at: datetime, calendar: WorkingCalendar) -> bool:
+    """Whether ``at`` lies inside a working period (closing instant included)."""
+    at = at.astimezone(UTC)
+    return any(opens <= at <= closes for opens, closes in calendar.day_periods(at.astimezone(calendar.tz).date()))
