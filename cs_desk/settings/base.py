@@ -101,6 +101,7 @@ STORAGES = {
 
 # --- Email: Django's backend, configured from EMAIL_* ---
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.env_str("EMAIL_FILE_PATH", str(env.DATA_DIR / "mail"))  # for the filebased backend
 EMAIL_HOST = env.env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER")
