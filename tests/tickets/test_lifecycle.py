@@ -11,10 +11,10 @@ import pytest
 import time_machine
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
+from tests.factories import MerchantFactory, MerchantUserFactory
 from tickets import services
 from tickets.escalation import sla_sweep
 from tickets.models import SLAPolicy, SLATarget, Ticket, TicketEvent
-from tests.factories import MerchantFactory, MerchantUserFactory
 
 SH = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23 10:00 in Shanghai: an ordinary working week follows.
