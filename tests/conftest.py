@@ -1,6 +1,25 @@
+import importlib
+
 import pytest
+from django.apps import apps
 
 from tests.factories import CategoryFactory, TeamFactory, UserFactory
+
+_defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
+
+
+@pytest.fixture(autouse=True)
+def _sla_defaults(request):
+    """The data migration's defaults (China calendar, SLA policies, role groups).
+    Transactional tests flush the database afterwards, so restore them when gone."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from tickets.models import SLAPolicy
+
+    if not SLAPolicy.objects.exists():
+        _defaults.forwards(apps, None)
 
 
 @pytest.fixture
