@@ -187,3 +187,35 @@ def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redi
         what="the breach email after Redis came back",
     )
     assert TicketEvent.objects.filter(ticket=second, kind="sla_breach").count() == 1
+
+
+def test_filing_a_ticket_with_the_broker_down_succeeds_and_keeps_the_email(urgent_category):
+    """The on-commit dispatch fails (nothing listens on the broker's port), yet the
+    submission succeeds and its receipt waits in the outbox for the re-sweep."""
+    s = connection.settings_dict
+    script = (
+        "from tickets.models import Category; from tickets import services; "
+        "t = services.ticket_create(category=Category.objects.get(code='order-error'), subject='s', body='b', "
+        "requester_name='n', requester_email='outage@example.cn'); print(t.reference)"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.base",
+            "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{_free_port()}/0",
+            "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "will deliver them" in result.stderr  # the dispatch failure is logged, not raised
+    notification = Notification.objects.get(recipient="outage@example.cn")
+    assert notification.status == Notification.Status.PENDING
+    assert elapsed < 30

@@ -1,0 +1,94 @@
+"""The outbox: written with the change, delivered through Django's email
+backend, retried with back-off, given up on after N attempts, re-swept."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from tickets import services
+from tickets.models import Notification
+from tickets.notifications import notification_deliver, notifications_due
+
+SH = ZoneInfo("Asia/Shanghai")
+MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+
+pytestmark = pytest.mark.django_db
+
+
+class FlakyBackend:
+    """An email backend whose SMTP server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+
+def receipt(category, **extra) -> Notification:
+    ticket = services.ticket_create(
+        category=category,
+        subject="商家不发货",
+        body="下单十天了还没有发货。",
+        requester_name="赵六",
+        requester_email="zhao@example.cn",
+        now=MON_10,
+        **extra,
+    )
+    return Notification.objects.get(ticket=ticket, kind="ticket_received")
+
+
+def test_receipt_promises_the_reply_time_in_the_consumers_language(category):
+    notification = receipt(category)
+    assert notification.status == Notification.Status.PENDING
+    assert notification.language == "zh-hans"
+    assert notification.subject.startswith("[CS-20261123-")
+    # 3 working days from Mon 10:00 → Thu 2026-11-26 10:00, Shanghai time.
+    assert "2026年11月26日 10:00" in notification.body
+    assert "UTC+08:00" in notification.body
+    assert "/t/" in notification.body
+
+
+def test_english_receipt(category):
+    notification = receipt(category, language="en")
+    assert "Nov. 26, 2026, 10 a.m. (UTC+08:00)" in notification.body
+
+
+def test_delivery_sends_once_and_marks_sent(category):
+    notification = receipt(category)
+    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "sent"
+    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "skipped"
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["zhao@example.cn"]
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.sent_at) == ("sent", 1, MON_10)
+
+
+@override_settings(EMAIL_BACKEND="tests.tickets.test_notifications.FlakyBackend", NOTIFICATION_MAX_ATTEMPTS=3)
+def test_failed_delivery_backs_off_then_gives_up(category):
+    notification = receipt(category)
+    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "pending"
+    notification.refresh_from_db()
+    assert notification.attempts == 1
+    assert notification.next_attempt_at == MON_10 + timedelta(seconds=30)
+    assert "ConnectionRefusedError" in notification.last_error
+
+    assert notification_deliver(notification_id=notification.pk, now=MON_10 + timedelta(seconds=30)) == "pending"
+    notification.refresh_from_db()
+    assert notification.next_attempt_at == MON_10 + timedelta(seconds=90)  # 30 s later, then 60 s
+
+    assert notification_deliver(notification_id=notification.pk, now=MON_10 + timedelta(seconds=90)) == "failed"
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert notification.attempts == 3
+
+
+def test_resweep_picks_up_rows_whose_dispatch_was_lost(category, settings):
+    notification = receipt(category)
+    settings.NOTIFICATION_RESWEEP_AFTER = timedelta(minutes=2)
+    # Just written: its on-commit dispatch is still in flight, leave it alone.
+    assert notifications_due(now=MON_10 + timedelta(minutes=1)) == []
+    assert notifications_due(now=MON_10 + timedelta(minutes=2)) == [notification.pk]
