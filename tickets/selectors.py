@@ -7,7 +7,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from cs_desk.exceptions import ApplicationError
-from tickets.calendars import working_calendar
+from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.models import Ticket
 from tickets.services import policy_for
 from tickets.sla.calendar import deadline
@@ -51,5 +51,8 @@ def sla_preview(*, priority: str, at: datetime) -> dict[str, str]:
     result = {"priority": priority, "at": at.isoformat()}
     for name in ("first_response", "next_response", "resolution"):
         clock, duration = policy.target(name, wc.daily_working_time)
-        result[f"{name}_due"] = deadline(at, duration, wc, clock).astimezone(wc.tz).isoformat()
+        due = deadline(at, duration, wc, clock)
+        if clock == "business":
+            warn_if_uncovered(wc, policy.calendar.name, at, due)
+        result[f"{name}_due"] = due.astimezone(wc.tz).isoformat()
     return result
