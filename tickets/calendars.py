@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-from django.db.models import F
 
 from tickets.models import BusinessCalendar, CalendarDay
 from tickets.sla.calendar import WorkingCalendar
@@ -48,9 +47,16 @@ def working_calendars(ids: Iterable[int]) -> dict[int, WorkingCalendar]:
     return {cal.pk: working_calendar(cal) for cal in BusinessCalendar.objects.filter(pk__in=set(ids))}
 
 
+def new_version() -> int:
+    """A fresh random version stamp. Not a counter: a bump inside a transaction
+    that rolls back must never be reused by a later edit, or a process that
+    compiled the rolled-back contents would keep serving them."""
+    return secrets.randbelow(2**31 - 2) + 1
+
+
 def calendar_changed(calendar_id: int) -> None:
     """Record that a calendar, its periods or its days changed (invalidates caches)."""
-    BusinessCalendar.objects.filter(pk=calendar_id).update(version=F("version") + 1)
+    BusinessCalendar.objects.filter(pk=calendar_id).update(version=new_version())
 
 
 def warn_if_uncovered(compiled: WorkingCalendar, name: str, start: datetime, end: datetime) -> list[int]:

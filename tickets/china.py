@@ -7,6 +7,8 @@ replaced, days an administrator entered by hand are left alone.
 
 from __future__ import annotations
 
+import secrets
+
 from chinese_calendar import constants
 
 DEFAULT_CALENDAR_NAME = "中国大陆工作日 (China mainland)"
@@ -33,7 +35,7 @@ def china_calendar_seed(*, calendar, day_model, years: list[int] | None = None) 
                 rows.append(day_model(calendar=calendar, date=day, kind=kind, name=label[:100], source="official"))
     day_model.objects.bulk_create(rows)
     calendar.official_years = sorted(set(calendar.official_years) | set(years))
-    calendar.version = (calendar.version or 0) + 1
+    calendar.version = secrets.randbelow(2**31 - 2) + 1  # see tickets.calendars.new_version
     calendar.save(update_fields=["official_years", "version"])
     return {
         "years": len(years),

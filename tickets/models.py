@@ -55,8 +55,8 @@ class BusinessCalendar(models.Model):
         blank=True,
         help_text=_("Years outside this list fall back to weekends plus the days entered here by hand."),
     )
-    # Bumped on every change to the calendar, its periods or its days, so that
-    # processes caching the compiled calendar notice the edit.
+    # A random stamp replaced on every change to the calendar, its periods or its
+    # days, so that processes caching the compiled calendar notice the edit.
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

