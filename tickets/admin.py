@@ -371,6 +371,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     resolution = admin.display(description=_("resolution"))(_target_display("resolution"))
     merchant_reply = admin.display(description=_("merchant reply"))(_target_display("merchant_reply"))
 
+    # xgettext:no-python-format (the % is a literal percent sign)
     @admin.display(description=_("ladder (% elapsed)"))
     def ladder(self, obj: SLAPolicy) -> str:
         return f"{obj.warning_percent} / {obj.breach_percent} / {obj.level2_percent}"

@@ -191,8 +191,11 @@ class SLAPolicy(models.Model):
     merchant_reply_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.HOURS)
     merchant_reply_clock = models.CharField(max_length=10, choices=Clock.choices, default=ClockKind.CALENDAR)
 
+    # xgettext:no-python-format (the % is a literal percent sign)
     warning_percent = models.PositiveSmallIntegerField(_("warning at (% elapsed)"), default=75)
+    # xgettext:no-python-format (the % is a literal percent sign)
     breach_percent = models.PositiveSmallIntegerField(_("breach at (% elapsed)"), default=100)
+    # xgettext:no-python-format (the % is a literal percent sign)
     level2_percent = models.PositiveSmallIntegerField(_("level 2 at (% elapsed)"), default=150)
     updated_at = models.DateTimeField(auto_now=True)
 
