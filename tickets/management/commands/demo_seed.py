@@ -1,0 +1,185 @@
+"""Demo data for ``make run``: teams, categories, merchants, staff and merchant
+logins, and a few hundred tickets in every state with a real SLA history (filed
+in the past through the services, then swept). Idempotent: when the demo data
+exists it only prints the logins again."""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from merchants.models import Merchant, MerchantUser
+from tickets import services
+from tickets.escalation import sla_sweep
+from tickets.models import Category, Team, Ticket
+
+PASSWORD = "demo-pass-2026"
+LOGINS = [
+    # username, role, groups, superuser
+    ("admin", "administrator", [], True),
+    ("agent", "agent", ["agents"], False),
+    ("agent2", "agent", ["agents"], False),
+    ("supervisor", "supervisor", ["agents", "supervisors"], False),
+    ("manager", "manager", ["managers"], False),
+    ("merchant", "merchant (好运来旗舰店)", [], False),
+]
+TEAMS = [
+    ("订单与支付 Orders & payments", "orders@cs-desk.example"),
+    ("配送与退款 Delivery & refunds", "delivery@cs-desk.example"),
+    ("账号申诉 Account appeals", "appeals@cs-desk.example"),
+    ("商家投诉 Merchant complaints", "merchants@cs-desk.example"),
+]
+CATEGORIES = [
+    # code, zh, en, priority, team index
+    ("order-error", "订单错误", "Order error", "urgent", 0),
+    ("cannot-order", "无法下单", "Cannot place an order", "urgent", 0),
+    ("paid-no-order", "已付款但无订单", "Payment taken but no order", "urgent", 0),
+    ("fraud", "诈骗或安全问题", "Fraud or safety report", "urgent", 0),
+    ("refund", "退款", "Refund", "normal", 1),
+    ("delivery", "配送问题", "Delivery", "normal", 1),
+    ("merchant-no-reply", "商家不回复", "Merchant not replying", "normal", 3),
+    ("account-appeal", "账号受限申诉", "Account restricted (appeal)", "normal", 2),
+    ("promotion-page", "助力/活动页面打不开", "Promotion / assist page will not open", "normal", 0),
+    ("suggestion", "建议", "Suggestion", "low", 3),
+    ("question", "一般咨询", "General question", "low", 1),
+    ("other", "其他", "Other", "low", 1),
+]
+MERCHANTS = [
+    ("SHOP10001", "好运来旗舰店"), ("SHOP10002", "晨光数码专营店"), ("SHOP10003", "江南丝绸坊"),
+    ("SHOP10004", "小熊母婴用品"), ("SHOP10005", "老北京零食铺"), ("SHOP10006", "极速手机配件"),
+    ("SHOP10007", "云南普洱茶庄"), ("SHOP10008", "潮流运动鞋城"), ("SHOP10009", "美家家居生活馆"),
+    ("SHOP10010", "书香文具店"), ("SHOP10011", "鲜果直供园"), ("SHOP10012", "星空户外装备"),
+]  # fmt: skip
+NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐亮", "孙丽"]
+SUBJECTS = {
+    "order-error": ["订单金额显示错误", "下单后订单状态一直异常"],
+    "cannot-order": ["提交订单时一直提示系统繁忙", "无法选择收货地址，下不了单"],
+    "paid-no-order": ["付款成功但订单列表里没有", "扣款两次只有一个订单"],
+    "fraud": ["有人冒充客服让我转账", "收到诈骗短信说订单异常"],
+    "refund": ["退款七天了还没到账", "申请退款被商家拒绝"],
+    "delivery": ["快递三天没有更新物流", "收到的商品破损"],
+    "merchant-no-reply": ["商家两天不回复消息", "联系商家一直没人理"],
+    "account-appeal": ["账号被限制登录，申请解封", "账号被误判为异常，无法下单"],
+    "promotion-page": ["助力页面打不开", "砍价活动页面一直白屏"],
+    "suggestion": ["建议增加夜间客服", "希望能按品牌筛选商品"],
+    "question": ["如何修改收货地址", "发票怎么开"],
+    "other": ["App 闪退", "优惠券用不了"],
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=300)
+
+    def handle(self, *args, tickets, **options):
+        if Ticket.objects.exists():
+            self.stdout.write("Demo data already present.")
+        else:
+            started = timezone.now()
+            self._seed(tickets)
+            elapsed = (timezone.now() - started).total_seconds()
+            self.stdout.write(f"Demo data loaded in {elapsed:.1f} s: {Ticket.objects.count()} tickets.")
+        self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
+        for username, role, _groups, _superuser in LOGINS:
+            self.stdout.write(f"  {username:<11} {role}")
+
+    @transaction.atomic
+    def _seed(self, count: int) -> None:
+        rng = random.Random(2026)
+        User = get_user_model()
+        users = {}
+        for username, _role, groups, superuser in LOGINS:
+            user = User.objects.create_user(
+                username=username, password=PASSWORD, email=f"{username}@cs-desk.example",
+                is_staff=username != "merchant", is_superuser=superuser,
+            )  # fmt: skip
+            user.groups.set(Group.objects.filter(name__in=groups))
+            users[username] = user
+        teams = []
+        for name, email in TEAMS:
+            team = Team.objects.create(name=name, email=email)
+            team.members.set([users["agent"], users["agent2"], users["supervisor"]])
+            team.supervisors.set([users["supervisor"]])
+            teams.append(team)
+        categories = [
+            Category.objects.create(
+                code=code, name_zh=zh, name_en=en, default_priority=priority, team=teams[team], sort_order=i
+            )
+            for i, (code, zh, en, priority, team) in enumerate(CATEGORIES)
+        ]
+        merchants = [
+            Merchant.objects.create(
+                shop_id=shop_id, name=name, contact_name="店长", contact_phone=f"1380000{i:04d}",
+                contact_email=f"{shop_id.lower()}@shop.example",
+            )
+            for i, (shop_id, name) in enumerate(MERCHANTS)
+        ]  # fmt: skip
+        MerchantUser.objects.create(user=users["merchant"], merchant=merchants[0])
+        agents = [users["agent"], users["agent2"], users["supervisor"]]
+
+        now = timezone.now()
+        outcomes = ["new", "open", "open", "awaiting_merchant", "pending", "resolved", "resolved", "closed"]
+        for i in range(count):
+            category = rng.choice(categories)
+            filed = now - timedelta(minutes=rng.randint(30, 20 * 24 * 60))
+            merchant = rng.choice(merchants) if rng.random() < 0.6 else None
+            ticket = services.ticket_create(
+                category=category,
+                subject=rng.choice(SUBJECTS[category.code]),
+                body="您好，" + rng.choice(SUBJECTS[category.code]) + "，请尽快帮我处理，谢谢。",
+                requester_name=rng.choice(NAMES),
+                requester_phone=f"13{rng.randint(100000000, 999999999)}",
+                requester_email=f"consumer{i}@example.cn" if rng.random() < 0.5 else "",
+                channel=rng.choice(["web", "web", "web", "app", "chat", "phone", "email"]),
+                merchant=merchant,
+                order_number=f"2026{rng.randint(10**11, 10**12 - 1)}" if rng.random() < 0.7 else "",
+                now=filed,
+            )
+            outcome = rng.choice(outcomes)
+            if outcome == "awaiting_merchant" and merchant is None:
+                outcome = "open"
+            step = filed
+            agent = rng.choice(agents)
+
+            def later(hours: float):
+                nonlocal step
+                step = min(step + timedelta(hours=hours), now - timedelta(minutes=1))
+                return step
+
+            if outcome != "new":
+                services.ticket_assign(ticket=ticket, assignee=agent, actor=agent, now=later(0.2))
+                services.ticket_reply(
+                    ticket=ticket, author=agent, body="已核实订单信息，正在与支付渠道确认。", public=False,
+                    now=later(0.5),
+                )  # fmt: skip
+                services.ticket_reply(
+                    ticket=ticket, author=agent, body="您好，我们已收到您的反馈，正在为您处理。",
+                    now=later(rng.uniform(1, 30)),
+                )  # fmt: skip
+            if outcome == "awaiting_merchant":
+                services.ticket_forward_to_merchant(
+                    ticket=ticket, actor=agent, note="请商家核实并回复消费者。", now=later(1)
+                )
+            elif outcome == "pending":
+                services.ticket_change_status(ticket=ticket, status="pending", actor=agent, now=later(1))
+            elif outcome in ("resolved", "closed"):
+                if rng.random() < 0.5:
+                    services.ticket_consumer_message(ticket=ticket, body="好的，谢谢，请尽快。", now=later(2))
+                    services.ticket_reply(ticket=ticket, author=agent, body="已为您处理完毕。", now=later(3))
+                services.ticket_change_status(ticket=ticket, status=outcome, actor=agent, now=later(4))
+
+        # A few urgent tickets about to breach, so a visitor sees them escalate live.
+        urgent = next(c for c in categories if c.code == "paid-no-order")
+        for minutes in (2, 4, 6):
+            services.ticket_create(
+                category=urgent, subject="付款成功但订单列表里没有（演示：即将超时）", body="付了 299 元，没有订单。",
+                requester_name="演示用户", requester_phone="13912345678",
+                now=now - timedelta(hours=24) + timedelta(minutes=minutes),
+            )  # fmt: skip
+        sla_sweep(now=now)
