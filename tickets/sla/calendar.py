@@ -69,6 +69,9 @@ class WorkingCalendar:
                 raise CalendarError("Working periods must be in order and must not overlap.")
             previous_close = closes
         object.__setattr__(self, "_overrides", tuple(sorted(self.holidays | self.workdays)))
+        # Working periods of each day as UTC instants, computed once per day: the
+        # sweep asks for the same few weeks of days for thousands of targets.
+        object.__setattr__(self, "_day_cache", {})
 
     # -- days ----------------------------------------------------------------
 
@@ -95,26 +98,37 @@ class WorkingCalendar:
 
     # -- periods -------------------------------------------------------------
 
-    def day_periods(self, day: date) -> list[tuple[datetime, datetime]]:
+    def day_periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working periods of ``day`` as aware UTC instants (empty on a day off)."""
-        if not self.is_working_day(day):
-            return []
-        return [
-            (
-                datetime.combine(day, opens, self.tz).astimezone(UTC),
-                datetime.combine(day, closes, self.tz).astimezone(UTC),
-            )
-            for opens, closes in self.periods
-        ]
+        cached = self._day_cache.get(day)
+        if cached is None:
+            if not self.is_working_day(day):
+                cached = ()
+            else:
+                cached = tuple(
+                    (
+                        datetime.combine(day, opens, self.tz).astimezone(UTC),
+                        datetime.combine(day, closes, self.tz).astimezone(UTC),
+                    )
+                    for opens, closes in self.periods
+                )
+            if len(self._day_cache) > 20_000:  # a bound for long-lived processes
+                self._day_cache.clear()
+            self._day_cache[day] = cached
+        return cached
 
     @property
     def daily_working_time(self) -> timedelta:
         """Working time of an ordinary working day (what "one working day" means)."""
-        anchor = date(2001, 1, 1)  # a Monday; wall-clock arithmetic, no DST involved
-        return sum(
-            (datetime.combine(anchor, closes) - datetime.combine(anchor, opens) for opens, closes in self.periods),
-            ZERO,
-        )
+        cached = self.__dict__.get("_daily_cache")
+        if cached is None:
+            anchor = date(2001, 1, 1)  # a Monday; wall-clock arithmetic, no DST involved
+            cached = sum(
+                (datetime.combine(anchor, closes) - datetime.combine(anchor, opens) for opens, closes in self.periods),
+                ZERO,
+            )
+            object.__setattr__(self, "_daily_cache", cached)
+        return cached
 
     def _is_plain_week(self, day: date) -> bool:
         """True when the 7 days from ``day`` hold no override and the zone has a fixed
