@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 ZERO = timedelta(0)
 ONE_DAY = timedelta(days=1)
+_RESOLUTION = timedelta(microseconds=1)
 # A calendar always has at least five working days in any week that holds no
 # overrides, so a walk longer than this means the input was absurd (a duration
 # of centuries), not that the calendar has no working time.
@@ -105,17 +106,36 @@ class WorkingCalendar:
             if not self.is_working_day(day):
                 cached = ()
             else:
-                cached = tuple(
-                    (
-                        datetime.combine(day, opens, self.tz).astimezone(UTC),
-                        datetime.combine(day, closes, self.tz).astimezone(UTC),
-                    )
-                    for opens, closes in self.periods
-                )
+                instants = ((self._instant(day, opens), self._instant(day, closes)) for opens, closes in self.periods)
+                # A period wholly inside an hour skipped by a clock change is empty that day.
+                cached = tuple((begin, end) for begin, end in instants if end > begin)
             if len(self._day_cache) > 20_000:  # a bound for long-lived processes
                 self._day_cache.clear()
             self._day_cache[day] = cached
         return cached
+
+    def _instant(self, day: date, wall: time) -> datetime:
+        """The first instant at which the local clock on ``day`` reads ``wall`` or later.
+
+        That is the ordinary conversion (the first occurrence of a repeated time), except
+        for a time the clock skips when it goes forward: it means the jump itself, so a
+        period loses the time that never happened and periods never overlap or invert.
+        """
+        local = datetime.combine(day, wall, self.tz)
+        instant = local.astimezone(UTC)
+        naive = local.replace(tzinfo=None)
+        if instant.astimezone(self.tz).replace(tzinfo=None) == naive:
+            return instant
+        # ``wall`` lies in a gap: fold=1 converts it to an instant before the jump,
+        # fold=0 to one after it. Bisect for the jump.
+        before, after = local.replace(fold=1).astimezone(UTC), instant
+        while after - before > _RESOLUTION:
+            middle = before + (after - before) // 2
+            if middle.astimezone(self.tz).replace(tzinfo=None) < naive:
+                before = middle
+            else:
+                after = middle
+        return after
 
     @property
     def daily_working_time(self) -> timedelta:
@@ -181,7 +201,7 @@ def deadline(
                 remaining -= week
                 day += timedelta(days=7)
         for opens, closes in calendar.day_periods(day):
-            if closes <= start:
+            if closes < start:
                 continue
             begin = max(opens, start)
             available = closes - begin
@@ -237,7 +257,7 @@ def next_working_instant(at: datetime, calendar: WorkingCalendar) -> datetime:
     day = at.astimezone(calendar.tz).date()
     for _ in range(MAX_WALK_DAYS):
         for opens, closes in calendar.day_periods(day):
-            if closes > at:
+            if closes >= at:  # the closing instant is still working time
                 return max(opens, at)
         day += ONE_DAY
     raise CalendarError("No working time ahead.")
