@@ -75,7 +75,12 @@ def step_at(target: TargetClock, calendar: WorkingCalendar, step: Step) -> datet
         return None
     share = target.duration * target.percent_for(step) // 100
     used = consumed(target, calendar, since)
-    return deadline(since, max(share - used, ZERO), calendar, target.clock)
+    if used > ZERO and share <= used:
+        # Due since before the pause. Not deadline(since, 0): for a segment resumed
+        # outside working hours that is the next opening, and a step already due must
+        # not wait for the morning.
+        return since
+    return deadline(since, share - used, calendar, target.clock)
 
 
 def due_at(target: TargetClock, calendar: WorkingCalendar) -> datetime | None:
