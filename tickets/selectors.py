@@ -20,6 +20,8 @@ def parse_instant(value: str | None, *, field: str = "at") -> datetime:
     text = value.strip().replace(" ", "+", 1) if "T" in value and " " in value.strip() else value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if not 1900 <= parsed.year <= 9000:  # near year 1 or 9999 the calculator overflows
+            raise ValueError(value)
     except ValueError as exc:
         raise ApplicationError(
             _("%(value)r is not an ISO-8601 date and time (e.g. 2026-09-30T10:00+08:00).") % {"value": value},
