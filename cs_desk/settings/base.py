@@ -114,8 +114,11 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "cs_desk <noreply@cs-desk
 # --- Celery ---
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Early acknowledgement: every task is re-done by the next sweep or outbox
+# re-sweep if its message is lost, so acks_late buys nothing, and with it a
+# Redis restart while a message is unacknowledged crashed the worker
+# ("Restoring unacknowledged messages" -> AttributeError in kombu).
+CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
