@@ -632,7 +632,7 @@ COPY exactly as `ticket_create` writes it: first-response and resolution targets
 ladder and calendar from the policy of its priority; due_at and next_step_at from the real calculator;
 steps_taken 0; no pauses), the first consumer message, and the created / target_opened events
 ({extra["rows"]}). Priorities of the not-due tickets: 60 % normal, 20 % urgent, 20 % low.
-`VACUUM (ANALYZE)` after the load. Timeline (Asia/Shanghai): idle sweeps at {shanghai(extra["t_idle"])}
+`VACUUM (ANALYZE)` and a CHECKPOINT after the load. Timeline (Asia/Shanghai): idle sweeps at {shanghai(extra["t_idle"])}
 (1 s before the earliest step instant in the database); the due sweep at {shanghai(extra["t_due"])}, when
 exactly {result["due"]:,} tickets ({extra["due_low"]:,} low, {extra["due_urgent"]:,} urgent) have their
 first-response warning and breach due; the "after" idle sweep at T_due + 30 s (the next beat).
