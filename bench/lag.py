@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 # Run as a script, this file's directory comes first on sys.path, where a module of
-# the same name as a standard one (bench/calendar.py) would shadow it: use the root.
+# the same name as a standard one (bench/calculator.py) would shadow it: use the root.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 

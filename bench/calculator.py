@@ -2,7 +2,7 @@
 2026-09-20 09:00 (a make-up working day) across Mid-Autumn and National Day, on
 China's official calendar built from chinesecalendar (no database needed).
 
-    .venv/bin/python bench/calendar.py [--calls 10000]
+    .venv/bin/python bench/calculator.py [--calls 10000]
 
 Each call is timed on its own; the figures are medians in microseconds. "warm"
 reuses one calendar, as a process does (its per-day periods are cached); "cold"
