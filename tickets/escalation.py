@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,14 +33,15 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from cs_desk.bulk import copy_insert, copy_update
 from merchants.models import MerchantStrike
 from tickets.calendars import working_calendars
-from tickets.events import event_build
-from tickets.models import OPEN_STATUSES, Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
-from tickets.notifications import notification_build, notifications_queue
+from tickets.events import EVENT_COLUMNS, event_values
+from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
+from tickets.notifications import Outgoing, notifications_insert
 from tickets.recipients import managers, merchant_addresses, supervisors_by_team, user_language
 from tickets.sla.calendar import WorkingCalendar
-from tickets.sla.clock import Step, steps_due
+from tickets.sla.clock import Step, TargetClock, schedule, steps_due_in
 from tickets.targets import (
     ACTIVE,
     TARGET_FIELDS,
@@ -113,22 +115,30 @@ class _SweepContext:
 class _Batch:
     ctx: _SweepContext
     counts: Counter
-    events: list[TicketEvent] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
+    notifications: list[Outgoing] = field(default_factory=list)
     strikes: list[MerchantStrike] = field(default_factory=list)
     targets: dict[int, SLATarget] = field(default_factory=dict)
     load: Counter = field(default_factory=Counter)
+    _schedules: dict[tuple[TargetClock, int], dict] = field(default_factory=dict)
 
-    def event(self, ticket: Ticket, kind: str, *, target: SLATarget | None = None, step=None, data=None):
-        event = event_build(ticket=ticket, kind=kind, at=self.ctx.now, target=target, step=step, data=data)
-        self.events.append(event)
-        return event
+    def event(self, ticket: Ticket, kind: str, *, target: SLATarget | None = None, step=None, data=None) -> None:
+        self.events.append(event_values(ticket=ticket, kind=kind, at=self.ctx.now, target=target, step=step, data=data))
+
+    def schedule(self, target: SLATarget) -> dict:
+        """The target's step instants, computed once per clock: taking a step
+        leaves the clock as it was, so later rounds reuse it."""
+        key = (target_clock(target), target.calendar_id)
+        plan = self._schedules.get(key)
+        if plan is None:
+            plan = self._schedules[key] = schedule(key[0], self.ctx.calendar(target.calendar_id))
+        return plan
 
     def notify(self, kind: str, ticket: Ticket, recipients, target: SLATarget, **extra) -> None:
         context = {
             "reference": ticket.reference,
             "subject": ticket.subject,
-            # Lazy labels: rendered in each recipient's language by notification_build
+            # Lazy labels: rendered in each recipient's language by notifications_insert
             # (get_FOO_display() would fix the sweep's language, and re-hash the choices on every call).
             "target": Kind(target.kind).label,
             "due": target.due_at,
@@ -141,15 +151,7 @@ class _Batch:
             if email and email not in seen:
                 seen.add(email)
                 self.notifications.append(
-                    notification_build(
-                        kind=kind,
-                        recipient=email,
-                        language=language,
-                        context=context,
-                        ticket=ticket,
-                        user=user,
-                        at=self.ctx.now,
-                    )
+                    Outgoing(kind, email, language, context, ticket.pk, user.pk if user is not None else None)
                 )
 
 
@@ -157,9 +159,15 @@ def _staff(users) -> list[tuple[str, object, str]]:
     return [(u.email, u, user_language(u)) for u in users if u is not None and u.email]
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+def sla_sweep(
+    *, now: datetime | None = None, batch_size: int | None = None, on_backlog: Callable[[], None] | None = None
+) -> dict[str, int]:
     """Take every escalation step due at ``now``. Returns the count of each step
-    taken plus ``tickets`` (tickets touched) and ``batches``."""
+    taken plus ``tickets`` (tickets touched) and ``batches``.
+
+    ``on_backlog`` is called once, after the first batch has committed, if that
+    batch was full: more is probably due, and the caller may bring in another
+    sweeper (they share the work through ``SKIP LOCKED``)."""
     ctx = _SweepContext(now=now or timezone.now())
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     counts: Counter = Counter({key: 0 for key in (*COUNT_KEYS, "tickets", "batches")})
@@ -179,6 +187,8 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None) -> 
             seen.update(ids)
             _sweep_batch(ctx, ids, counts)
             counts["batches"] += 1
+        if on_backlog is not None and counts["batches"] == 1 and len(ids) == batch_size:
+            on_backlog()
     return dict(counts)
 
 
@@ -218,12 +228,12 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
                 if target.status != SLATarget.Status.RUNNING:
                     continue
                 wc = ctx.calendar(target.calendar_id)
-                for step in steps_due(target_clock(target), wc, taken=target.steps_taken, now=ctx.now):
+                for step in steps_due_in(batch.schedule(target), taken=target.steps_taken, now=ctx.now):
                     _take_step(batch, ticket, target, targets, step, changed_tickets[ticket_id])
                     took = True
                     if target.status != SLATarget.Status.RUNNING:
                         break
-                target_reschedule(target, wc)
+                target_reschedule(target, wc, batch.schedule(target))
                 batch.targets[target.pk] = target
             if not took:
                 break
@@ -231,42 +241,21 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
         changed_tickets[ticket_id] |= {"due_at", "is_overdue"}
         counts["tickets"] += 1
 
-    # A fixed number of statements per batch, whatever its size.
-    TicketEvent.objects.bulk_create(batch.events)
-    _bulk_update(SLATarget, list(batch.targets.values()), TARGET_FIELDS)
-    fields = sorted(set().union(*changed_tickets.values()) | {"updated_at"})
+    # A fixed number of statements per batch, whatever its size, written with COPY.
+    copy_insert(TicketEvent, EVENT_COLUMNS, batch.events)
+    _copy_update(SLATarget, batch.targets.values(), TARGET_FIELDS)
     for ticket in tickets.values():
         ticket.updated_at = ctx.now
-    _bulk_update(Ticket, list(tickets.values()), fields)
+    _copy_update(Ticket, tickets.values(), sorted(set().union(*changed_tickets.values()) | {"updated_at"}))
     if batch.strikes:
         MerchantStrike.objects.bulk_create(batch.strikes)
-    notifications_queue(batch.notifications)
+    notifications_insert(batch.notifications, at=ctx.now)
 
 
-def _bulk_update(model, objs: list, fields: list[str]) -> None:
-    """Write ``fields`` of ``objs`` with one ``UPDATE … FROM unnest(arrays)``.
-
-    Linear in the number of rows: ``QuerySet.bulk_update`` builds one CASE per
-    field with one WHEN per row, which costs seconds per batch of a thousand
-    tickets (quadratic in PostgreSQL, and slow to build in Python)."""
-    if not objs:
-        return
-    db = transaction.get_connection()  # the wrapper itself: the ``connection`` proxy costs a lookup per use
-    meta = model._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    quote = db.ops.quote_name
-    names = [quote(f.column) for f in columns]
-    table = quote(meta.db_table)
-    # varchar[] rather than varchar(10)[]: a cast would truncate silently, the assignment raises.
-    types = [f"{f.db_type(db).split('(')[0]}[]" for f in columns]
-    arrays = [[f.get_db_prep_save(getattr(obj, f.attname), db) for obj in objs] for f in columns]
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {', '.join(f'{n} = v.{n}' for n in names[1:])} "
-            f"FROM unnest({', '.join(f'%s::{t}' for t in types)}) AS v({', '.join(names)}) "
-            f"WHERE {table}.{names[0]} = v.{names[0]}",
-            arrays,
-        )
+def _copy_update(model, objs, fields: list[str]) -> None:
+    """Write ``fields`` (names) of the model instances ``objs`` back, in bulk."""
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    copy_update(model, attnames, [(obj.pk, *(getattr(obj, a) for a in attnames)) for obj in objs])
 
 
 def _load_supervisor_counts(batch: _Batch, tickets: list[Ticket]) -> None:
@@ -391,7 +380,7 @@ def _raise_priority(batch: _Batch, ticket: Ticket, targets: list[SLATarget], rai
         wc = ctx.calendar(other.calendar_id)
         before = other.due_at
         target_apply_policy(other, policy, wc)
-        target_reschedule(other, wc)
+        target_reschedule(other, wc, batch.schedule(other))
         batch.targets[other.pk] = other
         batch.event(
             ticket,

@@ -8,8 +8,11 @@ from typing import Any
 
 from tickets.models import SLATarget, Ticket, TicketEvent
 
+# The columns ``event_values`` fills, in its order (the sweep COPYs them).
+EVENT_COLUMNS = ("ticket_id", "kind", "created_at", "actor_id", "target_id", "target_kind", "cycle", "step", "data")
 
-def event_build(
+
+def event_values(
     *,
     ticket: Ticket,
     kind: str,
@@ -18,19 +21,24 @@ def event_build(
     target: SLATarget | None = None,
     step: int | None = None,
     data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    """An unsaved event (for ``bulk_create`` in batch jobs)."""
-    return TicketEvent(
-        ticket=ticket,
-        kind=kind,
-        created_at=at,
-        actor=actor,
-        target=target,
-        target_kind=target.kind if target is not None else "",
-        cycle=target.cycle if target is not None else None,
-        step=step,
-        data=data or {},
+) -> tuple:
+    """One event as the values of ``EVENT_COLUMNS``."""
+    return (
+        ticket.pk,
+        str(kind),
+        at,
+        actor.pk if actor is not None else None,
+        target.pk if target is not None else None,
+        target.kind if target is not None else "",
+        target.cycle if target is not None else None,
+        int(step) if step is not None else None,
+        data or {},
     )
+
+
+def event_build(**kwargs: Any) -> TicketEvent:
+    """An unsaved event (for ``bulk_create`` in the services)."""
+    return TicketEvent(**dict(zip(EVENT_COLUMNS, event_values(**kwargs), strict=True)))
 
 
 def event_record(**kwargs: Any) -> TicketEvent:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from cs_desk.bulk import copy_insert
 from tickets.models import Notification, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -87,12 +89,26 @@ TEMPLATES = {
 def format_instant(value: datetime | None, language: str) -> str:
     """An instant as a person reads it, in the site's time zone and ``language``,
     with the UTC offset spelled out (e.g. ``2026年11月25日 18:00 (UTC+08:00)``)."""
+    with translation.override(language):
+        return _format_instant(value)
+
+
+def _format_instant(value: datetime | None) -> str:
+    """``format_instant`` in the active language."""
     if value is None:
         return "—"
     local = value.astimezone(ZoneInfo(settings.TIME_ZONE))
     offset = local.strftime("%z")
-    with translation.override(language):
-        return f"{formats.date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _render(kind: str, context: dict) -> tuple[str, str]:
+    """Subject and body of ``kind`` in the active language."""
+    subject, body = TEMPLATES[kind]
+    values = {
+        key: (_format_instant(value) if isinstance(value, datetime) else str(value)) for key, value in context.items()
+    }
+    return (str(subject) % values)[:255].replace("\n", " "), str(body) % values
 
 
 def tracking_url(ticket: Ticket) -> str:
@@ -111,14 +127,8 @@ def notification_build(
     at: datetime,
 ) -> Notification:
     """An unsaved outbox row with its subject and body rendered in ``language``."""
-    subject, body = TEMPLATES[kind]
     with translation.override(language):
-        values = {
-            key: (format_instant(value, language) if isinstance(value, datetime) else str(value))
-            for key, value in context.items()
-        }
-        rendered_subject = (str(subject) % values)[:255].replace("\n", " ")
-        rendered_body = str(body) % values
+        subject, body = _render(kind, context)
     return Notification(
         ticket=ticket,
         event=event,
@@ -126,8 +136,8 @@ def notification_build(
         recipient=recipient,
         recipient_user=user,
         language=language,
-        subject=rendered_subject,
-        body=rendered_body,
+        subject=subject,
+        body=body,
         next_attempt_at=at,
         created_at=at,
     )
@@ -141,6 +151,55 @@ def notifications_queue(notifications: Sequence[Notification]) -> list[Notificat
     ids = [n.pk for n in saved]
     transaction.on_commit(lambda: notifications_dispatch(ids))
     return saved
+
+
+class Outgoing(NamedTuple):
+    """A notification a batch job has decided to send (rendered on insert)."""
+
+    kind: str
+    recipient: str
+    language: str
+    context: dict
+    ticket_id: int | None = None
+    user_id: int | None = None
+
+
+_OUTBOX_COLUMNS = (
+    "ticket_id",
+    "kind",
+    "recipient",
+    "recipient_user_id",
+    "language",
+    "subject",
+    "body",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime) -> list[int]:
+    """The batch form of ``notification_build`` + ``notifications_queue``: render
+    each row in its recipient's language (one language switch per language, not
+    per row), write them all with COPY, dispatch delivery on commit."""
+    if not outgoing:
+        return []
+    rows: list[tuple] = []
+    by_language: dict[str, list[Outgoing]] = {}
+    for item in outgoing:
+        by_language.setdefault(item.language, []).append(item)
+    pending = Notification.Status.PENDING.value
+    for language, items in by_language.items():
+        with translation.override(language):
+            for item in items:
+                subject, body = _render(item.kind, item.context)
+                row = (item.ticket_id, item.kind, item.recipient, item.user_id, language, subject, body)
+                rows.append((*row, pending, 0, at, "", at))
+    ids = copy_insert(Notification, _OUTBOX_COLUMNS, rows, returning_ids=True)
+    transaction.on_commit(lambda: notifications_dispatch(ids))
+    return ids
 
 
 def notifications_dispatch(ids: list[int]) -> None:

@@ -7,7 +7,7 @@ its targets) and saves what changed, one row at a time or in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from tickets.models import BusinessCalendar, SLAPolicy, SLATarget, Ticket
@@ -53,16 +53,23 @@ def last_step(target: SLATarget) -> Step:
     return Step.BREACH if target.kind == SLATarget.Kind.MERCHANT_REPLY else Step.LEVEL2
 
 
-def target_reschedule(target: SLATarget, wc: WorkingCalendar) -> None:
-    """Recompute ``due_at`` and ``next_step_at`` from the clock and the steps taken."""
+def target_reschedule(
+    target: SLATarget, wc: WorkingCalendar, plan: Mapping[Step, datetime | None] | None = None
+) -> None:
+    """Recompute ``due_at`` and ``next_step_at`` from the clock and the steps taken.
+    ``plan``: the clock's ``schedule``, when the caller has it already."""
     if target.status != SLATarget.Status.RUNNING:
         target.next_step_at = None
         if target.status == SLATarget.Status.PAUSED:
             target.due_at = None
         return
+    following = target.steps_taken + 1
+    if plan is not None:
+        target.due_at = plan[Step.BREACH]
+        target.next_step_at = plan[Step(following)] if following <= last_step(target) else None
+        return
     clock = target_clock(target)
     target.due_at = due_at(clock, wc)
-    following = target.steps_taken + 1
     target.next_step_at = step_at(clock, wc, Step(following)) if following <= last_step(target) else None
 
 

@@ -15,6 +15,7 @@ opens so that later policy edits do not move a promise already made.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,8 +74,11 @@ def step_at(target: TargetClock, calendar: WorkingCalendar, step: Step) -> datet
     since = target.running_since
     if since is None:
         return None
+    return _step_at(target, calendar, step, since, consumed(target, calendar, since))
+
+
+def _step_at(target: TargetClock, calendar: WorkingCalendar, step: Step, since: datetime, used: timedelta) -> datetime:
     share = target.duration * target.percent_for(step) // 100
-    used = consumed(target, calendar, since)
     if used > ZERO and share <= used:
         # Due since before the pause. Not deadline(since, 0): for a segment resumed
         # outside working hours that is the next opening, and a step already due must
@@ -88,8 +92,13 @@ def due_at(target: TargetClock, calendar: WorkingCalendar) -> datetime | None:
 
 
 def schedule(target: TargetClock, calendar: WorkingCalendar) -> dict[Step, datetime | None]:
-    """Every step's instant (None for each while paused)."""
-    return {step: step_at(target, calendar, step) for step in Step}
+    """Every step's instant (None for each while paused), the time already used
+    computed once for all of them."""
+    since = target.running_since
+    if since is None:
+        return dict.fromkeys(Step)
+    used = consumed(target, calendar, since)
+    return {step: _step_at(target, calendar, step, since, used) for step in Step}
 
 
 def steps_due(target: TargetClock, calendar: WorkingCalendar, *, taken: int, now: datetime) -> list[Step]:
@@ -101,6 +110,19 @@ def steps_due(target: TargetClock, calendar: WorkingCalendar, *, taken: int, now
         if step <= taken:
             continue
         at = step_at(target, calendar, step)
+        if at is None or at >= now:
+            break
+        due.append(step)
+    return due
+
+
+def steps_due_in(plan: Mapping[Step, datetime | None], *, taken: int, now: datetime) -> list[Step]:
+    """``steps_due`` over a precomputed ``schedule``."""
+    due = []
+    for step in Step:
+        if step <= taken:
+            continue
+        at = plan[step]
         if at is None or at >= now:
             break
         due.append(step)
