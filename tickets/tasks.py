@@ -1,16 +1,35 @@
 """Celery tasks: thin, idempotent, taking ids and calling one service."""
 
+import logging
+
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from tickets.escalation import sla_sweep
 from tickets.notifications import notifications_deliver_many, notifications_due
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(ignore_result=True)
-def sla_sweep_task() -> dict[str, int]:
-    """Take every escalation step that has come due (run by beat every 30 s)."""
-    return sla_sweep(now=timezone.now())
+def sla_sweep_task(helpers: int | None = None) -> dict[str, int]:
+    """Take every escalation step that has come due (run by beat every 30 s).
+
+    When the first batch comes back full, a backlog is due (an outage, a
+    holiday's end): the sweep asks for one more sweeper, which may ask for the
+    next, up to ``SLA_SWEEP_HELPERS`` in all, so idle worker processes share the
+    work (``SKIP LOCKED`` keeps them apart)."""
+    if helpers is None:
+        helpers = settings.SLA_SWEEP_HELPERS
+
+    def call_for_help() -> None:
+        try:
+            sla_sweep_task.apply_async(kwargs={"helpers": helpers - 1}, expires=settings.SLA_SWEEP_INTERVAL_S)
+        except Exception:
+            logger.warning("Could not ask for another sweeper; this one carries on alone.", exc_info=True)
+
+    return sla_sweep(now=timezone.now(), on_backlog=call_for_help if helpers > 0 else None)
 
 
 @shared_task(ignore_result=True)

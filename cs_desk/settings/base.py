@@ -124,14 +124,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
 
+# How often the SLA sweep runs, and how many more sweepers one may call in when
+# its first batch comes back full (a backlog; see tickets.tasks.sla_sweep_task).
+# One helper suits a worker with two processes; raise it with the concurrency.
+SLA_SWEEP_INTERVAL_S = env.env_float("SLA_SWEEP_INTERVAL_S", 30)
+SLA_SWEEP_HELPERS = env.env_int("SLA_SWEEP_HELPERS", 1)
+
 # Every periodic job, in one place. Intervals come from the environment.
 CELERY_BEAT_SCHEDULE = {
     # The SLA sweep: takes every escalation step that has come due. The source of
     # truth for deadlines; it is safe to run on every worker at once.
     "sla-sweep": {
         "task": "tickets.tasks.sla_sweep_task",
-        "schedule": timedelta(seconds=env.env_float("SLA_SWEEP_INTERVAL_S", 30)),
-        "options": {"expires": env.env_float("SLA_SWEEP_INTERVAL_S", 30)},
+        "schedule": timedelta(seconds=SLA_SWEEP_INTERVAL_S),
+        "options": {"expires": SLA_SWEEP_INTERVAL_S},
     },
     # Re-delivers outbox notifications whose on-commit dispatch was lost
     # (broker down, worker killed) or whose delivery failed and is due a retry.

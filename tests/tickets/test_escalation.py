@@ -270,3 +270,48 @@ def test_sweep_query_count_does_not_grow_with_tickets_not_due(urgent_category, s
     assert due_large == due_small
     assert idle_small <= 3  # the lock query, inside its transaction
     assert Ticket.objects.filter(pk__in=due_ids, is_overdue=True).count() == 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("due", "called"), [(25, 1), (10, 1), (9, 0), (0, 0)])
+def test_a_full_first_batch_calls_for_another_sweeper_once(urgent_category, supervisor, due, called):
+    now = timezone.now()
+    if due:
+        bulk_open_tickets(category=urgent_category, count=due, created_at=now - timedelta(hours=25))
+    calls = []
+
+    counts = sla_sweep(now=now, batch_size=10, on_backlog=lambda: calls.append(1))
+
+    assert len(calls) == called
+    assert counts["breach"] == due
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("helpers", "asked"), [(1, [{"helpers": 0}]), (0, [])])
+def test_sweep_task_asks_for_at_most_its_helpers(urgent_category, supervisor, settings, monkeypatch, helpers, asked):
+    from tickets import tasks
+
+    settings.SLA_SWEEP_BATCH_SIZE = 10
+    bulk_open_tickets(category=urgent_category, count=30, created_at=timezone.now() - timedelta(hours=25))
+    sent = []
+    monkeypatch.setattr(tasks.sla_sweep_task, "apply_async", lambda **options: sent.append(options["kwargs"]))
+
+    counts = tasks.sla_sweep_task(helpers=helpers)
+
+    assert sent == asked
+    assert counts["breach"] == 30  # the caller carries on alone all the same
+
+
+@pytest.mark.django_db
+def test_sweep_task_carries_on_when_the_broker_refuses_the_helper(urgent_category, supervisor, monkeypatch):
+    from tickets import tasks
+
+    bulk_open_tickets(category=urgent_category, count=30, created_at=timezone.now() - timedelta(hours=25))
+
+    def refuse(**options):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.sla_sweep_task, "apply_async", refuse)
+    monkeypatch.setattr(tasks.settings, "SLA_SWEEP_BATCH_SIZE", 10)
+
+    assert tasks.sla_sweep_task(helpers=1)["breach"] == 30
