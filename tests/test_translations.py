@@ -268,3 +268,48 @@ def test_escalation_email_renders_target_and_priority_in_the_recipients_language
     )
     assert english.subject == "[CS-20261123-000042] First response overdue — escalated to you"
     assert "The ticket is now Urgent and has been handed to the team's supervisors.\n" in english.body
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("compiled_catalogue")
+def test_a_batch_renders_each_row_as_the_single_row_path_does(category) -> None:
+    """The sweep renders its outbox rows grouped by language; a mixed batch comes
+    out exactly as rendering each row on its own."""
+    from django.db import transaction
+
+    from tickets.models import Notification
+    from tickets.notifications import Outgoing, notifications_insert
+
+    first = CONTEXT | {"target": SLATarget.Kind.FIRST_RESPONSE.label, "priority": Ticket.Priority.URGENT.label}
+    second = first | {
+        "reference": "CS-20261123-000043",
+        "due": datetime(2026, 11, 26, 1, 30, tzinfo=UTC),
+        "priority": Ticket.Priority.NORMAL.label,
+    }
+    at = datetime(2026, 11, 25, 10, 0, 30, tzinfo=UTC)
+    batch = [
+        Outgoing("sla_breach", "lead@example.cn", "zh-hans", first),
+        Outgoing("sla_breach", "lead@example.com", "en", first),
+        Outgoing("sla_breach", "lead@example.cn", "zh-hans", second),
+        Outgoing("sla_breach", "lead@example.com", "en", second),
+        Outgoing("sla_warning", "agent@example.cn", "zh-hans", second | {"percent": 75}),
+    ]
+
+    with transaction.atomic():
+        ids = notifications_insert(batch, at=at)
+
+    rows = Notification.objects.in_bulk(ids)
+    for pk, item in zip(ids, batch, strict=True):
+        alone = notification_build(
+            kind=item.kind, recipient=item.recipient, language=item.language, context=item.context, at=at
+        )
+        row = rows[pk]
+        assert (row.kind, row.recipient, row.language, row.status) == (
+            item.kind,
+            item.recipient,
+            item.language,
+            "pending",
+        )
+        assert (row.subject, row.body) == (alone.subject, alone.body)
+    assert "2026年11月26日 09:30 (UTC+08:00)" in rows[ids[2]].body
+    assert "The ticket is now Normal" in rows[ids[3]].body

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import formats, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.bulk import copy_insert
@@ -102,13 +103,29 @@ def _format_instant(value: datetime | None) -> str:
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
 
 
-def _render(kind: str, context: dict) -> tuple[str, str]:
-    """Subject and body of ``kind`` in the active language."""
-    subject, body = TEMPLATES[kind]
-    values = {
-        key: (_format_instant(value) if isinstance(value, datetime) else str(value)) for key, value in context.items()
-    }
-    return (str(subject) % values)[:255].replace("\n", " "), str(body) % values
+def _render(kind: str, context: dict, memo: dict | None = None) -> tuple[str, str]:
+    """Subject and body of ``kind`` in the active language. ``memo`` keeps what
+    was already rendered in that language (templates, lazy labels, instants)
+    for a batch rendering many rows."""
+    if memo is None:
+        memo = {}
+    values = {}
+    for key, value in context.items():
+        if isinstance(value, datetime):
+            text = memo.get(value)
+            if text is None:
+                text = memo[value] = _format_instant(value)
+        elif isinstance(value, Promise):  # a lazy label, the same object on every row
+            # Keyed by identity, holding the object so that its id is not reused.
+            _, text = memo.get(id(value)) or memo.setdefault(id(value), (value, str(value)))
+        else:
+            text = str(value)
+        values[key] = text
+    templates = memo.get(kind)
+    if templates is None:
+        templates = memo[kind] = tuple(str(t) for t in TEMPLATES[kind])
+    subject, body = templates
+    return (subject % values)[:255].replace("\n", " "), body % values
 
 
 def tracking_url(ticket: Ticket) -> str:
@@ -183,20 +200,23 @@ _OUTBOX_COLUMNS = (
 def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime) -> list[int]:
     """The batch form of ``notification_build`` + ``notifications_queue``: render
     each row in its recipient's language (one language switch per language, not
-    per row), write them all with COPY, dispatch delivery on commit."""
+    per row), write them all with COPY, dispatch delivery on commit. Returns the
+    ids, in the order of ``outgoing``."""
     if not outgoing:
         return []
-    rows: list[tuple] = []
-    by_language: dict[str, list[Outgoing]] = {}
-    for item in outgoing:
-        by_language.setdefault(item.language, []).append(item)
+    by_language: dict[str, list[int]] = {}
+    for position, item in enumerate(outgoing):
+        by_language.setdefault(item.language, []).append(position)
+    rows: list[tuple] = [()] * len(outgoing)
     pending = Notification.Status.PENDING.value
-    for language, items in by_language.items():
+    for language, positions in by_language.items():
+        memo: dict = {}
         with translation.override(language):
-            for item in items:
-                subject, body = _render(item.kind, item.context)
+            for position in positions:
+                item = outgoing[position]
+                subject, body = _render(item.kind, item.context, memo)
                 row = (item.ticket_id, item.kind, item.recipient, item.user_id, language, subject, body)
-                rows.append((*row, pending, 0, at, "", at))
+                rows[position] = (*row, pending, 0, at, "", at)
     ids = copy_insert(Notification, _OUTBOX_COLUMNS, rows, returning_ids=True)
     transaction.on_commit(lambda: notifications_dispatch(ids))
     return ids
