@@ -45,6 +45,15 @@ def database_recreate(name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def database_clone(source: str, name: str) -> None:
+    """``name`` as a copy of ``source`` (CREATE DATABASE … TEMPLATE: a file copy)."""
+    import psycopg
+
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+
+
 def database_drop(name: str) -> None:
     import psycopg
 

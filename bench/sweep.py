@@ -46,6 +46,7 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 from bench import _common as common  # noqa: E402 (after the sys.path fix)
 
 DB_NAME = "cs_desk_bench_sweep"
+DB_NAME_COPY = "cs_desk_bench_sweep_copy"  # the same load, for the called-in run
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -140,6 +141,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--sweepers", type=int, default=1, help="concurrent sweeps for the due sweep (processes, as workers would)"
+    )
+    parser.add_argument(
+        "--helpers",
+        type=int,
+        default=1,
+        help="also run the due sweep as deployed, on a copy of the database: one sweep that calls in up to "
+        "this many more when its first batch is full (SLA_SWEEP_HELPERS; default 1, 0 to skip)",
     )
     parser.add_argument("--profile", metavar="PATH", help="run the due sweep under cProfile, dump stats to PATH")
     parser.add_argument("--no-results", action="store_true", help="do not write bench/RESULTS.md")
@@ -428,13 +436,30 @@ class QueryMeter:
         return sorted(((v, k) for k, v in by_statement.items()), reverse=True)[:n]
 
 
-def timed_sweep(now: datetime, batch_size: int | None, profile: str | None = None) -> tuple[dict, float, QueryMeter]:
+def timed_sweep(
+    now: datetime, batch_size: int | None, profile: str | None = None, on_backlog=None
+) -> tuple[dict, float, QueryMeter]:
     from django.db import connection
 
+    from cs_desk import bulk
     from tickets.escalation import sla_sweep
 
     meter = QueryMeter()
     commit = connection._commit
+    copy = bulk._copy
+
+    def timed_copy(cursor, table, names, rows) -> None:
+        # COPY bypasses Django's execute wrappers: count and time it here.
+        started = time.perf_counter()
+        try:
+            copy(cursor, table, names, rows)
+        finally:
+            took = time.perf_counter() - started
+            meter.count += 1
+            meter.seconds += took
+            meter.slowest.append((took, f"COPY {table} ({', '.join(names)})"[:110]))
+
+    bulk._copy = timed_copy
 
     def timed_commit() -> None:
         started = time.perf_counter()
@@ -452,35 +477,47 @@ def timed_sweep(now: datetime, batch_size: int | None, profile: str | None = Non
                 profiler = cProfile.Profile()
                 started = time.perf_counter()
                 profiler.enable()
-                counts = sla_sweep(now=now, batch_size=batch_size)
+                counts = sla_sweep(now=now, batch_size=batch_size, on_backlog=on_backlog)
                 profiler.disable()
                 took = time.perf_counter() - started
                 profiler.dump_stats(profile)
             else:
                 started = time.perf_counter()
                 cpu = time.process_time()
-                counts = sla_sweep(now=now, batch_size=batch_size)
+                counts = sla_sweep(now=now, batch_size=batch_size, on_backlog=on_backlog)
                 took = time.perf_counter() - started
                 meter.cpu_seconds = time.process_time() - cpu
     finally:
         del connection._commit  # back to the class's method
+        bulk._copy = copy
     return counts, took * 1000, meter
 
 
-def _sweeper(now: datetime, batch_size: int | None, barrier, results) -> None:
-    """One of several concurrent sweeps, in a forked process with a connection of its own."""
+def _sweeper(now: datetime, batch_size: int | None, barrier, results, called, calls) -> None:
+    """One of several concurrent sweeps, in a forked process with a connection of its own.
+    With ``called`` it starts only once the previous sweeper has called for help
+    (``on_backlog``, as ``tickets.tasks.sla_sweep_task`` does through the broker)
+    and ``calls`` is what it sets when it needs help in turn."""
     from django.db import connections
 
     connections.close_all()
     barrier.wait()
-    counts, ms, meter = timed_sweep(now, batch_size)
+    if called is not None:
+        called.wait(timeout=600)
+    counts, ms, meter = timed_sweep(now, batch_size, on_backlog=calls.set if calls is not None else None)
+    if calls is not None:
+        calls.set()  # never leave the next one waiting
     results.put((counts, ms, meter.count, meter.seconds, meter.commit_seconds, meter.cpu_seconds))
     connections.close_all()
 
 
-def parallel_sweep(now: datetime, batch_size: int | None, sweepers: int) -> tuple[dict, float, QueryMeter]:
+def parallel_sweep(
+    now: datetime, batch_size: int | None, sweepers: int, *, called_in: bool = False
+) -> tuple[dict, float, QueryMeter]:
     """``sweepers`` sweeps at once, as that many Celery workers would run them:
-    wall time from the common start to the last one's end; counts and statements summed."""
+    wall time from the common start to the last one's end; counts and statements summed.
+    With ``called_in`` only the first starts at once; each further one starts when
+    the one before calls for help (its first batch came back full), as in production."""
     import multiprocessing
 
     from django.db import connections
@@ -489,7 +526,21 @@ def parallel_sweep(now: datetime, batch_size: int | None, sweepers: int) -> tupl
     mp = multiprocessing.get_context("fork")
     barrier = mp.Barrier(sweepers + 1)
     results = mp.Queue()
-    children = [mp.Process(target=_sweeper, args=(now, batch_size, barrier, results)) for _ in range(sweepers)]
+    events = [mp.Event() for _ in range(sweepers)] if called_in else [None] * sweepers
+    children = [
+        mp.Process(
+            target=_sweeper,
+            args=(
+                now,
+                batch_size,
+                barrier,
+                results,
+                events[i - 1] if i else None,
+                events[i] if i + 1 < sweepers else None,
+            ),
+        )
+        for i in range(sweepers)
+    ]
     for child in children:
         child.start()
     barrier.wait()
@@ -618,6 +669,16 @@ def results_write(result: dict, info: dict, extra: dict) -> None:
     shanghai = lambda d: d.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S %Z")  # noqa: E731
     python_ms = result["sweep_due_ms"] - result["sweep_due_db_ms"] - result["sweep_due_commit_ms"]
     top = "\n".join(f"| {ms:,.0f} | `{sql}` |" for ms, sql in extra["top_statements"])
+    called_in = ""
+    if "sweep_due_called_in_ms" in result:
+        shares = ", ".join(f"{p['tickets']:,} tickets in {p['ms']:,} ms" for p in result["called_in_per_sweeper"])
+        called_in = (
+            f"| the same, as deployed (on a copy of the database): beat's sweep calls in "
+            f"{result['called_in_sweepers'] - 1} more when its first batch is full (`SLA_SWEEP_HELPERS`) | "
+            f"{result['sweep_due_called_in_ms']:,.0f} ms (per sweeper: "
+            f"{shares}) "
+            "| ≤ 5,000 ms |\n"
+        )
     body = f"""
 Measured {common.now_utc_text()}.
 
@@ -645,9 +706,9 @@ Each due ticket gets: warning + breach events, hand-over to the team supervisor 
 | VACUUM (ANALYZE) + CHECKPOINT | {extra["vacuum_s"]:.1f} s | |
 | sweep, nothing due (median of {extra["idle_runs"]}) | {result["sweep_idle_ms"]:.2f} ms, \
 {result["queries_idle"]} query | ≤ 50 ms |
-| sweep, {result["due"]:,} due | {result["sweep_due_ms"]:,.0f} ms, {result["queries_due"]} queries, \
-{result["batches"]} batches of ≤ {result["batch_size"]} | ≤ 5,000 ms |
-| of which in `cursor.execute` (psycopg's client-side quoting of parameters included) | \
+| sweep, {result["due"]:,} due, one sweeping process | {result["sweep_due_ms"]:,.0f} ms, {result["queries_due"]} \
+statements, {result["batches"]} batches of ≤ {result["batch_size"]} | ≤ 5,000 ms |
+{called_in}| of which in SQL statements and COPYs (psycopg's client-side work included) | \
 {result["sweep_due_db_ms"]:,.0f} ms | |
 | of which in COMMITs (deferred foreign-key checks run there) | {result["sweep_due_commit_ms"]:,.0f} ms | |
 | of which the rest (Python: ORM, ladder, calculator, rendering) | {python_ms:,.0f} ms | |
@@ -683,6 +744,25 @@ Last line of output:
 ```
 """
     common.results_section_write("bench/sweep.py — SLA sweep over a large backlog", body)
+
+
+def called_in_sweep(args, batch_size: int, loaded: dict, supervisor) -> dict:
+    """The due sweep as deployed, on the copy of the database taken before the
+    measured one: beat's sweep starts alone and, its first batch full, calls in
+    up to ``--helpers`` more (``tickets.tasks.sla_sweep_task``)."""
+    from django.db import connection, connections
+
+    connections.close_all()
+    connection.settings_dict["NAME"] = DB_NAME_COPY
+    try:
+        sweepers = 1 + args.helpers
+        counts, ms, meter = parallel_sweep(T_DUE, batch_size, sweepers, called_in=True)
+        common.log(f"called-in due sweep ({sweepers} sweepers): {ms:,.0f} ms, per sweeper {meter.per_sweeper}")
+        verify(counts=counts, due_ids=loaded["due_ids"], supervisor=supervisor, batches=None)
+        return {"ms": ms, "sweepers": sweepers, "per_sweeper": meter.per_sweeper}
+    finally:
+        connections.close_all()
+        connection.settings_dict["NAME"] = DB_NAME
 
 
 def main() -> None:
@@ -726,6 +806,14 @@ def main() -> None:
         if not args.no_explain:
             explain_due = explain_lock(T_DUE, batch_size)
 
+        if args.helpers:
+            from django.db import connections
+
+            connections.close_all()
+            started = time.perf_counter()
+            common.database_clone(DB_NAME, DB_NAME_COPY)
+            common.log(f"copied the database for the called-in run in {time.perf_counter() - started:.1f} s")
+
         common.log(f"due sweep at {T_DUE.isoformat()} ({plan.due:,} tickets due)")
         if args.sweepers > 1:
             counts, sweep_due_ms, meter = parallel_sweep(T_DUE, args.batch_size, args.sweepers)
@@ -755,6 +843,10 @@ def main() -> None:
         sweep_idle_after_ms = statistics.median(after_ms)
         common.log(f"next sweep (T_due + 30 s): median {sweep_idle_after_ms:.2f} ms")
 
+        called_in = None
+        if args.helpers:
+            called_in = called_in_sweep(args, batch_size, loaded, supervisor)
+
         result = {
             "tickets": args.tickets,
             "load_s": round(load_s, 1),
@@ -773,6 +865,10 @@ def main() -> None:
             "sweepers": args.sweepers,
             "profiled": bool(args.profile),
         }
+        if called_in is not None:
+            result["sweep_due_called_in_ms"] = round(called_in["ms"], 1)
+            result["called_in_sweepers"] = called_in["sweepers"]
+            result["called_in_per_sweeper"] = called_in["per_sweeper"]
         print(f"lock query, nothing due:\n{explain_idle}", file=sys.stderr)
         print(f"lock query, due:\n{explain_due}", file=sys.stderr)
         print("statements of the due sweep by total time:", file=sys.stderr)
@@ -809,6 +905,7 @@ def main() -> None:
         connections.close_all()
         if not args.keep:
             common.database_drop(DB_NAME)
+        common.database_drop(DB_NAME_COPY)
 
 
 if __name__ == "__main__":
