@@ -30,7 +30,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from cs_desk.bulk import copy_insert, copy_update
@@ -193,12 +193,9 @@ def sla_sweep(
 
 
 def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
-    tickets = {
-        t.pk: t
-        for t in Ticket.objects.filter(pk__in=ids)
-        .select_related("merchant", "assignee")
-        .prefetch_related("merchant__users__user")
-    }
+    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("merchant", "assignee")}
+    # Merchant users get the merchant's reminders; most batches have no merchant at all.
+    prefetch_related_objects([t for t in tickets.values() if t.merchant_id], "merchant__users__user")
     targets_by_ticket: dict[int, list[SLATarget]] = defaultdict(list)
     for target in SLATarget.objects.filter(ticket_id__in=ids, status__in=ACTIVE).order_by("ticket_id", "id"):
         targets_by_ticket[target.ticket_id].append(target)
