@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cs_desk.exceptions import ApplicationError
+from merchants.models import Merchant
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.models import Ticket
+from tickets.models import Category, Message, SLAPolicy, Ticket
 from tickets.services import policy_for
 from tickets.sla.calendar import deadline
 
@@ -58,3 +61,55 @@ def sla_preview(*, priority: str, at: datetime) -> dict[str, str]:
             warn_if_uncovered(wc, policy.calendar.name, at, due)
         result[f"{name}_due"] = due.astimezone(wc.tz).isoformat()
     return result
+
+
+# --- The consumer's side ---------------------------------------------------------
+
+
+def ticket_for_token(*, token: str) -> Ticket | None:
+    """The ticket a private tracking link opens, or None. Only the token opens a
+    ticket: never its id or its reference."""
+    if not token or len(token) > 64:
+        return None
+    return Ticket.objects.select_related("category", "merchant").filter(tracking_token=token).first()
+
+
+def ticket_public_conversation(*, ticket: Ticket) -> list[Message]:
+    """What the consumer may read: public messages only, never internal notes."""
+    return list(ticket.messages.filter(is_public=True).select_related("author").order_by("created_at", "id"))
+
+
+def category_promise(*, category: Category) -> str:
+    """The first-response promise of a category, as a consumer reads it
+    ("紧急：24 小时内答复", "3 个工作日内答复"), from the SLA policy of its priority."""
+    policy = policy_for(category.default_priority)
+    n = policy.first_response_amount
+    unit, clock = policy.first_response_unit, policy.first_response_clock
+    if unit == SLAPolicy.Unit.MINUTES:
+        text = ngettext("Reply within %(n)d minute", "Reply within %(n)d minutes", n) % {"n": n}
+    elif unit == SLAPolicy.Unit.HOURS:
+        text = ngettext("Reply within %(n)d hour", "Reply within %(n)d hours", n) % {"n": n}
+    elif clock == SLAPolicy.Clock.BUSINESS:
+        text = ngettext("Reply within %(n)d working day", "Reply within %(n)d working days", n) % {"n": n}
+    else:
+        text = ngettext("Reply within %(n)d day", "Reply within %(n)d days", n) % {"n": n}
+    if category.default_priority == Ticket.Priority.URGENT:
+        return _("Urgent: %(promise)s") % {"promise": text}
+    return text
+
+
+def complaint_categories() -> list[tuple[Category, str]]:
+    """The categories a consumer chooses from, each with its promise."""
+    return [(c, category_promise(category=c)) for c in Category.objects.filter(is_active=True).order_by("sort_order")]
+
+
+def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:
+    """Shops whose id or name contains ``query`` (the complaint form's shop search)."""
+    query = query.strip()
+    if len(query) < 1:
+        return []
+    return list(
+        Merchant.objects.filter(
+            Q(shop_id__iexact=query) | Q(name__icontains=query) | Q(shop_id__istartswith=query)
+        ).order_by("name")[:limit]
+    )

@@ -1,0 +1,149 @@
+"""Forms of the consumer's pages: the complaint form and the reply box.
+
+They validate what a person typed and say what is wrong next to the field;
+the services decide everything else."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from merchants.models import Merchant
+from tickets.models import Category
+
+# Mainland China mobile numbers: 11 digits starting 13–19, optionally written
+# with +86 / 0086 and spaces or dashes.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,30}[A-Za-z0-9]$")
+
+
+def normalise_mobile(value: str) -> str:
+    digits = re.sub(r"[\s\-()]", "", value)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    return digits
+
+
+class ComplaintForm(forms.Form):
+    requester_name = forms.CharField(label=_("Your name"), max_length=100)
+    requester_phone = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=20,
+        help_text=_("A mainland China mobile number, e.g. 138 0013 8000."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    requester_email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("We send the confirmation and our replies here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    category = forms.ModelChoiceField(
+        label=_("What is the problem about?"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what the problem is about.")},
+    )
+    shop = forms.CharField(
+        label=_("Shop (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("The shop's name or shop id, if the complaint is about a shop."),
+        widget=forms.TextInput(attrs={"list": "shop-options", "autocomplete": "off"}),
+    )
+    order_number = forms.CharField(
+        label=_("Order number (optional)"),
+        required=False,
+        max_length=32,
+        help_text=_("6 to 32 letters, digits or dashes, as shown in your order list."),
+    )
+    description = forms.CharField(
+        label=_("What happened?"),
+        min_length=10,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("When it happened, what you expected, and what you have tried."),
+    )
+
+    def clean_requester_name(self) -> str:
+        name = self.cleaned_data["requester_name"].strip()
+        if not name:
+            raise ValidationError(_("Tell us your name."), code="required")
+        return name
+
+    def clean_requester_phone(self) -> str:
+        value = self.cleaned_data["requester_phone"].strip()
+        if not value:
+            return ""
+        phone = normalise_mobile(value)
+        if not _MOBILE.match(phone):
+            raise ValidationError(
+                _("Enter a mainland China mobile number: 11 digits starting with 13–19."), code="invalid_phone"
+            )
+        return phone
+
+    def clean_shop(self) -> Merchant | None:
+        value = self.cleaned_data["shop"].strip()
+        if not value:
+            return None
+        exact = Merchant.objects.filter(shop_id__iexact=value).first() or Merchant.objects.filter(name=value).first()
+        if exact is not None:
+            return exact
+        found = list(Merchant.objects.filter(name__icontains=value)[:2])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValidationError(
+                _("Several shops match “%(value)s”; choose one from the list or enter its shop id."),
+                code="ambiguous_shop",
+                params={"value": value},
+            )
+        raise ValidationError(
+            _("No shop matches “%(value)s”. Check the name or leave the field empty."),
+            code="unknown_shop",
+            params={"value": value},
+        )
+
+    def clean_order_number(self) -> str:
+        value = self.cleaned_data["order_number"].strip()
+        if value and not _ORDER_NUMBER.match(value):
+            raise ValidationError(
+                _("An order number has 6 to 32 letters, digits or dashes."), code="invalid_order_number"
+            )
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        typed_badly = "requester_phone" in self.errors or "requester_email" in self.errors
+        if not typed_badly and not data.get("requester_phone") and not data.get("requester_email"):
+            raise ValidationError(
+                _("Give a mobile number or an email address so that we can reply."), code="contact_required"
+            )
+        return data
+
+    @property
+    def subject(self) -> str:
+        """A ticket's subject from the first line of the description."""
+        first = self.cleaned_data["description"].strip().splitlines()[0].strip()
+        return first if len(first) <= 60 else first[:59] + "…"
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write your reply first.")},
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Write your reply first."), code="required")
+        return body
