@@ -105,15 +105,7 @@ def steps_due(target: TargetClock, calendar: WorkingCalendar, *, taken: int, now
     """Steps not yet taken (``taken`` is the highest step already recorded) whose
     instant lies strictly before ``now``: a reply exactly at the deadline meets it,
     so the breach is taken only once the deadline has passed."""
-    due = []
-    for step in Step:
-        if step <= taken:
-            continue
-        at = step_at(target, calendar, step)
-        if at is None or at >= now:
-            break
-        due.append(step)
-    return due
+    return steps_due_in(schedule(target, calendar), taken=taken, now=now)
 
 
 def steps_due_in(plan: Mapping[Step, datetime | None], *, taken: int, now: datetime) -> list[Step]:
