@@ -22,6 +22,17 @@ def _sla_defaults(request):
         _defaults.forwards(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no submissions counted against any client."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client()
+    keys = list(client.scan_iter(match="*ratelimit:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def supervisor(db):
     return UserFactory(username="supervisor", groups=["supervisors"])

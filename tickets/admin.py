@@ -40,6 +40,7 @@ from tickets.forms import (
     WorkingPeriodFormSet,
 )
 from tickets.models import (
+    Attachment,
     BusinessCalendar,
     CalendarDay,
     Category,
@@ -47,6 +48,7 @@ from tickets.models import (
     Notification,
     SLAPolicy,
     SLATarget,
+    StaffProfile,
     Team,
     Ticket,
     TicketCounter,
@@ -55,6 +57,7 @@ from tickets.models import (
 )
 from tickets.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
 from tickets.notifications import notifications_dispatch
+from tickets.privacy import mask_contact
 
 # --- Shared pieces ---------------------------------------------------------------
 
@@ -396,6 +399,13 @@ class MessageInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("author")
 
 
+class AttachmentInline(ReadOnlyInline):
+    """Evidence files, listed (their contents are opened from the agent workspace)."""
+
+    model = Attachment
+    fields = ["created_at", "original_name", "content_type", "size", "width", "height", "sha256"]
+
+
 class SLATargetInline(ReadOnlyInline):
     model = SLATarget
     fields = ["kind", "cycle", "status", "clock", "duration", "started_at", "due_at", "steps_taken", "met_at"]
@@ -427,10 +437,11 @@ class EscalationLevelFilter(admin.SimpleListFilter):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
-    inlines = [MessageInline, SLATargetInline, TicketEventInline]
+    inlines = [MessageInline, AttachmentInline, SLATargetInline, TicketEventInline]
     list_display = [
         "reference",
         "subject",
+        "requester",
         "category",
         "priority",
         "status",
@@ -509,6 +520,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("requester"))
+    def requester(self, obj: Ticket) -> str:
+        """Lists never show a consumer's full phone number or email address."""
+        return f"{obj.requester_name} {mask_contact(phone=obj.requester_phone, email=obj.requester_email)}"
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool) -> None:
         changed = set(form.changed_data)
@@ -638,3 +654,11 @@ class TicketCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["day", "value"]
     ordering = ["-day"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "alias", "language"]
+    search_fields = ["user__username", "alias"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

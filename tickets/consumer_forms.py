@@ -8,11 +8,16 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from merchants.models import Merchant
 from tickets.models import Category
+from tickets.uploads import CleanFile, evidence_clean
+
+ACCEPTED_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf"
 
 # Mainland China mobile numbers: 11 digits starting 13–19, optionally written
 # with +86 / 0086 and spaces or dashes.
@@ -28,7 +33,75 @@ def normalise_mobile(value: str) -> str:
     return digits
 
 
-class ComplaintForm(forms.Form):
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Up to ``EVIDENCE_MAX_FILES`` files, each checked by content and cleaned
+    (tickets.uploads). Every refused file is named in its own error."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "accept": ACCEPTED_TYPES,
+                "data-max-bytes": settings.EVIDENCE_MAX_FILE_BYTES,
+                "data-max-files": settings.EVIDENCE_MAX_FILES,
+            }
+        )
+
+    def clean(self, data, initial=None) -> list[CleanFile]:
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        limit = settings.EVIDENCE_MAX_FILES
+        if len(files) > limit:
+            raise ValidationError(
+                ngettext_lazy("Send at most %(limit)d file.", "Send at most %(limit)d files.", "limit"),
+                code="too_many_files",
+                params={"limit": limit},
+            )
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                cleaned.append(evidence_clean(upload))
+            except ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _evidence_field() -> EvidenceField:
+    mb = settings.EVIDENCE_MAX_FILE_BYTES // (1024 * 1024)
+    return EvidenceField(
+        label=_("Evidence (optional)"),
+        help_text=_(
+            "Up to %(files)d chat screenshots, photos or PDF files, at most %(mb)d MB each. "
+            "Photos are re-saved without their location data."
+        )
+        % {"files": settings.EVIDENCE_MAX_FILES, "mb": mb},
+    )
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see (hidden by the stylesheet) and bots fill in."""
+
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self) -> str:
+        if self.cleaned_data["website"]:
+            raise ValidationError(_("This submission could not be accepted."), code="honeypot")
+        return ""
+
+
+class ComplaintForm(HoneypotMixin, forms.Form):
     requester_name = forms.CharField(label=_("Your name"), max_length=100)
     requester_phone = forms.CharField(
         label=_("Mobile phone"),
@@ -70,6 +143,14 @@ class ComplaintForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("When it happened, what you expected, and what you have tried."),
     )
+    # The closed complaint this one continues (its tracking token), if any.
+    follows = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form: the help text gives the limits in force.
+        self.fields["evidence"] = _evidence_field()
+        self.order_fields([*(n for n in self.fields if n not in ("evidence", "website")), "evidence", "website"])
 
     def clean_requester_name(self) -> str:
         name = self.cleaned_data["requester_name"].strip()
@@ -134,7 +215,7 @@ class ComplaintForm(forms.Form):
         return first if len(first) <= 60 else first[:59] + "…"
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(HoneypotMixin, forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
         max_length=5000,
@@ -142,8 +223,35 @@ class ReplyForm(forms.Form):
         error_messages={"required": _("Write your reply first.")},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"] = _evidence_field()
+        self.order_fields(["body", "evidence", "website"])
+
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
             raise ValidationError(_("Write your reply first."), code="required")
         return body
+
+
+class SurveyForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with how we handled your complaint?"),
+        choices=[
+            (5, _("5 – Very satisfied")),
+            (4, _("4 – Satisfied")),
+            (3, _("3 – Neither")),
+            (2, _("2 – Dissatisfied")),
+            (1, _("1 – Very dissatisfied")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -193,7 +193,7 @@ def sla_sweep(
 
 
 def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
-    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("merchant", "assignee")}
+    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("merchant", "assignee__staff_profile")}
     # Merchant users get the merchant's reminders; most batches have no merchant at all.
     prefetch_related_objects([t for t in tickets.values() if t.merchant_id], "merchant__users__user")
     targets_by_ticket: dict[int, list[SLATarget]] = defaultdict(list)

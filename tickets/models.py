@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tickets.sla.calendar import ClockKind
+from tickets.storage import evidence_storage
 
 OPEN_STATUSES = ("new", "open", "awaiting_merchant", "pending")
 
@@ -315,6 +316,17 @@ class Ticket(models.Model):
         db_index=False,  # ticket_merchant_status_idx leads with it
     )
     order_number = models.CharField(_("order number"), max_length=40, blank=True)
+    # A new complaint filed from the tracking page of a closed one.
+    follows = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
+    # Set when an administrator-defined alert word appears in the complaint.
+    is_flagged = models.BooleanField(_("flagged by a keyword alert"), default=False)
 
     # Denormalised from the running targets, maintained by the services and the sweep.
     due_at = models.DateTimeField(_("next due"), null=True, blank=True)
@@ -491,6 +503,8 @@ class TicketEvent(models.Model):
         SLA_BREACH = "sla_breach", _("SLA breached (level 1)")
         SLA_LEVEL2 = "sla_level2", _("SLA escalated to level 2")
         MERCHANT_MISSED = "merchant_missed", _("Merchant missed the reply deadline")
+        KEYWORD_ALERT = "keyword_alert", _("Keyword alert")
+        SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
 
     # Indexed by event_ticket_created_idx, which leads with it.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -565,3 +579,59 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}"
+
+
+# --- Evidence and staff profiles ----------------------------------------------------
+
+
+class Attachment(models.Model):
+    """A file sent as evidence with a message. Checked and cleaned on the way in
+    (tickets.uploads), stored outside the static and media URL space under a
+    random name, and served only through a view that checks who is asking."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", db_index=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(storage=evidence_storage, max_length=120)
+    # The name the sender's device gave the file; shown, never used as a path.
+    original_name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class StaffProfile(models.Model):
+    """What a staff member shows consumers and reads in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    alias = models.CharField(
+        _("alias shown to consumers"),
+        max_length=30,
+        blank=True,
+        help_text=_("Consumers see “Customer service” and this name on your replies; never your full name."),
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

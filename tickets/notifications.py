@@ -80,6 +80,21 @@ TEMPLATES = {
             "The ticket is back in the platform queue and a strike was recorded.\n"
         ),
     ),
+    "survey_invitation": (
+        _("[%(reference)s] Your complaint is resolved: how did we do?"),
+        _(
+            "Hello %(name)s,\n\nWe have resolved your complaint “%(subject)s” (reference %(reference)s).\n"
+            "Please rate our help from 1 to 5; it takes ten seconds: %(survey_url)s\n\n"
+            "If something is still wrong, reply on the same page and we will reopen it.\n"
+        ),
+    ),
+    "keyword_alert": (
+        _("[%(reference)s] Alert words in a new complaint: %(words)s"),
+        _(
+            "The new complaint %(reference)s “%(subject)s” contains the alert words %(words)s.\n"
+            "It has been flagged and raised to urgent. Please look at it now.\n"
+        ),
+    ),
     "merchant_replied": (
         _("[%(reference)s] The merchant replied"),
         _("The merchant %(merchant)s replied on %(reference)s:\n\n%(body)s\n"),

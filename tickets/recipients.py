@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 
 from tickets.models import Team
 
@@ -19,7 +21,13 @@ User = get_user_model()
 
 def managers() -> list:
     """Active managers with an email address (level-2 escalations go to them)."""
-    return list(User.objects.filter(groups__name=MANAGERS, is_active=True).exclude(email="").order_by("pk").distinct())
+    return list(
+        User.objects.filter(groups__name=MANAGERS, is_active=True)
+        .exclude(email="")
+        .select_related("staff_profile")
+        .order_by("pk")
+        .distinct()
+    )
 
 
 def supervisors_by_team(team_ids: Iterable[int]) -> dict[int, list]:
@@ -27,7 +35,7 @@ def supervisors_by_team(team_ids: Iterable[int]) -> dict[int, list]:
     through = Team.supervisors.through
     rows = (
         through.objects.filter(team_id__in=set(team_ids), user__is_active=True)
-        .select_related("user")
+        .select_related("user", "user__staff_profile")
         .order_by("team_id", "user_id")
     )
     result: dict[int, list] = defaultdict(list)
@@ -49,7 +57,9 @@ def merchant_addresses(merchant) -> list[tuple[str, object | None]]:
 
 def user_language(user) -> str:
     """Staff read notifications in the site's default language unless their
-    profile says otherwise (the profile comes with the agent UI)."""
-    from django.conf import settings
-
-    return getattr(user, "language", None) or settings.LANGUAGE_CODE
+    profile says otherwise (the lists here select the profile with the user)."""
+    try:
+        profile = user.staff_profile
+    except ObjectDoesNotExist:
+        profile = None
+    return (profile.language if profile is not None else "") or settings.LANGUAGE_CODE

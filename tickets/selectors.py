@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cs_desk.exceptions import ApplicationError
+from feedback.models import Survey
 from merchants.models import Merchant
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.models import Category, Message, SLAPolicy, Ticket
+from tickets.models import Attachment, Category, Message, SLAPolicy, Ticket
 from tickets.services import policy_for
 from tickets.sla.calendar import deadline
 
@@ -75,8 +76,23 @@ def ticket_for_token(*, token: str) -> Ticket | None:
 
 
 def ticket_public_conversation(*, ticket: Ticket) -> list[Message]:
-    """What the consumer may read: public messages only, never internal notes."""
-    return list(ticket.messages.filter(is_public=True).select_related("author").order_by("created_at", "id"))
+    """What the consumer may read: public messages only, never internal notes,
+    each with its evidence files."""
+    return list(
+        ticket.messages.filter(is_public=True)
+        .select_related("author__staff_profile")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    """An evidence file the consumer may open: on this ticket, on a public message."""
+    return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()
+
+
+def ticket_latest_survey(*, ticket: Ticket) -> Survey | None:
+    return Survey.objects.filter(ticket=ticket).order_by("-resolution").first()
 
 
 def category_promise(*, category: Category) -> str:

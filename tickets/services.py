@@ -9,6 +9,7 @@ notifications it causes in the outbox, and commits all of it in one transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,8 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
+from feedback.models import KeywordHit
+from feedback.services import keywords_in
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.events import event_build
+from tickets.evidence import evidence_record, evidence_staged
 from tickets.models import Category, Message, Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import notification_build, notifications_queue, tracking_url
 from tickets.recipients import merchant_addresses, supervisors_by_team, user_language
@@ -37,6 +41,7 @@ from tickets.targets import (
     target_resume,
     ticket_refresh_sla,
 )
+from tickets.uploads import CleanFile
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
@@ -84,7 +89,7 @@ class _Work:
     def lock(cls, ticket: Ticket, *, now: datetime | None, actor=None) -> _Work:
         locked = (
             Ticket.objects.select_for_update(of=("self",))
-            .select_related("team", "merchant", "assignee", "category")
+            .select_related("team", "merchant", "assignee__staff_profile", "category")
             .get(pk=ticket.pk)
         )
         targets = list(locked.targets.select_related("calendar").order_by("id"))
@@ -192,7 +197,6 @@ def _iso(value: datetime | None) -> str | None:
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
 
 
-@transaction.atomic
 def ticket_create(
     *,
     category: Category,
@@ -207,11 +211,17 @@ def ticket_create(
     language: str | None = None,
     priority: str | None = None,
     author=None,
+    follows: Ticket | None = None,
+    evidence: Sequence[CleanFile] = (),
     now: datetime | None = None,
 ) -> Ticket:
-    """File a ticket: the consumer's first message, and the first-response and
-    resolution targets, whose clocks start now. ``author`` is the agent who
-    logged it (a phone call), if any."""
+    """File a ticket: the consumer's first message with its evidence files, and
+    the first-response and resolution targets, whose clocks start now.
+    ``author`` is the agent who logged it (a phone call), if any; ``follows``
+    the closed ticket this one continues.
+
+    An alert word in the subject or the message flags the ticket, raises it to
+    urgent before its clocks start, and tells the team's supervisors."""
     now = now or timezone.now()
     requester_email = requester_email.strip()
     requester_phone = requester_phone.strip()
@@ -228,24 +238,53 @@ def ticket_create(
     if priority is not None and priority not in Ticket.Priority.values:
         raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
 
+    if follows is not None and follows.status != Status.CLOSED:
+        raise ApplicationError(_("Only a closed complaint can be followed up."), code="follows_open")
+    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+        return _ticket_create(
+            category=category,
+            subject=subject,
+            body=body,
+            requester_name=requester_name,
+            requester_email=requester_email,
+            requester_phone=requester_phone,
+            channel=channel,
+            merchant=merchant,
+            order_number=order_number,
+            language=language,
+            priority=priority,
+            author=author,
+            follows=follows,
+            staged=staged,
+            now=now,
+        )
+
+
+def _ticket_create(*, category: Category, body: str, priority: str | None, author, staged, now, **fields) -> Ticket:
     ticket = Ticket.objects.create(
         reference=reference_next(now),
-        subject=subject.strip()[:200],
-        requester_name=requester_name.strip()[:100],
-        requester_email=requester_email,
-        requester_phone=requester_phone,
-        language=language or settings.LANGUAGE_CODE,
-        channel=channel,
+        subject=fields["subject"].strip()[:200],
+        requester_name=fields["requester_name"].strip()[:100],
+        requester_email=fields["requester_email"],
+        requester_phone=fields["requester_phone"],
+        language=fields["language"] or settings.LANGUAGE_CODE,
+        channel=fields["channel"],
         category=category,
         priority=priority or category.default_priority,
         team_id=category.team_id,
-        merchant=merchant,
-        order_number=order_number.strip(),
+        merchant=fields["merchant"],
+        order_number=fields["order_number"].strip(),
+        follows=fields["follows"],
         created_at=now,
     )
-    Message.objects.create(ticket=ticket, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
+    message = Message.objects.create(ticket=ticket, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
+    evidence_record(ticket=ticket, message=message, staged=staged, now=now)
     work = _Work(ticket=ticket, now=now, actor=author)
-    work.event(EventKind.CREATED, data={"channel": channel, "priority": ticket.priority})
+    data = {"channel": ticket.channel, "priority": ticket.priority}
+    if ticket.follows_id:
+        data["follows"] = ticket.follows.reference
+    work.event(EventKind.CREATED, data=data)
+    _keyword_alert(work, f"{ticket.subject}\n{body}")
     first = work.open_target(Kind.FIRST_RESPONSE)
     work.open_target(Kind.RESOLUTION)
     if ticket.requester_email:
@@ -259,6 +298,23 @@ def ticket_create(
         )
     work.commit()
     return ticket
+
+
+def _keyword_alert(work: _Work, text: str) -> None:
+    """Flag the ticket for each alert word in ``text``, raise it to urgent and
+    tell the supervisors (before its targets open, so they run as urgent)."""
+    words = keywords_in(text)
+    if not words:
+        return
+    t = work.ticket
+    KeywordHit.objects.bulk_create([KeywordHit(ticket=t, keyword=w, created_at=work.now) for w in words])
+    work.set(is_flagged=True)
+    found = [w.word for w in words]
+    work.event(EventKind.KEYWORD_ALERT, data={"words": found})
+    if t.priority != Ticket.Priority.URGENT:
+        recompute_for_priority(work, Ticket.Priority.URGENT, reason="keyword")
+    supervisors = supervisors_by_team([t.team_id]).get(t.team_id, [])
+    work.notify_staff("keyword_alert", supervisors, words=", ".join(found))
 
 
 # --- Conversation ---------------------------------------------------------------
@@ -302,26 +358,31 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool = True, now:
     return message
 
 
-@transaction.atomic
-def ticket_consumer_message(*, ticket: Ticket, body: str, now: datetime | None = None) -> Message:
-    """The consumer writes again. A reply is owed (a next-response target opens
-    unless one is already running); a pending ticket resumes; a resolved one reopens."""
+def ticket_consumer_message(
+    *, ticket: Ticket, body: str, evidence: Sequence[CleanFile] = (), now: datetime | None = None
+) -> Message:
+    """The consumer writes again, perhaps with more evidence. A reply is owed (a
+    next-response target opens unless one is already running); a pending ticket
+    resumes; a resolved one reopens."""
     if not body.strip():
         raise ApplicationError(_("The message is empty."), code="required", field="body")
-    work = _Work.lock(ticket, now=now)
-    t = work.ticket
-    if t.status == Status.CLOSED:
-        raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
-    message = Message.objects.create(ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=work.now)
-    work.event(EventKind.CONSUMER_MESSAGE, data={"message": message.pk})
-    if t.status == Status.RESOLVED:
-        _reopen(work)
-    elif t.status == Status.PENDING:
-        _change_status(work, Status.OPEN)
-    if not work.active(*RESPONSE_KINDS):
-        work.open_target(Kind.NEXT_RESPONSE)
-    work.notify_staff("consumer_replied", [t.assignee], body=body)
-    work.commit()
+    now = now or timezone.now()
+    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+        work = _Work.lock(ticket, now=now)
+        t = work.ticket
+        if t.status == Status.CLOSED:
+            raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
+        message = Message.objects.create(ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
+        attachments = evidence_record(ticket=t, message=message, staged=staged, now=now)
+        work.event(EventKind.CONSUMER_MESSAGE, data={"message": message.pk, "files": len(attachments)})
+        if t.status == Status.RESOLVED:
+            _reopen(work)
+        elif t.status == Status.PENDING:
+            _change_status(work, Status.OPEN)
+        if not work.active(*RESPONSE_KINDS):
+            work.open_target(Kind.NEXT_RESPONSE)
+        work.notify_staff("consumer_replied", [t.assignee], body=body)
+        work.commit()
     return message
 
 
@@ -365,6 +426,14 @@ def _change_status(work: _Work, new: str) -> None:
             work.set(closed_at=work.now)
     work.set(status=new)
     work.event(EventKind.STATUS_CHANGED, data={"from": old, "to": new})
+    if new == Status.RESOLVED and t.requester_email:
+        work.notify(
+            "survey_invitation",
+            t.requester_email,
+            language=t.language,
+            name=t.requester_name,
+            survey_url=tracking_url(t) + "#survey",
+        )
 
 
 def _reopen(work: _Work) -> None:

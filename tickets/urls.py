@@ -11,4 +11,6 @@ urlpatterns = [
     path("complaints/shops/", consumer.shop_search, name="shop_search"),
     path("t/<str:token>/", consumer.tracking, name="tracking"),
     path("t/<str:token>/submitted/", consumer.complaint_submitted, name="complaint_submitted"),
+    path("t/<str:token>/survey/", consumer.survey, name="survey"),
+    path("t/<str:token>/files/<int:attachment_id>/", consumer.evidence, name="evidence"),
 ]

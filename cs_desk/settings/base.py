@@ -33,6 +33,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body (the CSRF check parses POST data).
+    "cs_desk.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -156,6 +158,29 @@ SLA_SWEEP_BATCH_SIZE = env.env_int("SLA_SWEEP_BATCH_SIZE", 1000)
 # An outbox row still pending this long after it was written is re-dispatched.
 NOTIFICATION_RESWEEP_AFTER = timedelta(seconds=env.env_int("NOTIFICATION_RESWEEP_AFTER_S", 120))
 NOTIFICATION_MAX_ATTEMPTS = env.env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+
+# --- The consumer's pages ---
+# Evidence files: outside the static and media URL space, served only by the
+# views that check who is asking (tickets.views.consumer.evidence).
+EVIDENCE_ROOT = env.env_str("EVIDENCE_ROOT", str(env.DATA_DIR / "evidence"))
+EVIDENCE_MAX_FILES = env.env_int("EVIDENCE_MAX_FILES", 5)
+EVIDENCE_MAX_FILE_BYTES = env.env_int("EVIDENCE_MAX_FILE_MB", 10) * 1024 * 1024
+# A request's whole body may hold every file at its limit plus the typed fields;
+# anything larger is refused from its Content-Length, before the body is read.
+EVIDENCE_MAX_REQUEST_BYTES = EVIDENCE_MAX_FILES * EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
+# A bound on the parts of one request (Django refuses more with a 400).
+DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES * 2
+# Anti-abuse limits as (requests, per seconds), counted in Redis over a sliding
+# window: per client IP and per contact (phone or email, or tracking token).
+RATE_LIMITS = {
+    "complaint_ip": (env.env_int("RATE_COMPLAINTS_PER_IP_HOUR", 10), 3600),
+    "complaint_contact": (env.env_int("RATE_COMPLAINTS_PER_CONTACT_HOUR", 5), 3600),
+    "reply_ip": (env.env_int("RATE_REPLIES_PER_IP_HOUR", 60), 3600),
+    "reply_ticket": (env.env_int("RATE_REPLIES_PER_TICKET_HOUR", 20), 3600),
+}
+# How many proxies in front of the web server append to X-Forwarded-For; 0 means
+# REMOTE_ADDR is the client (the default run command serves directly).
+TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

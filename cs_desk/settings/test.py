@@ -2,6 +2,7 @@
 says otherwise (the suite never falls back to the embedded servers)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cs_desk")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -17,6 +18,10 @@ STORAGES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 CELERY_TASK_ALWAYS_EAGER = False
 LANGUAGE_CODE = "zh-hans"
+# Evidence files of the test run, away from the developer's own data.
+EVIDENCE_ROOT = os.environ.get("EVIDENCE_ROOT") or os.path.join(
+    tempfile.gettempdir(), f"cs_desk_test_evidence_{os.getpid()}"
+)
 # Serve static files from the apps' directories (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -4,30 +4,37 @@ edits invalidate the compiled calendars, the audit trail cannot be edited, and
 ticket edits go through the services (an event, re-dated targets)."""
 
 from datetime import date, datetime, timedelta
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.apps import apps
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from PIL import Image
 
+from feedback.models import AlertKeyword
+from feedback.services import survey_submit
 from merchants.models import MerchantStrike
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
 from tickets import services
 from tickets.calendars import working_calendar
 from tickets.escalation import sla_sweep
 from tickets.models import (
+    Attachment,
     BusinessCalendar,
     CalendarDay,
     Message,
     Notification,
     SLAPolicy,
     SLATarget,
+    StaffProfile,
     Ticket,
     TicketEvent,
     WorkingPeriod,
@@ -62,17 +69,24 @@ def form_data(response) -> dict:
     return data
 
 
+def screenshot():
+    from tickets.uploads import evidence_clean
+
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(buffer, "PNG")
+    return evidence_clean(SimpleUploadedFile("截图.png", buffer.getvalue(), "image/png"))
+
+
 def file_ticket(category, **extra) -> Ticket:
-    return services.ticket_create(
-        category=category,
-        subject="退款一直没有到账",
-        body="订单 2026112312345 退款七天了还没到账。",
-        requester_name="王小明",
-        requester_email="wang@example.cn",
-        requester_phone="13800138000",
-        now=MON_10,
-        **extra,
-    )
+    fields = {
+        "subject": "退款一直没有到账",
+        "body": "订单 2026112312345 退款七天了还没到账。",
+        "requester_name": "王小明",
+        "requester_email": "wang@example.cn",
+        "requester_phone": "13800138000",
+        "now": MON_10,
+    }
+    return services.ticket_create(category=category, **(fields | extra))
 
 
 @pytest.fixture
@@ -88,9 +102,14 @@ def one_of_each(category, agent):
     """At least one row of every registered model, made the way the system makes them."""
     merchant = MerchantFactory(name="开心小店", shop_id="SHOP00042")
     MerchantUserFactory(merchant=merchant)
-    ticket = file_ticket(category, merchant=merchant)  # message, targets, events, receipt notification
+    StaffProfile.objects.create(user=agent, alias="小美")
+    AlertKeyword.objects.create(word="诈骗")
+    # message, targets, events, receipt notification, a keyword hit
+    ticket = file_ticket(category, merchant=merchant, body="有人诈骗", evidence=[screenshot()])
     target = services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快回复", now=MON_10)
     MerchantStrike.objects.create(merchant=merchant, ticket=ticket, target=target, reason="No reply within 24 h")
+    services.ticket_change_status(ticket=ticket, status="resolved", actor=agent, now=MON_10)
+    survey_submit(ticket=ticket, rating=5, now=MON_10)
     return ticket
 
 
@@ -98,8 +117,8 @@ def test_every_model_of_the_project_is_in_the_admin():
     ours = {m for label in ("tickets", "merchants", "feedback") for m in apps.get_app_config(label).get_models()}
     inlines = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
     assert ours - set(admin.site._registry) - inlines == set()
-    # Shown with their parent only: a calendar's working hours, a ticket's conversation.
-    assert ours - set(admin.site._registry) == {WorkingPeriod, Message}
+    # Shown with their parent only: a calendar's working hours, a ticket's conversation and evidence.
+    assert ours - set(admin.site._registry) == {WorkingPeriod, Message, Attachment}
 
 
 def test_every_admin_page_answers(admin_client, admin_user, one_of_each):

@@ -12,10 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from feedback.models import AlertKeyword
 from merchants.models import Merchant, MerchantUser
 from tickets import services
 from tickets.escalation import sla_sweep
-from tickets.models import Category, Team, Ticket
+from tickets.models import Category, StaffProfile, Team, Ticket
 
 PASSWORD = "demo-pass-2026"
 LOGINS = [
@@ -54,6 +55,7 @@ MERCHANTS = [
     ("SHOP10007", "云南普洱茶庄"), ("SHOP10008", "潮流运动鞋城"), ("SHOP10009", "美家家居生活馆"),
     ("SHOP10010", "书香文具店"), ("SHOP10011", "鲜果直供园"), ("SHOP10012", "星空户外装备"),
 ]  # fmt: skip
+ALERT_WORDS = ["诈骗", "骗子", "盗号", "冒充客服", "fraud", "scam"]
 NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐亮", "孙丽"]
 SUBJECTS = {
     "order-error": ["订单金额显示错误", "下单后订单状态一直异常"],
@@ -101,6 +103,9 @@ class Command(BaseCommand):
             )  # fmt: skip
             user.groups.set(Group.objects.filter(name__in=groups))
             users[username] = user
+        StaffProfile.objects.create(user=users["agent"], alias="小美")
+        StaffProfile.objects.create(user=users["agent2"], alias="Alex", language="en")
+        AlertKeyword.objects.bulk_create([AlertKeyword(word=w) for w in ALERT_WORDS])
         teams = []
         for name, email in TEAMS:
             team = Team.objects.create(name=name, email=email)

@@ -1,0 +1,50 @@
+"""Administrators define the alert words; surveys and keyword hits are read-only
+records of what consumers said."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import AlertKeyword, KeywordHit, Survey
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AlertKeyword)
+class AlertKeywordAdmin(admin.ModelAdmin):
+    list_display = ["word", "is_active", "hit_count", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["word"]
+    fields = ["word", "is_active"]
+
+    @admin.display(description=_("complaints flagged"))
+    def hit_count(self, obj: AlertKeyword) -> int:
+        return obj.hits.count()
+
+
+@admin.register(KeywordHit)
+class KeywordHitAdmin(_ReadOnly):
+    list_display = ["created_at", "keyword", "ticket"]
+    list_filter = ["keyword"]
+    list_select_related = ["keyword", "ticket"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Survey)
+class SurveyAdmin(_ReadOnly):
+    list_display = ["created_at", "ticket", "resolution", "rating", "team", "category", "agent", "comment"]
+    list_filter = ["rating", "team", "category"]
+    list_select_related = ["ticket", "team", "category", "agent"]
+    search_fields = ["ticket__reference", "comment"]
+    date_hierarchy = "created_at"

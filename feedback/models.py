@@ -1,0 +1,88 @@
+"""What consumers tell us beyond their complaint: satisfaction surveys, and the
+alert words that flag a complaint for a supervisor."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Survey(models.Model):
+    """A consumer's rating of one resolution of a ticket (1 to 5 and a comment).
+
+    ``resolution`` is the cycle of the resolution target that was met: a ticket
+    reopened and resolved again may be rated again, once per resolution. The
+    team, category and agent are those of the ticket when it was rated, so the
+    reports group by who actually resolved it."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="surveys")
+    resolution = models.PositiveIntegerField(_("resolution"))
+    rating = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    team = models.ForeignKey("tickets.Team", on_delete=models.PROTECT, related_name="+", verbose_name=_("team"))
+    category = models.ForeignKey(
+        "tickets.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("category")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    created_at = models.DateTimeField(_("answered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "resolution"], name="one_survey_per_resolution"),
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="survey_rating_1_to_5"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="survey_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} #{self.resolution}: {self.rating}"
+
+
+class AlertKeyword(models.Model):
+    """A word that, found in a new complaint, flags it, raises it to urgent and
+    tells the team's supervisors (for example 诈骗, 骗子, 盗号, fraud)."""
+
+    word = models.CharField(_("word"), max_length=50)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alert keyword")
+        verbose_name_plural = _("alert keywords")
+        ordering = ["word"]
+        constraints = [models.UniqueConstraint(Lower("word"), name="alert_keyword_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class KeywordHit(models.Model):
+    """An alert word found in a complaint (the reports' feedback inbox lists them)."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="keyword_hits")
+    keyword = models.ForeignKey(AlertKeyword, on_delete=models.CASCADE, related_name="hits")
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("keyword alert")
+        verbose_name_plural = _("keyword alerts")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "keyword"], name="one_hit_per_ticket_keyword")]
+        indexes = [models.Index(fields=["created_at"], name="keyword_hit_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.keyword} @ {self.ticket_id}"

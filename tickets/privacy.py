@@ -1,0 +1,30 @@
+"""Masking a consumer's contact details wherever they are listed or shown to a
+merchant: enough to recognise them, not enough to reach the consumer."""
+
+from __future__ import annotations
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``; short numbers keep only their last two digits."""
+    digits = phone.strip()
+    if not digits:
+        return ""
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "*" * max(len(digits) - 2, 1) + digits[-2:]
+
+
+def mask_email(email: str) -> str:
+    """``zhang.san@qq.com`` → ``z***@qq.com``."""
+    email = email.strip()
+    if not email:
+        return ""
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return mask_phone(email)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_contact(*, phone: str, email: str) -> str:
+    """The consumer's contact as a list shows it: the masked phone, else the masked email."""
+    return mask_phone(phone) if phone else mask_email(email)
