@@ -22,6 +22,17 @@ def _sla_defaults(request):
         _defaults.forwards(apps, None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _evidence_root():
+    """The run's evidence files live in a temporary directory, removed at the end."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.EVIDENCE_ROOT, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Each test starts with no submissions counted against any client."""
