@@ -10,6 +10,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("desk/", include("tickets.desk_urls")),
     path("", include("tickets.urls")),
     prefix_default_language=False,
 )

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
     "tickets",
     "merchants",
     "feedback",
@@ -158,6 +159,10 @@ SLA_SWEEP_BATCH_SIZE = env.env_int("SLA_SWEEP_BATCH_SIZE", 1000)
 # An outbox row still pending this long after it was written is re-dispatched.
 NOTIFICATION_RESWEEP_AFTER = timedelta(seconds=env.env_int("NOTIFICATION_RESWEEP_AFTER_S", 120))
 NOTIFICATION_MAX_ATTEMPTS = env.env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+
+# --- Staff sign-in (the agent desk) ---
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:queue"
 
 # --- The consumer's pages ---
 # Evidence files: outside the static and media URL space, served only by the

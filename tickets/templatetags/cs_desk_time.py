@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from tickets.notifications import format_instant
 
@@ -28,4 +28,42 @@ def instant(value: datetime | None) -> str:
         local.isoformat(),
         offset_minutes,
         format_instant(value, get_language() or settings.LANGUAGE_CODE),
+    )
+
+
+def _hm(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return gettext("%(d)dd %(h)dh") % {"d": days, "h": hours}
+    return gettext("%(h)dh %(m)02dm") % {"h": hours, "m": minutes}
+
+
+@register.simple_tag
+def time_left(due: datetime | None, now: datetime) -> str:
+    """``3h 05m`` left, or ``overdue 1h 10m``; the page's script keeps it counting."""
+    if due is None:
+        return "—"
+    seconds = (due - now).total_seconds()
+    if seconds < 0:
+        return gettext("overdue %(time)s") % {"time": _hm(seconds)}
+    return _hm(seconds)
+
+
+@register.filter
+def hours_minutes(value) -> str:
+    """A timedelta as ``3h 05m`` (business or calendar time on the SLA panel)."""
+    return _hm(value.total_seconds()) if value is not None else "—"
+
+
+@register.simple_tag
+def countdown_formats() -> str:
+    """The countdown's formats as ``data-`` attributes, for the page's script
+    (one translation for the server's and the script's text)."""
+    return format_html(
+        'data-fmt-hm="{}" data-fmt-dh="{}" data-fmt-over="{}"',
+        gettext("%(h)dh %(m)02dm"),
+        gettext("%(d)dd %(h)dh"),
+        gettext("overdue %(time)s"),
     )

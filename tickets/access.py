@@ -1,0 +1,78 @@
+"""Who may see and work which tickets. The one place staff visibility is decided:
+every staff view, API endpoint and export starts from ``tickets_visible_to``.
+
+* agents see the open and closed tickets of the teams they belong to, and any
+  ticket assigned to them;
+* supervisors also those of the teams they supervise (their escalations);
+* managers see everything, read-only (unless they are also agents);
+* superusers see and work everything;
+* merchants and anyone else see nothing here (the merchant portal is separate).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from tickets.models import Team, Ticket
+from tickets.recipients import AGENTS, MANAGERS, SUPERVISORS
+
+
+def _groups(user) -> set[str]:
+    cached = getattr(user, "_cs_desk_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._cs_desk_groups = cached
+    return cached
+
+
+def is_staff_user(user) -> bool:
+    """May use the staff pages at all (never a merchant's login)."""
+    if not user.is_authenticated or not user.is_active or hasattr(user, "merchant_link"):
+        return False
+    return user.is_superuser or bool(_groups(user) & {AGENTS, SUPERVISORS, MANAGERS})
+
+
+def can_work(user) -> bool:
+    """May change tickets (reply, assign, change status): agents, supervisors, superusers."""
+    return is_staff_user(user) and (user.is_superuser or bool(_groups(user) & {AGENTS, SUPERVISORS}))
+
+
+def user_team_ids(user) -> list[int]:
+    """The teams a staff member works for: member or supervisor."""
+    cached = getattr(user, "_cs_desk_team_ids", None)
+    if cached is None:
+        cached = list(
+            Team.objects.filter(Q(members=user) | Q(supervisors=user)).values_list("pk", flat=True).distinct()
+        )
+        user._cs_desk_team_ids = cached
+    return cached
+
+
+def sees_everything(user) -> bool:
+    return user.is_superuser or MANAGERS in _groups(user)
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    if not is_staff_user(user):
+        return Ticket.objects.none()
+    if sees_everything(user):
+        return Ticket.objects.all()
+    return Ticket.objects.filter(Q(team_id__in=user_team_ids(user)) | Q(assignee=user))
+
+
+def ticket_for_staff(user, pk: int) -> Ticket | None:
+    """The ticket if ``user`` may see it, else None (the views answer 404 either
+    way, never revealing that it exists)."""
+    return tickets_visible_to(user).select_related("category", "team", "assignee", "merchant").filter(pk=pk).first()
+
+
+def assignable_users(user, ticket: Ticket):
+    """Who a ticket may be assigned to: members and supervisors of its team."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(Q(teams=ticket.team_id) | Q(supervised_teams=ticket.team_id), is_active=True)
+        .distinct()
+        .order_by("username")
+    )

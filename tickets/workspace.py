@@ -1,0 +1,67 @@
+"""Reads of the agent workspace: the whole conversation, the SLA panel and the
+audit timeline of one ticket the agent may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch
+
+from tickets.calendars import working_calendars
+from tickets.models import Attachment, Message, SLATarget, Ticket, TicketEvent
+from tickets.sla.clock import Step, consumed
+from tickets.targets import target_clock
+
+
+@dataclass
+class TargetRow:
+    target: SLATarget
+    elapsed: timedelta  # on the target's own clock (business or calendar), pauses excluded
+    percent: int
+    state: str  # met, met_late, breached, warning, running, paused, cancelled
+
+
+def _state(target: SLATarget, percent: float) -> str:
+    status = target.status
+    if status == SLATarget.Status.MET:
+        return "met_late" if target.is_breached else "met"
+    if status in (SLATarget.Status.MISSED,) or target.steps_taken >= Step.BREACH:
+        return "breached"
+    if status == SLATarget.Status.CANCELLED:
+        return "cancelled"
+    if status == SLATarget.Status.PAUSED:
+        return "paused"
+    if target.steps_taken >= Step.WARNING or percent >= target.warning_percent:
+        return "warning"
+    return "running"
+
+
+def sla_panel(*, ticket: Ticket, now: datetime) -> list[TargetRow]:
+    targets = list(ticket.targets.order_by("started_at", "id"))
+    calendars = working_calendars({t.calendar_id for t in targets})
+    rows = []
+    for target in targets:
+        clock = target_clock(target)
+        at = target.closed_at or now
+        used = consumed(clock, calendars[target.calendar_id], at)
+        percent = int(100 * used / target.duration) if target.duration else 100
+        rows.append(TargetRow(target, used, percent, _state(target, percent)))
+    return rows
+
+
+def conversation(*, ticket: Ticket) -> list[Message]:
+    """Every message: public replies, internal notes, the merchant's, the consumer's."""
+    return list(
+        ticket.messages.select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def timeline(*, ticket: Ticket) -> list[TicketEvent]:
+    return list(ticket.events.select_related("actor").order_by("created_at", "id"))
+
+
+def staff_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:
+    return Attachment.objects.filter(ticket=ticket, pk=attachment_id).first()
