@@ -78,24 +78,32 @@ def evidence_clean(uploaded) -> CleanFile:
     name = display_name(getattr(uploaded, "name", "") or "")
     limit = settings.EVIDENCE_MAX_FILE_BYTES
     if uploaded.size is not None and uploaded.size > limit:
-        raise ValidationError(
-            _("“%(name)s” is larger than %(mb)d MB. Send a smaller file, for example a screenshot."),
-            code="too_large",
-            params={"name": name, "mb": limit // (1024 * 1024)},
-        )
+        raise _too_large(name, limit)
     uploaded.seek(0)
     data = uploaded.read(limit + 1)
     if not data:
         raise ValidationError(_("“%(name)s” is empty."), code="empty", params={"name": name})
     if len(data) > limit:  # a size the upload misreported
-        raise ValidationError(
-            _("“%(name)s” is larger than %(mb)d MB. Send a smaller file, for example a screenshot."),
-            code="too_large",
-            params={"name": name, "mb": limit // (1024 * 1024)},
-        )
+        raise _too_large(name, limit)
     if data.startswith(b"%PDF-"):
         return _clean_pdf(data, name)
     return _clean_image(data, name)
+
+
+def _too_large(name: str, limit: int) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” is larger than %(mb)d MB. Send a smaller file, for example a screenshot."),
+        code="too_large",
+        params={"name": name, "mb": limit // (1024 * 1024)},
+    )
+
+
+def _unreadable_pdf(name: str) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” is not a readable PDF. Save or print it as a PDF again, or send a screenshot."),
+        code="invalid_pdf",
+        params={"name": name},
+    )
 
 
 def _refuse_type(name: str) -> ValidationError:
@@ -196,17 +204,9 @@ def _clean_pdf(data: bytes, name: str) -> CleanFile:
     except ValidationError:
         raise
     except Exception as exc:
-        raise ValidationError(
-            _("“%(name)s” is not a readable PDF. Save or print it as a PDF again, or send a screenshot."),
-            code="invalid_pdf",
-            params={"name": name},
-        ) from exc
+        raise _unreadable_pdf(name) from exc
     if pages < 1:
-        raise ValidationError(
-            _("“%(name)s” is not a readable PDF. Save or print it as a PDF again, or send a screenshot."),
-            code="invalid_pdf",
-            params={"name": name},
-        )
+        raise _unreadable_pdf(name)
     if active or _PDF_ACTIVE.search(data) or _has_javascript_in_streams(reader):
         raise ValidationError(
             _(
