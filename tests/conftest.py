@@ -6,6 +6,7 @@ from django.apps import apps
 from tests.factories import CategoryFactory, TeamFactory, UserFactory
 
 _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
+_role_permissions = importlib.import_module("tickets.migrations.0005_canned_answers_merge_role_permissions")
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,7 @@ def _sla_defaults(request):
 
     if not SLAPolicy.objects.exists():
         _defaults.forwards(apps, None)
+        _role_permissions.grant(apps, None)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -76,3 +76,23 @@ def assignable_users(user, ticket: Ticket):
         .distinct()
         .order_by("username")
     )
+
+
+def colleagues(user):
+    """Whom ``user`` may assign tickets to in bulk: the members and supervisors of
+    their teams (of every team for those who see everything). Each ticket is
+    still checked against its own team when assigned."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    if sees_everything(user):
+        users = users.filter(Q(teams__isnull=False) | Q(supervised_teams__isnull=False))
+    else:
+        team_ids = user_team_ids(user)
+        users = users.filter(Q(teams__in=team_ids) | Q(supervised_teams__in=team_ids))
+    return users.distinct().order_by("username")
+
+
+def manages_canned_answers(user) -> bool:
+    """Supervisors keep the canned answers (in the admin, with their group's permissions)."""
+    return is_staff_user(user) and user.is_staff and (user.is_superuser or SUPERVISORS in _groups(user))

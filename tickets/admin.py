@@ -25,7 +25,7 @@ from django.db.models import Case, Count, F, PositiveSmallIntegerField, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -43,6 +43,7 @@ from tickets.models import (
     Attachment,
     BusinessCalendar,
     CalendarDay,
+    CannedAnswer,
     Category,
     Message,
     Notification,
@@ -662,3 +663,26 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "alias"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(CannedAnswer)
+class CannedAnswerAdmin(admin.ModelAdmin):
+    """Kept by supervisors (their group has the add/change/delete permissions)."""
+
+    list_display = ["title", "language", "category", "is_faq", "is_active", "updated_at"]
+    list_filter = ["language", "is_faq", "is_active", "category"]
+    search_fields = ["title", "body"]
+    list_select_related = ["category"]
+    fields = ["title", "language", "category", "is_faq", "is_active", "body", "variables"]
+    readonly_fields = ["variables"]
+
+    @admin.display(description=_("variables"))
+    def variables(self, obj) -> str:
+        return format_html_join(
+            "", "<div><code>{{{}}}</code> {}</div>", ((name, label) for name, label in CannedAnswer.VARIABLES.items())
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

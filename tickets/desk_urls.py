@@ -23,4 +23,11 @@ urlpatterns = [
     path("tickets/<int:pk>/priority/", desk.change_priority, name="priority"),
     path("tickets/<int:pk>/reply/", desk.reply, name="reply"),
     path("tickets/<int:pk>/forward/", desk.forward, name="forward"),
+    path("tickets/<int:pk>/merge/", desk.merge, name="merge"),
+    path("tickets/<int:pk>/presence/", desk.presence, name="presence"),
+    path("tickets/<int:pk>/answers/", desk.canned_answers, name="answers"),
+    path("bulk/", desk.bulk, name="bulk"),
+    path("phone/", desk.phone_call, name="phone"),
+    path("export.csv", desk.export, name="export"),
+    path("profile/", desk.profile, name="profile"),
 ]

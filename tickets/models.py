@@ -325,6 +325,15 @@ class Ticket(models.Model):
         related_name="follow_ups",
         verbose_name=_("follow-up of"),
     )
+    # A duplicate merged into another ticket: closed, its conversation shown there.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
     # Set when an administrator-defined alert word appears in the complaint.
     is_flagged = models.BooleanField(_("flagged by a keyword alert"), default=False)
 
@@ -505,6 +514,8 @@ class TicketEvent(models.Model):
         MERCHANT_MISSED = "merchant_missed", _("Merchant missed the reply deadline")
         KEYWORD_ALERT = "keyword_alert", _("Keyword alert")
         SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
+        MERGED = "merged", _("Merged into another ticket")
+        MERGED_IN = "merged_in", _("A duplicate was merged in")
 
     # Indexed by event_ticket_created_idx, which leads with it.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -635,3 +646,62 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class CannedAnswer(models.Model):
+    """A prepared reply (or FAQ answer) an agent inserts from the reply box.
+    Supervisors keep them, in Chinese and in English; ``{reference}`` and the
+    other VARIABLES are filled in from the ticket being answered."""
+
+    VARIABLES = {
+        "reference": _("the ticket's reference"),
+        "consumer_name": _("the consumer's name"),
+        "promised_time": _("when the resolution is promised (due time)"),
+        "agent_name": _("your alias"),
+        "category": _("the category"),
+        "merchant": _("the shop's name"),
+        "order_number": _("the order number"),
+    }
+
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"), max_length=5000)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="canned_answers",
+        verbose_name=_("category"),
+        help_text=_("Offered first on tickets of this category; leave empty for every ticket."),
+    )
+    is_faq = models.BooleanField(_("FAQ"), default=False, help_text=_("A frequently asked question's answer."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("canned answer")
+        verbose_name_plural = _("canned answers")
+        ordering = ["language", "title"]
+        constraints = [models.UniqueConstraint(fields=["language", "title"], name="canned_answer_title_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from tickets.canned import unknown_variables
+
+        unknown = unknown_variables(self.body)
+        if unknown:
+            raise ValidationError(
+                {
+                    "body": _("Unknown variable(s): %(names)s. Available: %(known)s.")
+                    % {
+                        "names": ", ".join(f"{{{n}}}" for n in unknown),
+                        "known": ", ".join(f"{{{n}}}" for n in self.VARIABLES),
+                    }
+                }
+            )

@@ -130,17 +130,27 @@ def _warn_at():
     return Subquery(target)
 
 
-def queue_page(*, user, params, page: int = 1, size: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue as ``user`` may see it, filtered by ``params`` (a
-    QueryDict). One query for the rows, whatever the page size."""
+QUEUE_ORDER = ("-is_overdue", F("due_at").asc(nulls_last=True), "created_at", "pk")
+
+
+def queue_queryset(*, user, params) -> tuple[QueueFilter, QuerySet[Ticket]]:
+    """The tickets ``user`` may see, filtered by ``params`` (a QueryDict), in
+    queue order: what the queue pages through and the export writes out."""
     queryset = tickets_visible_to(user)
     filterset = QueueFilter(params, queryset=queryset, user=user)
     rows_qs = filterset.qs if filterset.is_valid() else queryset.filter(status__in=OPEN_STATUSES)
+    return filterset, rows_qs.order_by(*QUEUE_ORDER)
+
+
+def queue_page(*, user, params, page: int = 1, size: int = PAGE_SIZE) -> QueuePage:
+    """One page of the queue as ``user`` may see it. One query for the rows,
+    whatever the page size."""
+    filterset, rows_qs = queue_queryset(user=user, params=params)
     page = max(page, 1)
     start = (page - 1) * size
     rows = list(
-        rows_qs.select_related("category", "assignee", "merchant", "team")
-        .annotate(warn_at=_warn_at())
-        .order_by("-is_overdue", F("due_at").asc(nulls_last=True), "created_at", "pk")[start : start + size + 1]
+        rows_qs.select_related("category", "assignee", "merchant", "team").annotate(warn_at=_warn_at())[
+            start : start + size + 1
+        ]
     )
     return QueuePage(rows=rows[:size], number=page, has_next=len(rows) > size, filter=filterset)

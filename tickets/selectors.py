@@ -129,3 +129,20 @@ def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:
             Q(shop_id__iexact=query) | Q(name__icontains=query) | Q(shop_id__istartswith=query)
         ).order_by("name")[:limit]
     )
+
+
+def same_requester(a: Ticket, b: Ticket) -> bool:
+    """Both tickets came from the same phone number or the same email address."""
+    return bool(
+        (a.requester_phone and a.requester_phone == b.requester_phone)
+        or (a.requester_email and a.requester_email.casefold() == b.requester_email.casefold())
+    )
+
+
+def merged_tracking_token(*, ticket: Ticket) -> str | None:
+    """The tracking token of the ticket a duplicate was merged into, given to the
+    duplicate's consumer only when both came from the same contact."""
+    if ticket.merged_into_id is None:
+        return None
+    into = ticket.merged_into
+    return into.tracking_token if same_requester(ticket, into) else None

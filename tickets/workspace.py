@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from tickets.calendars import working_calendars
 from tickets.models import Attachment, Message, SLATarget, Ticket, TicketEvent
@@ -50,18 +50,43 @@ def sla_panel(*, ticket: Ticket, now: datetime) -> list[TargetRow]:
     return rows
 
 
+def _with_merged(ticket: Ticket) -> Q:
+    """This ticket and the duplicates merged into it."""
+    return Q(ticket=ticket) | Q(ticket__merged_into=ticket)
+
+
 def conversation(*, ticket: Ticket) -> list[Message]:
-    """Every message: public replies, internal notes, the merchant's, the consumer's."""
+    """Every message: public replies, internal notes, the merchant's, the
+    consumer's, and those of the duplicates merged into this ticket."""
     return list(
-        ticket.messages.select_related("author")
+        Message.objects.filter(_with_merged(ticket))
+        .select_related("author", "ticket")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("created_at", "id")
     )
 
 
 def timeline(*, ticket: Ticket) -> list[TicketEvent]:
-    return list(ticket.events.select_related("actor").order_by("created_at", "id"))
+    """The audit trail, with the merged duplicates' trails interleaved."""
+    return list(
+        TicketEvent.objects.filter(_with_merged(ticket)).select_related("actor", "ticket").order_by("created_at", "id")
+    )
 
 
 def staff_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:
-    return Attachment.objects.filter(ticket=ticket, pk=attachment_id).first()
+    return Attachment.objects.filter(_with_merged(ticket), pk=attachment_id).first()
+
+
+def latest_message_id(messages: list[Message]) -> int:
+    return max((m.pk for m in messages), default=0)
+
+
+def messages_since(*, ticket: Ticket, after_id: int, reader) -> list[Message]:
+    """Messages others added to the conversation after the one with ``after_id``
+    (what an agent has not read before sending a reply)."""
+    return list(
+        Message.objects.filter(_with_merged(ticket), pk__gt=after_id)
+        .exclude(author=reader)
+        .select_related("author")
+        .order_by("id")
+    )

@@ -30,6 +30,7 @@ from tickets.models import (
     Attachment,
     BusinessCalendar,
     CalendarDay,
+    CannedAnswer,
     Message,
     Notification,
     SLAPolicy,
@@ -104,6 +105,9 @@ def one_of_each(category, agent):
     MerchantUserFactory(merchant=merchant)
     StaffProfile.objects.create(user=agent, alias="小美")
     AlertKeyword.objects.create(word="诈骗")
+    CannedAnswer.objects.create(
+        title="退款进度", body="您好{consumer_name}，您的投诉 {reference} 正在处理。", category=category
+    )
     # message, targets, events, receipt notification, a keyword hit
     ticket = file_ticket(category, merchant=merchant, body="有人诈骗", evidence=[screenshot()])
     target = services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快回复", now=MON_10)

@@ -24,6 +24,7 @@ from tickets.models import Message, SLATarget, Ticket
 from tickets.selectors import (
     complaint_categories,
     merchants_matching,
+    merged_tracking_token,
     ticket_for_token,
     ticket_latest_survey,
     ticket_public_attachment,
@@ -174,6 +175,7 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
         "can_reply": ticket.status != Ticket.Status.CLOSED,
         "survey_form": (survey_form or SurveyForm()) if survey_open else None,
         "survey": ticket_latest_survey(ticket=ticket),
+        "merged_token": merged_tracking_token(ticket=ticket),
         **(extra or {}),
     }
     return _private(render(request, "tickets/public/tracking.html", context, status=status))

@@ -9,25 +9,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
 from tickets import services
-from tickets.access import assignable_users, can_work, is_staff_user, ticket_for_staff
+from tickets.access import (
+    assignable_users,
+    can_work,
+    colleagues,
+    is_staff_user,
+    ticket_for_staff,
+    tickets_visible_to,
+)
+from tickets.canned import canned_search
+from tickets.desk_forms import PhoneCallForm, StaffProfileForm
 from tickets.evidence import evidence_response
-from tickets.models import Ticket
-from tickets.queue import SAVED_VIEWS, queue_page
-from tickets.workspace import conversation, sla_panel, staff_attachment, timeline
+from tickets.models import StaffProfile, Ticket
+from tickets.presence import presence_beat, presence_leave
+from tickets.privacy import mask_contact
+from tickets.queue import SAVED_VIEWS, queue_page, queue_queryset
+from tickets.selectors import same_requester
+from tickets.workspace import conversation, latest_message_id, messages_since, sla_panel, staff_attachment, timeline
+
+# Entered only by filing (new) or by forwarding one ticket to its merchant.
+BULK_SKIP_STATUSES = {Ticket.Status.NEW, Ticket.Status.AWAITING_MERCHANT}
 
 
 def staff_only(view: Callable) -> Callable:
@@ -72,6 +92,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         "now": timezone.now(),
         "can_work": can_work(request.user),
     }
+    if not request.GET.get("partial") and context["can_work"]:
+        context["colleagues"] = colleagues(request.user)
+        context["bulk_statuses"] = [(v, label) for v, label in Ticket.Status.choices if v not in BULK_SKIP_STATUSES]
+        context["priorities"] = Ticket.Priority.choices
     template = "tickets/desk/_rows.html" if request.GET.get("partial") else "tickets/desk/queue.html"
     return render(request, template, context)
 
@@ -79,20 +103,27 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_only
 @require_GET
 def workspace(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _ticket_or_404(request, pk)
+    return _workspace(request, _ticket_or_404(request, pk))
+
+
+def _workspace(request: HttpRequest, ticket: Ticket, *, status: int = 200, **extra) -> HttpResponse:
     now = timezone.now()
+    messages_ = conversation(ticket=ticket)
     context = {
         "ticket": ticket,
-        "conversation": conversation(ticket=ticket),
+        "conversation": messages_,
+        "seen": latest_message_id(messages_),
         "targets": sla_panel(ticket=ticket, now=now),
         "timeline": timeline(ticket=ticket),
         "assignable": assignable_users(request.user, ticket),
         "statuses": [(value, label) for value, label in Ticket.Status.choices if value in _next_statuses(ticket)],
         "priorities": Ticket.Priority.choices,
         "can_work": can_work(request.user),
+        "merged": list(ticket.merged_tickets.order_by("pk").only("pk", "reference")),
         "now": now,
+        **extra,
     }
-    return render(request, "tickets/desk/ticket.html", context)
+    return render(request, "tickets/desk/ticket.html", context, status=status)
 
 
 def _next_statuses(ticket: Ticket) -> set[str]:
@@ -174,15 +205,56 @@ def change_priority(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_only
 @require_POST
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    def apply(ticket: Ticket) -> str:
-        body = request.POST.get("body", "")
+    """Send a public reply or add an internal note. A public reply written while
+    someone else added to the conversation is held back (409, draft kept) until
+    the agent has read what is new and sends again."""
+    ticket = _ticket_or_404(request, pk)
+    if not can_work(request.user):
+        raise PermissionDenied
+    body = request.POST.get("body", "")
+    public = request.POST.get("kind") != "note"
+    seen = request.POST.get("seen", "")
+    if public and seen.isdigit() and not request.POST.get("send_anyway"):
+        newer = messages_since(ticket=ticket, after_id=int(seen), reader=request.user)
+        if newer:
+            return _workspace(request, ticket, status=409, draft=body, draft_kind="public", collided=newer)
+    try:
         if len(body) > 10_000:
             raise ApplicationError(_("A message has at most 10,000 characters."), code="too_long", field="body")
-        public = request.POST.get("kind") != "note"
         services.ticket_reply(ticket=ticket, author=request.user, body=body, public=public)
-        return _("Reply sent to the consumer.") if public else _("Internal note added.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _workspace(request, ticket, status=400, draft=body, draft_kind="public" if public else "note")
+    presence_leave(ticket_id=ticket.pk, user=request.user)
+    messages.success(request, _("Reply sent to the consumer.") if public else _("Internal note added."))
+    return redirect("desk:ticket", pk=ticket.pk)
 
-    return _action(request, pk, apply)
+
+@staff_only
+@require_POST
+def presence(request: HttpRequest, pk: int) -> JsonResponse:
+    """The reply box's heartbeat: who else is writing on this ticket."""
+    ticket = _ticket_or_404(request, pk)
+    if request.POST.get("leaving"):
+        presence_leave(ticket_id=ticket.pk, user=request.user)
+        return JsonResponse({"others": []})
+    return JsonResponse({"others": presence_beat(ticket_id=ticket.pk, user=request.user)})
+
+
+@staff_only
+@require_GET
+def canned_answers(request: HttpRequest, pk: int) -> JsonResponse:
+    """Canned answers for the reply box, filled in for this ticket."""
+    ticket = _ticket_or_404(request, pk)
+    query = request.GET.get("q", "")[:100]
+    found = canned_search(ticket=ticket, agent=request.user, query=query)
+    return JsonResponse(
+        {
+            "results": [
+                {"id": a.id, "title": a.title, "language": a.language, "faq": a.is_faq, "text": a.text} for a in found
+            ]
+        }
+    )
 
 
 @staff_only
@@ -193,3 +265,177 @@ def forward(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Forwarded to the merchant: they have 24 hours to reply.")
 
     return _action(request, pk, apply)
+
+
+# --- Several tickets, duplicates, phone calls -----------------------------------------
+
+BULK_LIMIT = 200
+
+
+@staff_only
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, change the status or the priority of the rows ticked in the queue."""
+    if not can_work(request.user):
+        raise PermissionDenied
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        back = reverse("desk:queue")
+    ids = [value for value in request.POST.getlist("ticket") if value.isdigit()][:BULK_LIMIT]
+    action = request.POST.get("action", "")
+    value = request.POST.get(action, "") if action in ("status", "priority", "assign") else ""
+    tickets = list(tickets_visible_to(request.user).filter(pk__in=ids).order_by("pk"))
+    if not tickets:
+        messages.error(request, _("Tick at least one ticket first."))
+        return redirect(back)
+    try:
+        if action == "assign":
+            if value == "me":
+                value = request.user
+            elif value == "none":
+                value = None
+            else:
+                value = colleagues(request.user).filter(pk=value).first() if value.isdigit() else None
+                if value is None:
+                    raise ApplicationError(_("Choose whom to assign the tickets to."), code="invalid_assignee")
+        result = services.tickets_bulk_update(tickets=tickets, action=action, value=value, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    if result.done:
+        messages.success(
+            request,
+            ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", len(result.done))
+            % {"count": len(result.done)},
+        )
+    for ticket, reason in result.failed:
+        messages.error(request, f"{ticket.reference}: {reason}")
+    return redirect(back)
+
+
+@staff_only
+@require_POST
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge a duplicate (given by its reference) into this ticket, after a
+    confirmation page that shows both."""
+    ticket = _ticket_or_404(request, pk)
+    if not can_work(request.user):
+        raise PermissionDenied
+    reference = request.POST.get("source", "").strip().upper()
+    source = (
+        tickets_visible_to(request.user).select_related("category").filter(reference=reference).first()
+        if reference
+        else None
+    )
+    if source is None:
+        messages.error(request, _("No ticket %(reference)s that you can see.") % {"reference": reference or "—"})
+        return redirect("desk:ticket", pk=ticket.pk)
+    if not request.POST.get("confirm"):
+        return render(
+            request,
+            "tickets/desk/merge_confirm.html",
+            {
+                "ticket": ticket,
+                "source": source,
+                "messages_count": source.messages.count(),
+                "same_requester": same_requester(source, ticket),
+            },
+        )
+    try:
+        services.ticket_merge(source=source, into=ticket, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(source)s was merged into this ticket and closed.") % {"source": source.reference}
+        )
+    return redirect("desk:ticket", pk=ticket.pk)
+
+
+@staff_only
+def phone_call(request: HttpRequest) -> HttpResponse:
+    """Log a phone call as a new ticket (channel phone), assigned to the agent
+    who took it when it lands in one of their teams."""
+    if not can_work(request.user):
+        raise PermissionDenied
+    form = PhoneCallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                category=data["category"],
+                subject=form.subject,
+                body=data["description"],
+                requester_name=data["requester_name"],
+                requester_phone=data["requester_phone"],
+                requester_email=data["requester_email"],
+                channel=Ticket.Channel.PHONE,
+                merchant=data["shop"],
+                order_number=data["order_number"],
+                priority=data["priority"] or None,
+                language=translation.get_language(),
+                author=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            if ticket_for_staff(request.user, ticket.pk) is not None:
+                services.ticket_assign(ticket=ticket, assignee=request.user, actor=request.user)
+                messages.success(request, _("Call logged as %(reference)s.") % {"reference": ticket.reference})
+                return redirect("desk:ticket", pk=ticket.pk)
+            messages.success(
+                request,
+                _("Call logged as %(reference)s and routed to team %(team)s.")
+                % {"reference": ticket.reference, "team": ticket.team.name},
+            )
+            return redirect("desk:queue")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "tickets/desk/phone.html", {"form": form}, status=status)
+
+
+@staff_only
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The queue as CSV, with the same filters and the same visibility."""
+    params = request.GET.copy()
+    view = params.pop("view", [""])[-1]
+    if view in SAVED_VIEWS:
+        params.update(SAVED_VIEWS[view][1])
+    _filter, rows = queue_queryset(user=request.user, params=params)
+    rows = rows.select_related("category", "team", "merchant", "assignee")
+    tz = ZoneInfo(settings.TIME_ZONE)
+
+    def local(value):
+        return timezone.localtime(value, tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    header = [
+        _("Reference"), _("Created"), _("Subject"), _("Category"), _("Priority"), _("Status"), _("Team"),
+        _("Shop id"), _("Merchant"), _("Assignee"), _("Channel"), _("Requester"), _("Next due"), _("Overdue"),
+        _("Escalation level"), _("First responded"),
+    ]  # fmt: skip
+
+    def line(t: Ticket) -> list:
+        return [
+            t.reference, local(t.created_at), t.subject, t.category.name, t.get_priority_display(),
+            t.get_status_display(), t.team.name, t.merchant.shop_id if t.merchant else "",
+            t.merchant.name if t.merchant else "", t.assignee.get_username() if t.assignee else "",
+            t.get_channel_display(), mask_contact(phone=t.requester_phone, email=t.requester_email), local(t.due_at),
+            _("yes") if t.is_overdue else "", t.escalation_level, local(t.first_responded_at),
+        ]  # fmt: skip
+
+    lines = (line(t) for t in rows.iterator(chunk_size=2000))
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
+    return csv_response(f"tickets-{stamp}.csv", header, lines)
+
+
+@staff_only
+def profile(request: HttpRequest) -> HttpResponse:
+    """The staff member's alias (shown to consumers) and email language."""
+    instance = StaffProfile.objects.filter(user=request.user).first() or StaffProfile(user=request.user)
+    form = StaffProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Profile saved."))
+        return redirect("desk:profile")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "tickets/desk/profile.html", {"form": form}, status=status)

@@ -1,5 +1,7 @@
 /* The agent desk: live countdowns, a queue that refreshes itself without losing
-   filters or scroll, and the keyboard (j / k move, o opens, a claims, r replies). */
+   filters, scroll or ticked rows, the keyboard (j / k move, o opens, a claims,
+   r replies), canned answers in the reply box, and the warning when another
+   agent is writing on the same ticket. Everything user-typed is set as text. */
 (function () {
   "use strict";
   var body = document.body;
@@ -53,6 +55,7 @@
           var fresh = holder.querySelector("tbody");
           if (!fresh) return;
           table.replaceChild(fresh, table.querySelector("tbody"));
+          restorePicked();
           var again = rows().findIndex(function (r) { return r.dataset.href === href; });
           select(again >= 0 ? again : selected);
           tick();
@@ -60,6 +63,42 @@
         .catch(function () { /* the next refresh tries again */ });
     }, 30000);
     select(0);
+  }
+
+  // Ticked rows for the bulk actions survive the refresh.
+  var picked = {};
+  function pickedCount() {
+    var count = document.getElementById("picked-count");
+    if (count) count.textContent = String(Object.keys(picked).length);
+  }
+  function restorePicked() {
+    if (!table) return;
+    table.querySelectorAll("tbody input[name=ticket]").forEach(function (box) { box.checked = !!picked[box.value]; });
+  }
+  if (table) {
+    table.addEventListener("change", function (event) {
+      var box = event.target;
+      if (box.id === "pick-all") {
+        table.querySelectorAll("tbody input[name=ticket]").forEach(function (b) {
+          b.checked = box.checked;
+          if (b.checked) picked[b.value] = true; else delete picked[b.value];
+        });
+      } else if (box.name === "ticket") {
+        if (box.checked) picked[box.value] = true; else delete picked[box.value];
+      }
+      pickedCount();
+    });
+    var bulkForm = document.getElementById("bulk");
+    if (bulkForm) bulkForm.addEventListener("submit", function () {
+      // Rows ticked before a refresh but no longer on the page still count.
+      Object.keys(picked).forEach(function (id) {
+        if (!table.querySelector('tbody input[name=ticket][value="' + id + '"]')) {
+          var hidden = document.createElement("input");
+          hidden.type = "hidden"; hidden.name = "ticket"; hidden.value = id;
+          bulkForm.appendChild(hidden);
+        }
+      });
+    });
   }
 
   function csrf() {
@@ -91,4 +130,87 @@
     } else return;
     event.preventDefault();
   });
+
+  // Canned answers: search as you type, Enter or a click inserts the filled-in text.
+  var canned = document.getElementById("canned");
+  var box = document.getElementById("id_body");
+  if (canned && box && window.fetch) {
+    var search = document.getElementById("canned-q"), list = document.getElementById("canned-results");
+    var results = [], active = -1, timer = null, asked = 0;
+    function show() {
+      list.textContent = "";
+      results.forEach(function (answer, i) {
+        var item = document.createElement("li");
+        item.setAttribute("role", "option");
+        item.dataset.index = String(i);
+        if (i === active) item.className = "active";
+        var title = document.createElement("span"); title.className = "title"; title.textContent = answer.title;
+        var lang = document.createElement("span"); lang.className = "lang"; lang.textContent = answer.language + (answer.faq ? " · FAQ" : "");
+        var text = document.createElement("span"); text.className = "text"; text.textContent = answer.text;
+        item.appendChild(title); item.appendChild(lang); item.appendChild(text);
+        list.appendChild(item);
+      });
+    }
+    function lookup() {
+      var mine = ++asked;
+      fetch(canned.dataset.url + "?q=" + encodeURIComponent(search.value), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (data) { if (mine === asked) { results = data.results; active = results.length ? 0 : -1; show(); } })
+        .catch(function () {});
+    }
+    function insert(answer) {
+      var start = box.selectionStart || 0, end = box.selectionEnd || 0, value = box.value;
+      box.value = value.slice(0, start) + answer.text + value.slice(end);
+      box.focus();
+      box.selectionStart = box.selectionEnd = start + answer.text.length;
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+      results = []; active = -1; show(); search.value = "";
+    }
+    search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(lookup, 150); });
+    search.addEventListener("focus", function () { if (!results.length) lookup(); });
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!results.length) return;
+        active = (active + (event.key === "ArrowDown" ? 1 : results.length - 1)) % results.length;
+        show(); event.preventDefault();
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        if (active >= 0 && results[active]) insert(results[active]);
+      } else if (event.key === "Escape") {
+        results = []; show();
+      }
+    });
+    list.addEventListener("click", function (event) {
+      var item = event.target.closest("li");
+      if (item) insert(results[Number(item.dataset.index)]);
+    });
+  }
+
+  // Collision warning: while this agent writes, tell the server every 10 s and
+  // show who else is writing a reply on the same ticket.
+  var reply = document.getElementById("reply");
+  if (reply && box && reply.dataset.presence && window.fetch) {
+    var banner = document.getElementById("collision"), lastBeat = 0;
+    function beat(leaving) {
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", csrf());
+      if (leaving) {
+        data.append("leaving", "1");
+        if (navigator.sendBeacon) navigator.sendBeacon(reply.dataset.presence, data);
+        return;
+      }
+      lastBeat = Date.now();
+      fetch(reply.dataset.presence, {method: "POST", body: data, credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (state) {
+          banner.hidden = !state.others.length;
+          banner.textContent = state.others.length ? banner.dataset.template.replace("%(names)s", state.others.join(", ")) : "";
+        })
+        .catch(function () {});
+    }
+    box.addEventListener("input", function () { if (Date.now() - lastBeat > 10000) beat(false); });
+    setInterval(function () { if (box.value.trim() && !document.hidden) beat(false); }, 10000);
+    window.addEventListener("pagehide", function () { if (lastBeat) beat(true); });
+    if (box.value.trim()) beat(false);
+  }
 })();

@@ -1,0 +1,75 @@
+"""Who is writing a reply to which ticket, to warn two agents before they both
+answer the same consumer.
+
+The reply box reports every few seconds while an agent writes (``presence_beat``);
+the answer names the other agents writing on the same ticket. Each ticket is a
+Redis hash of user id → "last seen" time, kept in the shared cache. The times
+come from Python's clock (time-machine moves them in tests) and an entry older
+than ``PRESENCE_SECONDS`` no longer counts. A cache outage only loses the
+warning: it never stops a reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_SECONDS = 30  # the reply box beats every 10 s
+
+
+def _key(ticket_id: int) -> str:
+    return f"cs_desk:presence:ticket:{ticket_id}"
+
+
+def _client():
+    return cache._cache.get_client(write=True)
+
+
+def _display_name(user) -> str:
+    profile = getattr(user, "staff_profile", None)
+    alias = profile.alias if profile is not None else ""
+    return f"{user.get_username()} ({alias})" if alias else user.get_username()
+
+
+def presence_beat(*, ticket_id: int, user) -> list[str]:
+    """Record that ``user`` is writing on the ticket; return who else is."""
+    now = time.time()
+    try:
+        client = _client()
+        key = _key(ticket_id)
+        pipe = client.pipeline()
+        pipe.hset(key, str(user.pk), json.dumps({"name": _display_name(user), "at": now}))
+        pipe.expire(key, PRESENCE_SECONDS * 4)
+        pipe.hgetall(key)
+        entries = pipe.execute()[-1]
+    except Exception:  # an outage only loses the warning
+        logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
+        return []
+    others, stale = [], []
+    for field, raw in entries.items():
+        field = field.decode() if isinstance(field, bytes) else field
+        if field == str(user.pk):
+            continue
+        entry = json.loads(raw)
+        if now - entry["at"] > PRESENCE_SECONDS:
+            stale.append(field)
+        else:
+            others.append(entry["name"])
+    if stale:
+        with contextlib.suppress(Exception):
+            client.hdel(key, *stale)
+    return sorted(others)
+
+
+def presence_leave(*, ticket_id: int, user) -> None:
+    """The agent sent the reply or left the page."""
+    try:
+        _client().hdel(_key(ticket_id), str(user.pk))
+    except Exception:
+        logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)

@@ -1,0 +1,9 @@
+"""Role checks for the desk's templates, from the groups already loaded for the
+request (no query of their own)."""
+
+from django import template
+
+from tickets.access import manages_canned_answers
+
+register = template.Library()
+register.filter("manages_canned_answers", manages_canned_answers)
