@@ -38,3 +38,4 @@ bench: $(STAMP)
 	bin/services-up
 	$(PY) bench/sweep.py $(BENCH_ARGS)
 	$(PY) bench/lag.py
+	$(PY) bench/queue.py

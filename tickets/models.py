@@ -359,7 +359,13 @@ class Ticket(models.Model):
                 name="ticket_queue_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            models.Index(fields=["due_at"], name="ticket_open_due_idx", condition=Q(status__in=OPEN_STATUSES)),
+            # The same order across teams (managers, agents of several teams, filters):
+            # the first page is the first rows of this index that pass the filters.
+            models.Index(
+                fields=["-is_overdue", "due_at", "created_at", "id"],
+                name="ticket_open_order_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["merchant", "status"], name="ticket_merchant_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
         ]

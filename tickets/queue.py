@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.access import sees_everything, tickets_visible_to, user_team_ids
 from tickets.models import OPEN_STATUSES, Category, SLATarget, Team, Ticket
+from tickets.widgets import quick_selects
 
 PAGE_SIZE = 50
 _MASKED_PHONE = re.compile(r"^(\d{3})\*+(\d{4})$")
@@ -66,6 +67,7 @@ class QueueFilter(django_filters.FilterSet):
         if user is not None and not sees_everything(user):
             self.filters["team"].queryset = Team.objects.filter(pk__in=user_team_ids(user))
         self.filters["category"].queryset = Category.objects.order_by("sort_order", "code")
+        quick_selects(self.form)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
@@ -149,7 +151,7 @@ def queue_page(*, user, params, page: int = 1, size: int = PAGE_SIZE) -> QueuePa
     page = max(page, 1)
     start = (page - 1) * size
     rows = list(
-        rows_qs.select_related("category", "assignee", "merchant", "team").annotate(warn_at=_warn_at())[
+        rows_qs.select_related("category", "assignee", "merchant").annotate(warn_at=_warn_at())[
             start : start + size + 1
         ]
     )

@@ -46,6 +46,8 @@ from tickets.queue import SAVED_VIEWS, queue_page, queue_queryset
 from tickets.selectors import same_requester
 from tickets.workspace import conversation, latest_message_id, messages_since, sla_panel, staff_attachment, timeline
 
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+
 # Entered only by filing (new) or by forwarding one ticket to its merchant.
 BULK_SKIP_STATUSES = {Ticket.Status.NEW, Ticket.Status.AWAITING_MERCHANT}
 
@@ -91,6 +93,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "now": timezone.now(),
         "can_work": can_work(request.user),
+        "tickets_prefix": reverse("desk:ticket", kwargs={"pk": 0}).removesuffix("0/"),
     }
     if not request.GET.get("partial") and context["can_work"]:
         context["colleagues"] = colleagues(request.user)
@@ -251,7 +254,15 @@ def canned_answers(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "results": [
-                {"id": a.id, "title": a.title, "language": a.language, "faq": a.is_faq, "text": a.text} for a in found
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "language": a.language,
+                    "language_name": LANGUAGE_NAMES.get(a.language, a.language),
+                    "faq": a.is_faq,
+                    "text": a.text,
+                }
+                for a in found
             ]
         }
     )

@@ -16,7 +16,7 @@ from feedback.models import AlertKeyword
 from merchants.models import Merchant, MerchantUser
 from tickets import services
 from tickets.escalation import sla_sweep
-from tickets.models import Category, StaffProfile, Team, Ticket
+from tickets.models import CannedAnswer, Category, StaffProfile, Team, Ticket
 
 PASSWORD = "demo-pass-2026"
 LOGINS = [
@@ -56,6 +56,42 @@ MERCHANTS = [
     ("SHOP10010", "书香文具店"), ("SHOP10011", "鲜果直供园"), ("SHOP10012", "星空户外装备"),
 ]  # fmt: skip
 ALERT_WORDS = ["诈骗", "骗子", "盗号", "冒充客服", "fraud", "scam"]
+# title, language, is FAQ, text (with the variables the reply box fills in)
+CANNED_ANSWERS = [
+    (
+        "首次答复：已受理",
+        "zh-hans",
+        False,
+        "{consumer_name}您好，我是客服{agent_name}。您的投诉 {reference} 已受理，我们正在核实，"
+        "将在 {promised_time} 前给您处理结果。",
+    ),
+    (
+        "退款进度说明",
+        "zh-hans",
+        True,
+        "{consumer_name}您好，退款会在商家确认后 1–3 个工作日原路退回；订单 {order_number} 的退款我们会持续跟进。",
+    ),
+    (
+        "已催促商家",
+        "zh-hans",
+        False,
+        "{consumer_name}您好，我们已将您的投诉转给{merchant}，商家须在 24 小时内答复，逾期平台将介入处理。",
+    ),
+    (
+        "First reply: received",
+        "en",
+        False,
+        "Dear {consumer_name}, this is {agent_name}. We have your complaint {reference} and will resolve it "
+        "by {promised_time}.",
+    ),
+    (
+        "Refund timeline",
+        "en",
+        True,
+        "Dear {consumer_name}, refunds go back to the original payment method within 1–3 working days "
+        "after the shop confirms them.",
+    ),
+]
 NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐亮", "孙丽"]
 SUBJECTS = {
     "order-error": ["订单金额显示错误", "下单后订单状态一直异常"],
@@ -106,6 +142,12 @@ class Command(BaseCommand):
         StaffProfile.objects.create(user=users["agent"], alias="小美")
         StaffProfile.objects.create(user=users["agent2"], alias="Alex", language="en")
         AlertKeyword.objects.bulk_create([AlertKeyword(word=w) for w in ALERT_WORDS])
+        CannedAnswer.objects.bulk_create(
+            [
+                CannedAnswer(title=title, language=language, is_faq=faq, body=body, created_by=users["supervisor"])
+                for title, language, faq, body in CANNED_ANSWERS
+            ]
+        )
         teams = []
         for name, email in TEAMS:
             team = Team.objects.create(name=name, email=email)

@@ -145,7 +145,7 @@
         item.dataset.index = String(i);
         if (i === active) item.className = "active";
         var title = document.createElement("span"); title.className = "title"; title.textContent = answer.title;
-        var lang = document.createElement("span"); lang.className = "lang"; lang.textContent = answer.language + (answer.faq ? " · FAQ" : "");
+        var lang = document.createElement("span"); lang.className = "lang"; lang.textContent = answer.language_name + (answer.faq ? " · FAQ" : "");
         var text = document.createElement("span"); text.className = "text"; text.textContent = answer.text;
         item.appendChild(title); item.appendChild(lang); item.appendChild(text);
         list.appendChild(item);
