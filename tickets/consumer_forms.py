@@ -214,6 +214,20 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         first = self.cleaned_data["description"].strip().splitlines()[0].strip()
         return first if len(first) <= 60 else first[:59] + "…"
 
+    def ticket_fields(self) -> dict:
+        """What ``services.ticket_create`` takes from this form."""
+        data = self.cleaned_data
+        return {
+            "category": data["category"],
+            "subject": self.subject,
+            "body": data["description"],
+            "requester_name": data["requester_name"],
+            "requester_email": data["requester_email"],
+            "requester_phone": data["requester_phone"],
+            "merchant": data["shop"],
+            "order_number": data["order_number"],
+        }
+
 
 class ReplyForm(HoneypotMixin, forms.Form):
     body = forms.CharField(

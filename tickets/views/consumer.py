@@ -113,15 +113,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         return _too_many(render(request, template, context, status=429), verdict)
     try:
         ticket = services.ticket_create(
-            category=data["category"],
-            subject=form.subject,
-            body=data["description"],
-            requester_name=data["requester_name"],
-            requester_email=data["requester_email"],
-            requester_phone=data["requester_phone"],
+            **form.ticket_fields(),
             channel=Ticket.Channel.WEB,
-            merchant=data["shop"],
-            order_number=data["order_number"],
             language=get_language(),
             follows=follows,
             evidence=data["evidence"],

@@ -71,14 +71,21 @@ def _ticket_or_404(request: HttpRequest, pk: int) -> Ticket:
     return ticket
 
 
-@staff_only
-@require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def _queue_params(request: HttpRequest):
+    """The queue's filters from the query string, a saved view's filters applied
+    over them; and the saved view's name."""
     params = request.GET.copy()
     view = params.pop("view", [""])[-1]
     if view in SAVED_VIEWS:
         for key, value in SAVED_VIEWS[view][1].items():
             params[key] = value
+    return params, view
+
+
+@staff_only
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    params, view = _queue_params(request)
     try:
         number = int(params.pop("page", ["1"])[-1])
     except ValueError:
@@ -371,19 +378,11 @@ def phone_call(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = PhoneCallForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             ticket = services.ticket_create(
-                category=data["category"],
-                subject=form.subject,
-                body=data["description"],
-                requester_name=data["requester_name"],
-                requester_phone=data["requester_phone"],
-                requester_email=data["requester_email"],
+                **form.ticket_fields(),
                 channel=Ticket.Channel.PHONE,
-                merchant=data["shop"],
-                order_number=data["order_number"],
-                priority=data["priority"] or None,
+                priority=form.cleaned_data["priority"] or None,
                 language=translation.get_language(),
                 author=request.user,
             )
@@ -408,10 +407,7 @@ def phone_call(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The queue as CSV, with the same filters and the same visibility."""
-    params = request.GET.copy()
-    view = params.pop("view", [""])[-1]
-    if view in SAVED_VIEWS:
-        params.update(SAVED_VIEWS[view][1])
+    params, _view = _queue_params(request)
     _filter, rows = queue_queryset(user=request.user, params=params)
     rows = rows.select_related("category", "team", "merchant", "assignee")
     tz = ZoneInfo(settings.TIME_ZONE)
