@@ -66,31 +66,28 @@ def ticket_for_staff(user, pk: int) -> Ticket | None:
     return tickets_visible_to(user).select_related("category", "team", "assignee", "merchant").filter(pk=pk).first()
 
 
-def assignable_users(user, ticket: Ticket):
-    """Who a ticket may be assigned to: members and supervisors of its team."""
+def _team_staff(team_ids=None):
+    """Active members and supervisors of the teams ``team_ids`` (of any team when None)."""
     from django.contrib.auth import get_user_model
 
-    return (
-        get_user_model()
-        .objects.filter(Q(teams=ticket.team_id) | Q(supervised_teams=ticket.team_id), is_active=True)
-        .distinct()
-        .order_by("username")
-    )
+    users = get_user_model().objects.filter(is_active=True)
+    if team_ids is None:
+        users = users.filter(Q(teams__isnull=False) | Q(supervised_teams__isnull=False))
+    else:
+        users = users.filter(Q(teams__in=team_ids) | Q(supervised_teams__in=team_ids))
+    return users.distinct().order_by("username")
+
+
+def assignable_users(user, ticket: Ticket):
+    """Who a ticket may be assigned to: members and supervisors of its team."""
+    return _team_staff([ticket.team_id])
 
 
 def colleagues(user):
     """Whom ``user`` may assign tickets to in bulk: the members and supervisors of
     their teams (of every team for those who see everything). Each ticket is
     still checked against its own team when assigned."""
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(is_active=True)
-    if sees_everything(user):
-        users = users.filter(Q(teams__isnull=False) | Q(supervised_teams__isnull=False))
-    else:
-        team_ids = user_team_ids(user)
-        users = users.filter(Q(teams__in=team_ids) | Q(supervised_teams__in=team_ids))
-    return users.distinct().order_by("username")
+    return _team_staff(None if sees_everything(user) else user_team_ids(user))
 
 
 def manages_canned_answers(user) -> bool:

@@ -589,11 +589,10 @@ def ticket_merge(*, source: Ticket, into: Ticket, actor, now: datetime | None = 
     if source.pk == into.pk:
         raise ApplicationError(_("A ticket cannot be merged into itself."), code="merge_self")
     # Lock both rows in a fixed order, so two opposite merges cannot deadlock.
+    now = now or timezone.now()
     first, second = sorted((source, into), key=lambda t: t.pk)
     locked = {t.pk: _Work.lock(t, now=now, actor=actor) for t in (first, second)}
     src, dst = locked[source.pk], locked[into.pk]
-    now = src.now
-    dst.now = now
     if src.ticket.merged_into_id or dst.ticket.merged_into_id:
         raise InvalidTransition(_("That ticket was already merged into another."), code="already_merged")
     if dst.ticket.status == Status.CLOSED:
@@ -608,12 +607,17 @@ def ticket_merge(*, source: Ticket, into: Ticket, actor, now: datetime | None = 
         src.event(EventKind.STATUS_CHANGED, data={"from": old, "to": Status.CLOSED})
     src.set(merged_into=dst.ticket)
     src.event(EventKind.MERGED, data={"into": dst.ticket.reference, "into_id": dst.ticket.pk})
-    followers = list(Ticket.objects.filter(merged_into=src.ticket).values_list("reference", flat=True))
-    Ticket.objects.filter(merged_into=src.ticket).update(merged_into=dst.ticket)
+    followers = list(Ticket.objects.filter(merged_into=src.ticket).values_list("pk", "reference"))
+    Ticket.objects.filter(pk__in=[pk for pk, _ref in followers]).update(merged_into=dst.ticket)
     messages = Message.objects.filter(ticket=src.ticket).count()
     dst.event(
         EventKind.MERGED_IN,
-        data={"source": src.ticket.reference, "source_id": src.ticket.pk, "messages": messages, "also": followers},
+        data={
+            "source": src.ticket.reference,
+            "source_id": src.ticket.pk,
+            "messages": messages,
+            "also": [ref for _pk, ref in followers],
+        },
     )
     if dst.ticket.status == Status.RESOLVED:
         _reopen(dst)
@@ -645,6 +649,10 @@ def tickets_bulk_update(*, tickets: Sequence[Ticket], action: str, value, actor,
     }
     if action not in services:
         raise ApplicationError(_("Unknown bulk action."), code="invalid_action", field="action")
+    if action == "status" and value not in Status.values:
+        raise ApplicationError(_("Unknown status."), code="invalid_status", field="status")
+    if action == "priority" and value not in Ticket.Priority.values:
+        raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
     result = BulkResult()
     team_ids = set()
     if action == "assign" and value is not None:

@@ -129,7 +129,8 @@ def _workspace(request: HttpRequest, ticket: Ticket, *, status: int = 200, **ext
         "statuses": [(value, label) for value, label in Ticket.Status.choices if value in _next_statuses(ticket)],
         "priorities": Ticket.Priority.choices,
         "can_work": can_work(request.user),
-        "merged": list(ticket.merged_tickets.order_by("pk").only("pk", "reference")),
+        # Every merged duplicate has at least its first message in the conversation.
+        "merged": sorted({m.ticket for m in messages_ if m.ticket_id != ticket.pk}, key=lambda t: t.pk),
         "now": now,
         **extra,
     }
