@@ -1,13 +1,46 @@
-"""Admin for merchants, the users who answer for them, and their strikes."""
+"""Admin for merchants: their record and qualification review (资质审核), the
+users who answer for them, strikes, penalties (impose by hand, revoke on
+appeal, confirm a proposed removal), risk signals and API tokens.
+
+Standing changes go through ``merchants.penalties`` (the merchant is notified,
+its status, flags and score follow); nothing here edits a status by hand."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from merchants.models import Merchant, MerchantStrike, MerchantUser
+from cs_desk.exceptions import ApplicationError
+from merchants.models import (
+    Merchant,
+    MerchantApiToken,
+    MerchantDocument,
+    MerchantPenalty,
+    MerchantRiskSignal,
+    MerchantScore,
+    MerchantStrike,
+    MerchantUser,
+)
+from merchants.penalties import (
+    merchant_ladder_evaluate,
+    merchant_penalty_impose,
+    merchant_penalty_revoke,
+    merchant_removal_confirm,
+    merchant_suspend,
+)
+from merchants.scoring import merchant_scores_compute
+from tickets.evidence import file_response
+from tickets.uploads import evidence_clean
 
 
 class MerchantUserInline(admin.TabularInline):
@@ -16,13 +49,89 @@ class MerchantUserInline(admin.TabularInline):
     extra = 0
 
 
+class MerchantDocumentForm(forms.ModelForm):
+    class Meta:
+        model = MerchantDocument
+        fields = ["kind", "file"]
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded is None or not hasattr(uploaded, "content_type"):
+            return uploaded  # unchanged
+        clean = evidence_clean(uploaded)
+        self.instance.original_name = clean.original_name
+        self.instance.content_type = clean.content_type
+        return ContentFile(clean.content, name=f"document.{clean.extension}")
+
+
+class MerchantDocumentInline(admin.TabularInline):
+    """Business licence and permits, checked like a consumer's evidence (a
+    picture or a PDF, by content) and opened only through the admin."""
+
+    model = MerchantDocument
+    form = MerchantDocumentForm
+    extra = 0
+    fields = ["kind", "file", "open_link", "uploaded_at"]
+    readonly_fields = ["open_link", "uploaded_at"]
+
+    @admin.display(description=_("open"))
+    def open_link(self, obj: MerchantDocument) -> str:
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:merchants_merchant_document", args=[obj.merchant_id, obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.original_name or obj.file.name
+        )
+
+
+class MerchantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = [
+            "shop_id", "name", "legal_entity", "created_at", "contact_name", "contact_phone", "contact_email",
+            "verification", "verification_note",
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("verification") == Merchant.Verification.REJECTED
+            and not (data.get("verification_note") or "").strip()
+        ):
+            raise ValidationError(
+                {"verification_note": _("Say why the documents were rejected; the merchant reads it.")}
+            )
+        return data
+
+
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "shop_id", "contact_name", "contact_phone", "contact_email", "strike_count", "created_at"]
-    search_fields = ["name", "=shop_id", "=contact_phone", "=contact_email"]
-    search_help_text = _("Shop name, or the exact shop id, contact phone or contact email.")
+    form = MerchantAdminForm
+    list_display = ["name", "shop_id", "status", "score", "verification", "contact_phone", "strike_count", "created_at"]
+    list_filter = ["status", "verification", "search_demoted", "promotions_excluded"]
+    search_fields = ["name", "=shop_id", "=contact_phone", "=contact_email", "legal_entity"]
+    search_help_text = _("Shop name or legal entity, or the exact shop id, contact phone or contact email.")
     date_hierarchy = "created_at"
-    inlines = [MerchantUserInline]
+    inlines = [MerchantUserInline, MerchantDocumentInline]
+    actions = ["recompute", "suspend", "lift_suspension"]
+    readonly_fields = [
+        "status", "score", "score_updated_at", "search_demoted", "promotions_excluded", "suspended",
+        "verified_by", "verified_at", "scorecard_link",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["shop_id", "name", "legal_entity", "created_at", "scorecard_link"]}),
+        (_("Contact"), {"fields": ["contact_name", "contact_phone", "contact_email"]}),
+        (_("Qualification review"), {"fields": ["verification", "verification_note", "verified_by", "verified_at"]}),
+        (
+            _("Standing"),
+            {
+                "fields": ["status", "score", "score_updated_at", "search_demoted", "promotions_excluded", "suspended"],
+                "description": _(
+                    "Follows from the penalties in force; use the actions to suspend or lift a suspension."
+                ),
+            },
+        ),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(strike_count=Count("strikes"))
@@ -30,6 +139,62 @@ class MerchantAdmin(admin.ModelAdmin):
     @admin.display(description=_("strikes"), ordering="strike_count")
     def strike_count(self, obj: Merchant) -> int:
         return obj.strike_count
+
+    @admin.display(description=_("scorecard"))
+    def scorecard_link(self, obj: Merchant) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("merchant_reports:detail", args=[obj.pk]), _("Open"))
+
+    def save_model(self, request: HttpRequest, obj: Merchant, form, change: bool) -> None:
+        if "verification" in form.changed_data:
+            obj.verified_by = request.user
+            obj.verified_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        urls = super().get_urls()
+        extra = [
+            path(
+                "<int:merchant_id>/documents/<int:document_id>/",
+                self.admin_site.admin_view(self.document_view),
+                name="merchants_merchant_document",
+            )
+        ]
+        return extra + urls
+
+    def document_view(self, request: HttpRequest, merchant_id: int, document_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = get_object_or_404(MerchantDocument, pk=document_id, merchant_id=merchant_id)
+        try:
+            return file_response(
+                document.file.name,
+                content_type=document.content_type or "application/octet-stream",
+                filename=document.original_name or "document",
+            )
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+
+    @admin.action(description=_("Recompute score and penalties now"))
+    def recompute(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        for merchant in queryset:
+            merchant_ladder_evaluate(merchant=merchant, now=now)
+        count = merchant_scores_compute(now=now, merchant_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%d merchant scored.", "%d merchants scored.", count) % count)
+
+    @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for merchant in queryset:
+            merchant_suspend(merchant=merchant, suspended=True)
+        self.message_user(request, _("Suspended."), messages.SUCCESS)
+
+    @admin.action(description=_("Lift the suspension of the selected merchants"), permissions=["change"])
+    def lift_suspension(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for merchant in queryset:
+            merchant_suspend(merchant=merchant, suspended=False)
+        self.message_user(request, _("Suspension lifted."), messages.SUCCESS)
 
 
 @admin.register(MerchantUser)
@@ -56,4 +221,164 @@ class MerchantStrikeAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class PenaltyImposeForm(forms.ModelForm):
+    class Meta:
+        model = MerchantPenalty
+        fields = ["merchant", "kind", "points", "reason", "tickets"]
+
+
+class PenaltyDecisionForm(forms.ModelForm):
+    """An existing penalty: revoke it (with the reason), or confirm a proposed removal."""
+
+    revoke_reason = forms.CharField(
+        label=_("Revoke with this reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The merchant's appeal was upheld: the penalty ends and its effects are undone."),
+    )
+    confirm_removal = forms.BooleanField(
+        label=_("Confirm the removal"), required=False, help_text=_("The merchant is removed from the marketplace.")
+    )
+
+    class Meta:
+        model = MerchantPenalty
+        fields: list[str] = []
+
+    def clean(self):
+        data = super().clean()
+        if data.get("revoke_reason", "").strip() and data.get("confirm_removal"):
+            raise ValidationError(_("Either revoke the penalty or confirm the removal, not both."))
+        return data
+
+
+@admin.register(MerchantPenalty)
+class MerchantPenaltyAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "merchant", "kind", "status", "points", "strike_count", "decided", "ended_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["merchant", "decided_by"]
+    search_fields = ["merchant__name", "=merchant__shop_id"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["tickets"]
+    autocomplete_fields = ["merchant"]
+    show_facets = admin.ShowFacets.NEVER
+
+    @admin.display(description=_("decided by"))
+    def decided(self, obj: MerchantPenalty) -> str:
+        return obj.decided_by_label
+
+    @admin.display(description=_("reason"))
+    def reason_display(self, obj: MerchantPenalty) -> str:
+        return obj.reason_text
+
+    @admin.display(description=_("tickets"))
+    def ticket_links(self, obj: MerchantPenalty) -> str:
+        links = [
+            format_html('<a href="{}">{}</a>', reverse("desk:ticket", args=[t.pk]), t.reference)
+            for t in obj.tickets.all()
+        ]
+        return format_html(", ".join(["{}"] * len(links)), *links) if links else "—"
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        kwargs["form"] = PenaltyDecisionForm if obj is not None else PenaltyImposeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["merchant", "kind", "points", "reason", "tickets"]
+        fields = [
+            "merchant", "kind", "status", "points", "reason_display", "strike_count", "threshold", "ticket_links",
+            "decided", "created_at", "confirmed_by", "confirmed_at", "ended_at", "ended_by", "end_reason",
+        ]  # fmt: skip
+        if obj.in_force:
+            fields.append("revoke_reason")
+            if obj.kind == MerchantPenalty.Kind.REMOVAL and obj.status == MerchantPenalty.Status.PROPOSED:
+                fields.append("confirm_removal")
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return []
+        return [f for f in self.get_fields(request, obj) if f not in ("revoke_reason", "confirm_removal")]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # ended by revocation, never erased
+
+    def save_model(self, request: HttpRequest, obj: MerchantPenalty, form, change: bool) -> None:
+        try:
+            if not change:
+                penalty = merchant_penalty_impose(
+                    merchant=form.cleaned_data["merchant"],
+                    kind=form.cleaned_data["kind"],
+                    reason=form.cleaned_data.get("reason", ""),
+                    points=form.cleaned_data.get("points") or 0,
+                    tickets=form.cleaned_data.get("tickets") or (),
+                    actor=request.user,
+                )
+                obj.pk = penalty.pk
+            elif form.cleaned_data.get("revoke_reason", "").strip():
+                merchant_penalty_revoke(penalty=obj, actor=request.user, reason=form.cleaned_data["revoke_reason"])
+            elif form.cleaned_data.get("confirm_removal"):
+                merchant_removal_confirm(penalty=obj, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """The services set the tickets; nothing else to save."""
+
+
+@admin.register(MerchantRiskSignal)
+class MerchantRiskSignalAdmin(admin.ModelAdmin):
+    """Reviewed by managers on /reports/merchants/risk/; listed here for the record."""
+
+    list_display = ["kind", "key", "status", "detected_at", "last_seen_at", "reviewed_by"]
+    list_filter = ["status", "kind"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(MerchantApiToken)
+class MerchantApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by merchant users in the portal (the key is shown once,
+    there); an administrator can see and revoke them."""
+
+    list_display = ["name", "merchant", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["merchant", "user"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "merchant__name", "=merchant__shop_id", "=prefix"]
+    fields = ["name", "merchant", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
+
+
+@admin.register(MerchantScore)
+class MerchantScoreAdmin(admin.ModelAdmin):
+    """The daily snapshots behind the trend; written by the scoring job only."""
+
+    list_display = ["day", "merchant", "score", "reply_rate", "answered", "unanswered", "strikes", "penalty_points"]
+    list_select_related = ["merchant"]
+    list_filter = ["day"]
+    search_fields = ["merchant__name", "=merchant__shop_id"]
+    date_hierarchy = "day"
+    show_facets = admin.ShowFacets.NEVER
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

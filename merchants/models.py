@@ -1,19 +1,69 @@
-"""Merchants (shops) on the marketplace. Minimal for now: who they are, how to
-reach them, who signs in for them, and the strikes their missed deadlines cost."""
+"""Merchants (shops) on the marketplace: who they are and how they were vetted,
+who signs in for them, the strikes their missed deadlines cost, their score and
+the penalties it led to, the risk signals raised about them, and the API tokens
+their own tools answer complaints with."""
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from tickets.storage import EvidenceStorage
 
 
 class Merchant(models.Model):
+    class Verification(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    class Status(models.TextChoices):
+        """Derived from the penalties in force (merchants.penalties.merchant_state_refresh),
+        except ``suspended``, which an administrator sets."""
+
+        ACTIVE = "active", _("Active")
+        WARNED = "warned", _("Warned")
+        RESTRICTED = "restricted", _("Restricted")
+        SUSPENDED = "suspended", _("Suspended")
+        REMOVED = "removed", _("Removed")
+
     shop_id = models.CharField(_("shop id"), max_length=32, unique=True)
     name = models.CharField(_("shop name"), max_length=200, db_index=True)
+    legal_entity = models.CharField(_("legal entity"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
+
+    # 资质审核: the administrator's review of the uploaded documents.
+    verification = models.CharField(
+        _("verification"), max_length=10, choices=Verification.choices, default=Verification.PENDING
+    )
+    verification_note = models.TextField(_("verification note"), blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    verified_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    suspended = models.BooleanField(
+        _("suspended by an administrator"),
+        default=False,
+        help_text=_("A suspension stays until an administrator lifts it, whatever the score."),
+    )
+    search_demoted = models.BooleanField(_("demoted in search ranking"), default=False)
+    promotions_excluded = models.BooleanField(_("excluded from promotions"), default=False)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, default=Decimal("100.0"))
+    score_updated_at = models.DateTimeField(_("score computed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("merchant")
@@ -56,3 +106,221 @@ class MerchantStrike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.created_at:%Y-%m-%d}"
+
+
+class MerchantDocument(models.Model):
+    """A qualification document (资质) uploaded for review. Stored with the
+    evidence files, outside the public URL space; administrators open it
+    through the admin."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        PERMIT = "permit", _("Permit")
+        OTHER = "other", _("Other document")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="merchant-documents/%Y/%m/", storage=EvidenceStorage)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("qualification document")
+        verbose_name_plural = _("qualification documents")
+        ordering = ["merchant", "kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.merchant}"
+
+
+class MerchantPenalty(models.Model):
+    """One step of the penalty ladder imposed on a merchant: why, on which
+    tickets, decided by whom (a person or the scoring job). Lifted when the
+    strikes behind it age out, revoked by an administrator on appeal."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        POINT_DEDUCTION = "point_deduction", _("Point deduction")
+        SEARCH_DEMOTION = "search_demotion", _("Search-ranking demotion")
+        PROMOTION_EXCLUSION = "promotion_exclusion", _("Exclusion from promotions")
+        REMOVAL = "removal", _("Removal")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed, awaiting an administrator")
+        ACTIVE = "active", _("In force")
+        LIFTED = "lifted", _("Lifted")
+        REVOKED = "revoked", _("Revoked on appeal")
+
+    IN_FORCE = (Status.PROPOSED, Status.ACTIVE)
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="penalties")
+    kind = models.CharField(_("penalty"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    points = models.DecimalField(_("points deducted"), max_digits=5, decimal_places=1, default=Decimal("0"))
+    # A person's reason; a step the ladder took explains itself from the
+    # strike count and threshold (see reason_text), in the reader's language.
+    reason = models.TextField(_("reason"), blank=True)
+    strike_count = models.PositiveIntegerField(_("strikes counted"), default=0)
+    threshold = models.PositiveIntegerField(_("threshold"), null=True, blank=True)
+    tickets = models.ManyToManyField("tickets.Ticket", related_name="merchant_penalties", verbose_name=_("tickets"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_by_job = models.CharField(_("decided by job"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("imposed"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+    end_reason = models.TextField(_("why it ended"), blank=True)
+
+    class Meta:
+        verbose_name = _("merchant penalty")
+        verbose_name_plural = _("merchant penalties")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One step of each kind in force per merchant, however many jobs evaluate at once.
+            models.UniqueConstraint(
+                fields=["merchant", "kind"],
+                condition=Q(status__in=["proposed", "active"]),
+                name="one_penalty_in_force_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.merchant}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status in self.IN_FORCE
+
+    @property
+    def reason_text(self) -> str:
+        if self.reason:
+            return self.reason
+        return gettext("%(count)d missed reply deadlines in %(days)d days (this step starts at %(threshold)d).") % {
+            "count": self.strike_count,
+            "days": settings.MERCHANT_SCORE_WINDOW_DAYS,
+            "threshold": self.threshold or 0,
+        }
+
+    @property
+    def decided_by_label(self) -> str:
+        if self.decided_by_id:
+            return self.decided_by.get_username()
+        return self.decided_by_job or "—"
+
+
+class MerchantScore(models.Model):
+    """A merchant's scorecard as computed on one day (the trend), over the
+    rolling window ending then."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="scores")
+    day = models.DateField(_("day"))
+    computed_at = models.DateTimeField(_("computed"))
+    forwarded = models.PositiveIntegerField(_("complaints forwarded"), default=0)
+    answered = models.PositiveIntegerField(_("answered in time"), default=0)
+    unanswered = models.PositiveIntegerField(_("left unanswered"), default=0)
+    reply_rate = models.DecimalField(_("reply rate %"), max_digits=5, decimal_places=1, null=True, blank=True)
+    median_reply_seconds = models.PositiveIntegerField(_("median reply time (s)"), null=True, blank=True)
+    strikes = models.PositiveIntegerField(_("strikes"), default=0)
+    penalty_points = models.DecimalField(_("penalty points"), max_digits=5, decimal_places=1, default=Decimal("0"))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        verbose_name = _("daily score")
+        verbose_name_plural = _("daily scores")
+        ordering = ["merchant", "-day"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="one_score_per_merchant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.day} {self.score}"
+
+
+class MerchantRiskSignal(models.Model):
+    """A pattern that may mean bought or shared accounts, for a manager to
+    review. Found again by the daily job, it is updated, not duplicated."""
+
+    class Kind(models.TextChoices):
+        SHARED_CONTACT = "shared_contact", _("Merchants sharing a phone or email")
+        NEW_HIGH_VOLUME = "new_high_volume", _("New merchant with top-5% complaint volume")
+        ODD_HOURS = "odd_hours", _("Replies clustered at odd hours")
+        REPLY_BURST = "reply_burst", _("Replies in a burst")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    kind = models.CharField(_("signal"), max_length=20, choices=Kind.choices)
+    # What makes it the same signal when found again: the shared phone or email,
+    # or the merchant's id.
+    key = models.CharField(_("key"), max_length=255)
+    merchants = models.ManyToManyField(Merchant, related_name="risk_signals", verbose_name=_("merchants"))
+    evidence = models.JSONField(_("evidence"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    detected_at = models.DateTimeField(_("first detected"))
+    last_seen_at = models.DateTimeField(_("last detected"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("risk signal")
+        verbose_name_plural = _("risk signals")
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_risk_signal_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.key}"
+
+
+class MerchantApiToken(models.Model):
+    """A merchant user's key for the merchant API. Only a SHA-256 of the key is
+    kept; the key is shown once, when it is made."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_tokens", verbose_name=_("user")
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("merchant API token")
+        verbose_name_plural = _("merchant API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -93,3 +93,13 @@ def colleagues(user):
 def manages_canned_answers(user) -> bool:
     """Supervisors keep the canned answers (in the admin, with their group's permissions)."""
     return is_staff_user(user) and user.is_staff and (user.is_superuser or SUPERVISORS in _groups(user))
+
+
+def reads_merchant_reports(user) -> bool:
+    """Merchant scorecards and risk signals: managers and supervisors (not agents)."""
+    return is_staff_user(user) and (user.is_superuser or bool(_groups(user) & {SUPERVISORS, MANAGERS}))
+
+
+def reviews_merchants(user) -> bool:
+    """Confirming or dismissing risk signals, re-scoring on demand: managers."""
+    return is_staff_user(user) and (user.is_superuser or MANAGERS in _groups(user))

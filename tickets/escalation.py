@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cs_desk.bulk import copy_insert, copy_update
 from merchants.models import MerchantStrike
+from merchants.tasks import merchant_ladder_dispatch
 from tickets.calendars import working_calendars
 from tickets.events import EVENT_COLUMNS, event_values
 from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
@@ -246,6 +247,7 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
     _copy_update(Ticket, tickets.values(), sorted(set().union(*changed_tickets.values()) | {"updated_at"}))
     if batch.strikes:
         MerchantStrike.objects.bulk_create(batch.strikes)
+        merchant_ladder_dispatch(s.merchant_id for s in batch.strikes)
     notifications_insert(batch.notifications, at=ctx.now)
 
 

@@ -67,14 +67,20 @@ def evidence_record(*, ticket: Ticket, message: Message, staged: Sequence[Staged
 
 def evidence_response(attachment: Attachment) -> HttpResponse:
     """The file as a download: images inline (to be viewed), everything else as an
-    attachment; never sniffed by the browser, never cached by a shared cache, and
-    sandboxed should a browser try to render it as a page."""
-    handle = evidence_storage().open(attachment.file.name, "rb")
+    attachment."""
+    return file_response(attachment.file.name, content_type=attachment.content_type, filename=attachment.original_name)
+
+
+def file_response(name: str, *, content_type: str, filename: str) -> HttpResponse:
+    """A stored private file (evidence, a merchant's documents): images inline,
+    everything else as an attachment; never sniffed by the browser, never cached
+    by a shared cache, and sandboxed should a browser try to render it as a page."""
+    handle = evidence_storage().open(name, "rb")
     response = FileResponse(
         handle,
-        content_type=attachment.content_type,
-        as_attachment=not attachment.is_image,
-        filename=attachment.original_name,
+        content_type=content_type,
+        as_attachment=not content_type.startswith("image/"),
+        filename=filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

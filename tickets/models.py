@@ -410,7 +410,13 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
+            # Merchants' replies by time, for the daily risk signals (odd hours, bursts).
+            models.Index(
+                fields=["created_at"], name="message_merchant_created_idx", condition=Q(author_kind="merchant")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_author_kind_display()}: {self.body[:40]}"

@@ -95,6 +95,33 @@ TEMPLATES = {
             "It has been flagged and raised to urgent. Please look at it now.\n"
         ),
     ),
+    "merchant_penalized": (
+        _("Penalty for your shop %(merchant)s: %(penalty)s"),
+        _(
+            "Your shop %(merchant)s has received a penalty: %(penalty)s.\n"
+            "Reason: %(reason)s\nPoints deducted: %(points)s\n\n"
+            "You can see the complaints behind it on your scorecard in the merchant portal. "
+            "If you believe it is wrong, reply to this email to appeal.\n"
+        ),
+    ),
+    "merchant_penalty_lifted": (
+        _("Penalty lifted for your shop %(merchant)s: %(penalty)s"),
+        _("The penalty “%(penalty)s” on your shop %(merchant)s has been lifted.\n%(why)s\n"),
+    ),
+    "merchant_penalty_revoked": (
+        _("Penalty revoked for your shop %(merchant)s: %(penalty)s"),
+        _(
+            "Your appeal was upheld: the penalty “%(penalty)s” on your shop %(merchant)s "
+            "has been revoked and its effects undone.\nReason: %(why)s\n"
+        ),
+    ),
+    "merchant_removed": (
+        _("Your shop %(merchant)s has been removed from the marketplace"),
+        _(
+            "After repeated missed reply deadlines, the removal of your shop %(merchant)s from the "
+            "marketplace has been confirmed.\nReason: %(reason)s\nReply to this email to appeal.\n"
+        ),
+    ),
     "merchant_replied": (
         _("[%(reference)s] The merchant replied"),
         _("The merchant %(merchant)s replied on %(reference)s:\n\n%(body)s\n"),

@@ -4,6 +4,7 @@ environment through :mod:`cs_desk.env`."""
 from datetime import timedelta
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk import env
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "tickets",
@@ -149,6 +151,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)),
         "options": {"expires": env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)},
     },
+    # Merchant scores and the penalty ladder, then the risk signals, once a day
+    # (Shanghai time). Both are safe to run again; staff can also run them on demand.
+    "merchant-scores": {
+        "task": "merchants.tasks.merchant_scores_task",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 3600},
+    },
+    "merchant-risk-signals": {
+        "task": "merchants.tasks.merchant_risk_signals_task",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 3600},
+    },
 }
 
 # Absolute base of links in emails (tracking pages).
@@ -159,6 +173,39 @@ SLA_SWEEP_BATCH_SIZE = env.env_int("SLA_SWEEP_BATCH_SIZE", 1000)
 # An outbox row still pending this long after it was written is re-dispatched.
 NOTIFICATION_RESWEEP_AFTER = timedelta(seconds=env.env_int("NOTIFICATION_RESWEEP_AFTER_S", 120))
 NOTIFICATION_MAX_ATTEMPTS = env.env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+
+# --- Merchants: score, penalty ladder, risk signals ---
+# Score = 100 − WEIGHT × (% of forwarded complaints left unanswered) − penalty points,
+# over the rolling window, clamped to 0..100.
+MERCHANT_SCORE_WINDOW_DAYS = env.env_int("MERCHANT_SCORE_WINDOW_DAYS", 30)
+MERCHANT_SCORE_UNANSWERED_WEIGHT = env.env_float("MERCHANT_SCORE_UNANSWERED_WEIGHT", 0.5)
+# The penalty ladder: each step is imposed when the merchant's strikes in the
+# window reach its threshold, and lifted when they fall below it again.
+# Removal is only proposed; an administrator confirms it.
+MERCHANT_PENALTY_LADDER = [
+    {"kind": "warning", "strikes": env.env_int("MERCHANT_LADDER_WARNING", 2)},
+    {
+        "kind": "point_deduction",
+        "strikes": env.env_int("MERCHANT_LADDER_DEDUCTION", 3),
+        "points": env.env_float("MERCHANT_LADDER_DEDUCTION_POINTS", 5),
+    },
+    {"kind": "search_demotion", "strikes": env.env_int("MERCHANT_LADDER_DEMOTION", 5)},
+    {"kind": "promotion_exclusion", "strikes": env.env_int("MERCHANT_LADDER_PROMOTIONS", 8)},
+    {"kind": "removal", "strikes": env.env_int("MERCHANT_LADDER_REMOVAL", 12)},
+]
+# Risk signals: a new merchant is one registered within NEW_DAYS; its complaint
+# volume over the window is "high" at or above this percentile of all merchants
+# with complaints (and at least MIN complaints). Odd hours are local hours
+# [START, END); a share of replies at least ODD_SHARE (of at least ODD_MIN replies)
+# is a signal. A burst is BURST_COUNT replies within BURST_MINUTES.
+MERCHANT_RISK_NEW_DAYS = env.env_int("MERCHANT_RISK_NEW_DAYS", 30)
+MERCHANT_RISK_VOLUME_PERCENTILE = env.env_float("MERCHANT_RISK_VOLUME_PERCENTILE", 0.95)
+MERCHANT_RISK_VOLUME_MIN = env.env_int("MERCHANT_RISK_VOLUME_MIN", 3)
+MERCHANT_RISK_ODD_HOURS = (env.env_int("MERCHANT_RISK_ODD_START", 1), env.env_int("MERCHANT_RISK_ODD_END", 6))
+MERCHANT_RISK_ODD_SHARE = env.env_float("MERCHANT_RISK_ODD_SHARE", 0.5)
+MERCHANT_RISK_ODD_MIN = env.env_int("MERCHANT_RISK_ODD_MIN", 5)
+MERCHANT_RISK_BURST_COUNT = env.env_int("MERCHANT_RISK_BURST_COUNT", 10)
+MERCHANT_RISK_BURST_MINUTES = env.env_int("MERCHANT_RISK_BURST_MINUTES", 5)
 
 # --- Staff sign-in (the agent desk) ---
 LOGIN_URL = "desk:login"

@@ -21,7 +21,10 @@ from PIL import Image
 
 from feedback.models import AlertKeyword
 from feedback.services import survey_submit
-from merchants.models import MerchantStrike
+from merchants.models import MerchantDocument, MerchantRiskSignal, MerchantStrike
+from merchants.penalties import merchant_penalty_impose
+from merchants.scoring import merchant_scores_compute
+from merchants.tokens import token_create
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
 from tickets import services
 from tickets.calendars import working_calendar
@@ -112,6 +115,11 @@ def one_of_each(category, agent):
     ticket = file_ticket(category, merchant=merchant, body="有人诈骗", evidence=[screenshot()])
     target = services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快回复", now=MON_10)
     MerchantStrike.objects.create(merchant=merchant, ticket=ticket, target=target, reason="No reply within 24 h")
+    penalty = merchant_penalty_impose(merchant=merchant, kind="warning", reason="测试", actor=agent, tickets=[ticket])
+    assert penalty.pk
+    MerchantRiskSignal.objects.create(kind="shared_contact", key="phone:1", detected_at=MON_10, last_seen_at=MON_10)
+    token_create(user=merchant.users.first().user, name="ERP")
+    merchant_scores_compute(now=MON_10)
     services.ticket_change_status(ticket=ticket, status="resolved", actor=agent, now=MON_10)
     survey_submit(ticket=ticket, rating=5, now=MON_10)
     return ticket
@@ -122,7 +130,7 @@ def test_every_model_of_the_project_is_in_the_admin():
     inlines = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
     assert ours - set(admin.site._registry) - inlines == set()
     # Shown with their parent only: a calendar's working hours, a ticket's conversation and evidence.
-    assert ours - set(admin.site._registry) == {WorkingPeriod, Message, Attachment}
+    assert ours - set(admin.site._registry) == {WorkingPeriod, Message, Attachment, MerchantDocument}
 
 
 def test_every_admin_page_answers(admin_client, admin_user, one_of_each):

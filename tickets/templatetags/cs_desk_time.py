@@ -31,7 +31,7 @@ def instant(value: datetime | None) -> str:
     )
 
 
-def _hm(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     minutes = int(abs(seconds) // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
@@ -47,14 +47,14 @@ def time_left(due: datetime | None, now: datetime) -> str:
         return "—"
     seconds = (due - now).total_seconds()
     if seconds < 0:
-        return gettext("overdue %(time)s") % {"time": _hm(seconds)}
-    return _hm(seconds)
+        return gettext("overdue %(time)s") % {"time": duration_text(seconds)}
+    return duration_text(seconds)
 
 
 @register.filter
 def hours_minutes(value) -> str:
     """A timedelta as ``3h 05m`` (business or calendar time on the SLA panel)."""
-    return _hm(value.total_seconds()) if value is not None else "—"
+    return duration_text(value.total_seconds()) if value is not None else "—"
 
 
 @register.simple_tag

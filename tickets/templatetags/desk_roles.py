@@ -3,7 +3,9 @@ request (no query of their own)."""
 
 from django import template
 
-from tickets.access import manages_canned_answers
+from tickets.access import manages_canned_answers, reads_merchant_reports, reviews_merchants
 
 register = template.Library()
 register.filter("manages_canned_answers", manages_canned_answers)
+register.filter("reads_merchant_reports", reads_merchant_reports)
+register.filter("reviews_merchants", reviews_merchants)

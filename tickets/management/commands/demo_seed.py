@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from feedback.models import AlertKeyword
 from merchants.models import Merchant, MerchantUser
+from merchants.penalties import merchants_daily
+from merchants.risk import risk_signals_detect
+from merchants.scoring import merchant_scores_compute
 from tickets import services
 from tickets.escalation import sla_sweep
 from tickets.models import CannedAnswer, Category, StaffProfile, Team, Ticket
@@ -160,17 +163,26 @@ class Command(BaseCommand):
             )
             for i, (code, zh, en, priority, team) in enumerate(CATEGORIES)
         ]
+        now = timezone.now()
         merchants = [
             Merchant.objects.create(
                 shop_id=shop_id, name=name, contact_name="店长", contact_phone=f"1380000{i:04d}",
-                contact_email=f"{shop_id.lower()}@shop.example",
+                contact_email=f"{shop_id.lower()}@shop.example", legal_entity=f"{name[:4]}商贸有限公司",
+                created_at=now - timedelta(days=400 - 30 * i),
+                verification="verified" if i < 10 else "pending",
             )
             for i, (shop_id, name) in enumerate(MERCHANTS)
         ]  # fmt: skip
+        # Two shops registered with one phone: the daily risk job flags them.
+        Merchant.objects.filter(pk=merchants[11].pk).update(contact_phone=merchants[10].contact_phone)
         MerchantUser.objects.create(user=users["merchant"], merchant=merchants[0])
+        shop_users = {merchants[0].pk: users["merchant"]}
+        for merchant in merchants[1:]:
+            shop_user = User.objects.create_user(username=f"shop-{merchant.shop_id.lower()}", password=None)
+            MerchantUser.objects.create(user=shop_user, merchant=merchant)
+            shop_users[merchant.pk] = shop_user
         agents = [users["agent"], users["agent2"], users["supervisor"]]
 
-        now = timezone.now()
         outcomes = ["new", "open", "open", "awaiting_merchant", "pending", "resolved", "resolved", "closed"]
         for i in range(count):
             category = rng.choice(categories)
@@ -213,6 +225,13 @@ class Command(BaseCommand):
                 services.ticket_forward_to_merchant(
                     ticket=ticket, actor=agent, note="请商家核实并回复消费者。", now=later(1)
                 )
+                # Most shops answer, some in time and some not; the rest are left to the sweep.
+                if rng.random() < 0.6 and step < now - timedelta(hours=2):
+                    services.ticket_merchant_reply(
+                        ticket=ticket, author=shop_users[merchant.pk],
+                        body="您好，非常抱歉给您带来不便，我们已核实并为您补发，请留意物流信息。",
+                        now=later(rng.choice([0.5, 3, 10, 20, 30])),
+                    )  # fmt: skip
             elif outcome == "pending":
                 services.ticket_change_status(ticket=ticket, status="pending", actor=agent, now=later(1))
             elif outcome in ("resolved", "closed"):
@@ -229,4 +248,24 @@ class Command(BaseCommand):
                 requester_name="演示用户", requester_phone="13912345678",
                 now=now - timedelta(hours=24) + timedelta(minutes=minutes),
             )  # fmt: skip
+        # Complaints the demo merchant can answer now, before their deadline.
+        shop = merchants[0]
+        no_reply = next(c for c in categories if c.code == "merchant-no-reply")
+        for hours_ago, subject in ((2, "商家承诺的赠品没有发货"), (20, "商品与描述不符，联系客服无人回复")):
+            ticket = services.ticket_create(
+                category=no_reply, subject=subject, body=f"{subject}，请商家尽快处理。", requester_name="李娜",
+                requester_phone="13800138000", merchant=shop, order_number="202611230001",
+                now=now - timedelta(hours=hours_ago + 1),
+            )  # fmt: skip
+            services.ticket_forward_to_merchant(
+                ticket=ticket,
+                actor=users["agent"],
+                note="请在 24 小时内答复消费者。",
+                now=now - timedelta(hours=hours_ago),
+            )
         sla_sweep(now=now)
+        # The merchants' score history (the trend) and today's ladder and signals.
+        for days_ago in range(29, 0, -1):
+            merchant_scores_compute(now=now - timedelta(days=days_ago))
+        merchants_daily(now=now)
+        risk_signals_detect(now=now)

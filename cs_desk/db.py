@@ -1,0 +1,36 @@
+"""Database expressions Django does not ship, for the reports and scorecards
+(computed in PostgreSQL, never by a second definition in Python)."""
+
+from __future__ import annotations
+
+from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, FloatField, Func
+
+
+class PercentileCont(Aggregate):
+    """``percentile_cont(p) WITHIN GROUP (ORDER BY expression)``: the
+    interpolated percentile of a group (p = 0.5 is the median). Accepts
+    ``filter=`` like any aggregate (PostgreSQL's ``FILTER (WHERE …)``)."""
+
+    function = "percentile_cont"
+    name = "PercentileCont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, percentile: float, **extra):
+        fraction = float(percentile)
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile is a fraction between 0 and 1.")
+        # A float literal in the SQL: float() above means nothing else can get in.
+        super().__init__(expression, percentile=repr(fraction), **extra)
+
+
+class Epoch(Func):
+    """Seconds in an interval (``EXTRACT(EPOCH FROM …)``) as a float."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def seconds_between(start: str, end: str) -> Epoch:
+    """Seconds from the field ``start`` to the field ``end`` of each row."""
+    return Epoch(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))

@@ -1,0 +1,111 @@
+from rest_framework import serializers
+
+from merchants.scoring import Scorecard
+from tickets.models import Message, Ticket
+from tickets.privacy import mask_email, mask_phone
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    """A complaint as the merchant sees it: no internal notes, the consumer's contact masked."""
+
+    category = serializers.CharField(source="category.name", read_only=True)
+    requester_phone = serializers.SerializerMethodField()
+    requester_email = serializers.SerializerMethodField()
+    reply_state = serializers.CharField(read_only=True)
+    reply_due_at = serializers.DateTimeField(source="reply_due", read_only=True)
+    forwarded_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "reference", "subject", "category", "order_number", "status", "requester_name",
+            "requester_phone", "requester_email", "reply_state", "reply_due_at", "forwarded_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_requester_phone(self, ticket: Ticket) -> str:
+        return mask_phone(ticket.requester_phone)
+
+    def get_requester_email(self, ticket: Ticket) -> str:
+        return mask_email(ticket.requester_email)
+
+
+class PublicMessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, message: Message) -> str:
+        """``consumer``, ``merchant`` (your shop) or ``platform``."""
+        if message.author_kind in (Message.AuthorKind.CONSUMER, Message.AuthorKind.MERCHANT):
+            return message.author_kind
+        return "platform"
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    messages = serializers.SerializerMethodField()
+    platform_notes = serializers.SerializerMethodField()
+
+    class Meta(ComplaintSerializer.Meta):
+        fields = [*ComplaintSerializer.Meta.fields, "platform_notes", "messages"]
+        read_only_fields = fields
+
+    def get_messages(self, ticket: Ticket) -> list[dict]:
+        return PublicMessageSerializer(self.context["conversation"], many=True).data
+
+    def get_platform_notes(self, ticket: Ticket) -> list[dict]:
+        return [{"at": n["at"].isoformat(), "note": n["note"]} for n in self.context["notes"]]
+
+
+class ReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000, trim_whitespace=True)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class ScorecardSerializer(serializers.Serializer):
+    score = serializers.DecimalField(max_digits=5, decimal_places=1)
+    status = serializers.CharField()
+    window_days = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    unanswered = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    reply_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    median_reply_seconds = serializers.IntegerField(allow_null=True)
+    strikes = serializers.IntegerField()
+    penalty_points = serializers.DecimalField(max_digits=5, decimal_places=1)
+    penalties = serializers.ListField(child=serializers.DictField())
+
+    @staticmethod
+    def from_card(card: Scorecard, *, merchant, penalties, window_days: int) -> dict:
+        return {
+            "score": merchant.score,
+            "status": merchant.status,
+            "window_days": window_days,
+            "answered": card.answered,
+            "unanswered": card.unanswered,
+            "pending": card.pending,
+            "reply_rate": card.reply_rate,
+            "median_reply_seconds": card.median_reply_seconds,
+            "strikes": card.strikes,
+            "penalty_points": card.penalty_points,
+            "penalties": [
+                {
+                    "kind": p.kind,
+                    "status": p.status,
+                    "points": str(p.points),
+                    "reason": p.reason_text,
+                    "tickets": [t.reference for t in p.tickets.all()],
+                    "imposed_at": p.created_at.isoformat(),
+                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                }
+                for p in penalties
+            ],
+        }

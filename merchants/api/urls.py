@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from merchants.api.views import ComplaintViewSet, ScorecardView
+
+app_name = "merchant_api"
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+
+urlpatterns = [
+    path("scorecard", ScorecardView.as_view(), name="scorecard"),
+    path("scorecard/", ScorecardView.as_view()),
+    *router.urls,
+]

@@ -1,0 +1,96 @@
+"""The merchant API (/api/v1/merchant/): the portal's actions for a shop's own
+tools, with a merchant API token (``Authorization: Bearer <key>``) or the
+portal's session. Same rule as the portal (``merchants.access``): a complaint
+that is not this shop's, or not forwarded to it, answers 404."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
+from merchants.api.authentication import MerchantTokenAuthentication
+from merchants.api.serializers import (
+    ComplaintDetailSerializer,
+    ComplaintSerializer,
+    PublicMessageSerializer,
+    ReplySerializer,
+    ScorecardSerializer,
+)
+from merchants.scoring import scorecard
+from merchants.selectors import portal_complaints
+from tickets import services
+from tickets.api.views import NewestFirst
+
+
+class IsMerchantUser(BasePermission):
+    message = "Only a merchant's users and tokens may use the merchant API."
+
+    def has_permission(self, request: Request, view) -> bool:
+        merchant = merchant_of(request.user)
+        request.merchant = merchant
+        return merchant is not None
+
+
+class MerchantAPIMixin:
+    authentication_classes = [MerchantTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsMerchantUser]
+
+
+class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
+    """Complaints forwarded to your shop, newest first; ``?state=owed`` for
+    those still awaiting your reply. ``POST …/{id}/replies/`` with
+    ``{"body": "…"}`` answers one: the reply joins the consumer's conversation
+    and meets the 24-hour deadline."""
+
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        owed = self.request.query_params.get("state") == "owed"
+        return portal_complaints(self.request.merchant, owed_only=owed).order_by("-created_at", "-id")
+
+    def get_serializer_class(self):
+        return ComplaintDetailSerializer if self.action == "retrieve" else ComplaintSerializer
+
+    def _complaint(self, pk):
+        ticket = complaint_for(self.request.merchant, pk)
+        if ticket is None:
+            raise Http404
+        return ticket
+
+    def retrieve(self, request: Request, pk=None) -> Response:
+        ticket = self.get_queryset().filter(pk=self._complaint(pk).pk).first()
+        context = {"conversation": public_conversation(ticket), "notes": forward_notes(ticket)}
+        return Response(ComplaintDetailSerializer(ticket, context=context).data)
+
+    @action(detail=True, methods=["post"], url_path="replies")
+    def replies(self, request: Request, pk=None) -> Response:
+        ticket = self._complaint(pk)
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.ticket_merchant_reply(
+            ticket=ticket, author=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(PublicMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ScorecardView(MerchantAPIMixin, APIView):
+    """Your shop's score, reply rate, median reply time, strikes and penalties."""
+
+    def get(self, request: Request) -> Response:
+        merchant = request.merchant
+        card = scorecard(merchant, now=timezone.now())
+        penalties = merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id")
+        data = ScorecardSerializer.from_card(
+            card, merchant=merchant, penalties=penalties, window_days=settings.MERCHANT_SCORE_WINDOW_DAYS
+        )
+        return Response(data)

@@ -1,0 +1,256 @@
+"""The penalty ladder, and the merchant's standing that follows from it.
+
+Each step of ``settings.MERCHANT_PENALTY_LADDER`` (warning → point deduction →
+search-ranking demotion → exclusion from promotions → removal) is imposed when
+the merchant's strikes in the rolling window reach its threshold, and lifted
+when they fall below it again. Removal is only proposed; it takes effect when
+an administrator confirms it, and only an administrator ends it.
+
+An administrator may revoke any step with a reason (the merchant's appeal);
+the ladder then does not impose that step again on the same strikes, only
+once a new strike arrives. The ladder lifts only the steps it imposed; a step
+an administrator imposed by hand stays until an administrator revokes it. Every step is a ``MerchantPenalty`` naming its
+reason, the tickets behind it and who decided it, and the merchant is told of
+each. Changes to one merchant are made under a lock on its row; a partial
+unique constraint keeps one step of each kind in force, whatever runs at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cs_desk.exceptions import ApplicationError, InvalidTransition
+from merchants.models import Merchant, MerchantPenalty, MerchantStrike
+from merchants.scoring import merchant_scores_compute, window_start
+from tickets.notifications import notification_build, notifications_queue
+
+Kind = MerchantPenalty.Kind
+PStatus = MerchantPenalty.Status
+LADDER_JOB = "penalty ladder"
+
+
+@dataclass(frozen=True)
+class Rung:
+    kind: str
+    strikes: int
+    points: Decimal = Decimal(0)
+
+
+def ladder() -> list[Rung]:
+    """The configured steps, lowest threshold first."""
+    rungs = [
+        Rung(kind=step["kind"], strikes=int(step["strikes"]), points=Decimal(str(step.get("points", 0))))
+        for step in settings.MERCHANT_PENALTY_LADDER
+    ]
+    return sorted(rungs, key=lambda r: r.strikes)
+
+
+def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: datetime, **extra) -> None:
+    from tickets.recipients import merchant_addresses
+
+    context = {
+        "merchant": merchant.name,
+        "penalty": Kind(penalty.kind).label,
+        "reason": penalty.reason_text,
+        "points": penalty.points,
+        **extra,
+    }
+    notifications_queue(
+        [
+            notification_build(
+                kind=kind, recipient=email, language=settings.LANGUAGE_CODE, context=context, user=user, at=now
+            )
+            for email, user in merchant_addresses(merchant)
+        ]
+    )
+
+
+def merchant_state_refresh(merchant: Merchant) -> None:
+    """Status and flags from the steps in force (and the administrator's suspension)."""
+    in_force = dict(merchant.penalties.filter(status__in=MerchantPenalty.IN_FORCE).values_list("kind", "status"))
+    active = {kind for kind, status in in_force.items() if status == PStatus.ACTIVE}
+    if Kind.REMOVAL in active:
+        status = Merchant.Status.REMOVED
+    elif merchant.suspended:
+        status = Merchant.Status.SUSPENDED
+    elif active & {Kind.SEARCH_DEMOTION, Kind.PROMOTION_EXCLUSION}:
+        status = Merchant.Status.RESTRICTED
+    elif in_force:
+        status = Merchant.Status.WARNED
+    else:
+        status = Merchant.Status.ACTIVE
+    merchant.status = status
+    merchant.search_demoted = Kind.SEARCH_DEMOTION in active
+    merchant.promotions_excluded = Kind.PROMOTION_EXCLUSION in active
+    merchant.save(update_fields=["status", "search_demoted", "promotions_excluded"])
+
+
+def _locked(merchant: Merchant) -> Merchant:
+    return Merchant.objects.select_for_update().get(pk=merchant.pk)
+
+
+def merchant_ladder_evaluate(*, merchant: Merchant, now: datetime | None = None) -> dict[str, list[str]]:
+    """Climb or descend the ladder to where the merchant's strikes put it.
+    Returns the kinds imposed and lifted. Safe to run again at any time."""
+    now = now or timezone.now()
+    imposed: list[str] = []
+    lifted: list[str] = []
+    with transaction.atomic():
+        m = _locked(merchant)
+        strikes = list(
+            MerchantStrike.objects.filter(merchant=m, created_at__gt=window_start(now), created_at__lte=now).order_by(
+                "created_at", "pk"
+            )
+        )
+        count = len(strikes)
+        newest = strikes[-1].created_at if strikes else None
+        in_force = {p.kind: p for p in m.penalties.filter(status__in=MerchantPenalty.IN_FORCE)}
+        revoked = dict(
+            m.penalties.filter(status=PStatus.REVOKED)
+            .values("kind")
+            .annotate(at=Max("ended_at"))
+            .values_list("kind", "at")
+        )
+        for rung in ladder():
+            held = in_force.get(rung.kind)
+            if count >= rung.strikes:
+                if held is not None:
+                    continue
+                revoked_at = revoked.get(rung.kind)
+                if revoked_at is not None and newest <= revoked_at:
+                    continue  # the appeal was upheld; only a new strike brings the step back
+                penalty = MerchantPenalty.objects.create(
+                    merchant=m,
+                    kind=rung.kind,
+                    status=PStatus.PROPOSED if rung.kind == Kind.REMOVAL else PStatus.ACTIVE,
+                    points=rung.points,
+                    strike_count=count,
+                    threshold=rung.strikes,
+                    decided_by_job=LADDER_JOB,
+                    created_at=now,
+                )
+                penalty.tickets.set({s.ticket_id for s in strikes})
+                _notify(m, "merchant_penalized", penalty, now)
+                imposed.append(rung.kind)
+            elif held is not None and held.decided_by_job == LADDER_JOB and not _confirmed_removal(held):
+                held.status = PStatus.LIFTED
+                held.ended_at = now
+                held.end_reason = str(
+                    _("Missed deadlines in the last %(days)d days fell to %(count)d, below %(threshold)d.")
+                    % {"days": settings.MERCHANT_SCORE_WINDOW_DAYS, "count": count, "threshold": rung.strikes}
+                )
+                held.save(update_fields=["status", "ended_at", "end_reason"])
+                _notify(m, "merchant_penalty_lifted", held, now, why=held.end_reason)
+                lifted.append(rung.kind)
+        merchant_state_refresh(m)
+    if imposed or lifted:
+        merchant_scores_compute(now=now, merchant_ids=[m.pk])
+    return {"imposed": imposed, "lifted": lifted}
+
+
+def _confirmed_removal(penalty: MerchantPenalty) -> bool:
+    return penalty.kind == Kind.REMOVAL and penalty.status == PStatus.ACTIVE
+
+
+def merchant_penalty_impose(
+    *, merchant: Merchant, kind: str, reason: str, actor, points: Decimal = Decimal(0), tickets=(), now=None
+) -> MerchantPenalty:
+    """A step decided by a person (an administrator), with their reason."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for the penalty."), code="required", field="reason")
+    with transaction.atomic():
+        m = _locked(merchant)
+        if m.penalties.filter(kind=kind, status__in=MerchantPenalty.IN_FORCE).exists():
+            raise InvalidTransition(_("This merchant already has that penalty in force."), code="already_in_force")
+        penalty = MerchantPenalty.objects.create(
+            merchant=m,
+            kind=kind,
+            status=PStatus.ACTIVE,
+            points=points if kind == Kind.POINT_DEDUCTION else Decimal(0),
+            reason=reason.strip(),
+            strike_count=m.strikes.filter(created_at__gt=window_start(now), created_at__lte=now).count(),
+            decided_by=actor,
+            created_at=now,
+            confirmed_by=actor if kind == Kind.REMOVAL else None,
+            confirmed_at=now if kind == Kind.REMOVAL else None,
+        )
+        penalty.tickets.set(tickets)
+        _notify(m, "merchant_penalized", penalty, now)
+        merchant_state_refresh(m)
+    merchant_scores_compute(now=now, merchant_ids=[m.pk])
+    return penalty
+
+
+def merchant_penalty_revoke(*, penalty: MerchantPenalty, actor, reason: str, now=None) -> MerchantPenalty:
+    """End a step on appeal: its effects (status, flags, points) are undone."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ApplicationError(_("Give the reason for revoking the penalty."), code="required", field="reason")
+    with transaction.atomic():
+        m = _locked(penalty.merchant)
+        penalty = MerchantPenalty.objects.select_for_update().get(pk=penalty.pk)
+        if not penalty.in_force:
+            raise InvalidTransition(_("This penalty is no longer in force."), code="not_in_force")
+        penalty.status = PStatus.REVOKED
+        penalty.ended_at = now
+        penalty.ended_by = actor
+        penalty.end_reason = reason.strip()
+        penalty.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+        _notify(m, "merchant_penalty_revoked", penalty, now, why=penalty.end_reason)
+        merchant_state_refresh(m)
+    merchant_scores_compute(now=now, merchant_ids=[m.pk])
+    return penalty
+
+
+def merchant_removal_confirm(*, penalty: MerchantPenalty, actor, now=None) -> MerchantPenalty:
+    """An administrator confirms a proposed removal: the merchant is removed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        m = _locked(penalty.merchant)
+        penalty = MerchantPenalty.objects.select_for_update().get(pk=penalty.pk)
+        if penalty.kind != Kind.REMOVAL or penalty.status != PStatus.PROPOSED:
+            raise InvalidTransition(_("Only a proposed removal can be confirmed."), code="not_proposed")
+        penalty.status = PStatus.ACTIVE
+        penalty.confirmed_by = actor
+        penalty.confirmed_at = now
+        penalty.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        _notify(m, "merchant_removed", penalty, now)
+        merchant_state_refresh(m)
+    return penalty
+
+
+def merchant_suspend(*, merchant: Merchant, suspended: bool) -> Merchant:
+    """An administrator suspends a merchant, or lifts the suspension."""
+    with transaction.atomic():
+        m = _locked(merchant)
+        m.suspended = suspended
+        m.save(update_fields=["suspended"])
+        merchant_state_refresh(m)
+    return m
+
+
+def merchants_daily(*, now: datetime | None = None) -> dict[str, int]:
+    """The daily job: the ladder for every merchant with strikes in the window or
+    a step in force, then every merchant's score."""
+    now = now or timezone.now()
+    ids = set(
+        MerchantStrike.objects.filter(created_at__gt=window_start(now), created_at__lte=now).values_list(
+            "merchant_id", flat=True
+        )
+    ) | set(MerchantPenalty.objects.filter(status__in=MerchantPenalty.IN_FORCE).values_list("merchant_id", flat=True))
+    imposed = lifted = 0
+    for merchant in Merchant.objects.filter(pk__in=ids).order_by("pk"):
+        result = merchant_ladder_evaluate(merchant=merchant, now=now)
+        imposed += len(result["imposed"])
+        lifted += len(result["lifted"])
+    scored = merchant_scores_compute(now=now)
+    return {"evaluated": len(ids), "imposed": imposed, "lifted": lifted, "scored": scored}

@@ -1,0 +1,186 @@
+"""The merchant portal (/merchant/): the complaints forwarded to the shop, the
+public conversation with a reply box, the shop's scorecard and its API tokens.
+
+Every view starts from ``merchants.access``: a ticket that is not this shop's,
+or was never forwarded to it, answers 404 exactly like one that does not exist.
+Staff logins get 403 here; a merchant's login gets 403 on the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from cs_desk.exceptions import ApplicationError
+from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
+from merchants.models import MerchantApiToken
+from merchants.scoring import scorecard as scorecard_of
+from merchants.selectors import portal_complaints, score_trend, strikes_in_window, warn_at
+from merchants.tokens import token_create, token_revoke
+from tickets import services
+from tickets.models import SLATarget
+from tickets.privacy import mask_email, mask_phone
+
+MAX_REPLY = 10_000
+
+
+def merchant_only(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("merchant:login"))
+        merchant = merchant_of(request.user)
+        if merchant is None:
+            raise PermissionDenied
+        request.merchant = merchant
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+class MerchantAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_merchant": gettext_lazy("This sign-in is for merchants. Staff sign in at the agent desk."),
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if merchant_of(user) is None:
+            raise forms.ValidationError(self.error_messages["not_merchant"], code="not_merchant")
+
+
+class MerchantLoginView(LoginView):
+    template_name = "merchants/portal/login.html"
+    authentication_form = MerchantAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("merchant:complaints")
+
+
+def _reply_state(state: str | None) -> str:
+    return {
+        SLATarget.Status.RUNNING: _("Awaiting your reply"),
+        SLATarget.Status.PAUSED: _("Awaiting your reply"),
+        SLATarget.Status.MET: _("Answered"),
+        SLATarget.Status.MISSED: _("Deadline missed"),
+        SLATarget.Status.CANCELLED: _("Withdrawn by the platform"),
+    }.get(state, "—")
+
+
+@merchant_only
+def complaints(request: HttpRequest) -> HttpResponse:
+    owed_only = request.GET.get("show") != "all"
+    page = Paginator(portal_complaints(request.merchant, owed_only=owed_only), 25).get_page(request.GET.get("page"))
+    for ticket in page:
+        ticket.state_label = _reply_state(ticket.reply_state)
+        ticket.warn_at = warn_at(ticket.forwarded_at, ticket.reply_due)
+    return render(
+        request,
+        "merchants/portal/complaints.html",
+        {"page": page, "owed_only": owed_only, "now": timezone.now(), "merchant": request.merchant},
+    )
+
+
+def _complaint_or_404(request: HttpRequest, pk: int):
+    ticket = complaint_for(request.merchant, pk)
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _complaint_page(request: HttpRequest, ticket, *, status: int = 200, draft: str = "", error: str = ""):
+    target = ticket.targets.filter(kind=SLATarget.Kind.MERCHANT_REPLY).order_by("-cycle").first()
+    context = {
+        "ticket": ticket,
+        "merchant": request.merchant,
+        "conversation": public_conversation(ticket),
+        "notes": forward_notes(ticket),
+        "target": target,
+        "state_label": _reply_state(target.status if target else None),
+        "warn_at": warn_at(target.started_at, target.due_at) if target else None,
+        "contact": {"phone": mask_phone(ticket.requester_phone), "email": mask_email(ticket.requester_email)},
+        "now": timezone.now(),
+        "draft": draft,
+        "error": error,
+    }
+    return render(request, "merchants/portal/complaint.html", context, status=status)
+
+
+@merchant_only
+@require_http_methods(["GET", "POST"])
+def complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _complaint_or_404(request, pk)
+    if request.method == "GET":
+        return _complaint_page(request, ticket)
+    body = request.POST.get("body", "")
+    try:
+        if len(body) > MAX_REPLY:
+            raise ApplicationError(_("A message has at most 10,000 characters."), code="too_long", field="body")
+        services.ticket_merchant_reply(ticket=ticket, author=request.user, body=body)
+    except ApplicationError as error:
+        return _complaint_page(request, ticket, status=400, draft=body, error=error.message)
+    messages.success(request, _("Your reply was sent to the consumer and the platform."))
+    return redirect("merchant:complaint", pk=ticket.pk)
+
+
+@merchant_only
+def scorecard(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant
+    now = timezone.now()
+    context = {
+        "merchant": merchant,
+        "card": scorecard_of(merchant, now=now),
+        "penalties": merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id"),
+        "strikes": strikes_in_window(merchant, now=now),
+        "trend": score_trend(merchant, now=now),
+        "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,
+        "now": now,
+    }
+    return render(request, "merchants/portal/scorecard.html", context)
+
+
+@merchant_only
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    new_key = ""
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("revoke", "").isdigit():
+            if token_revoke(user=request.user, token_id=int(request.POST["revoke"])) is not None:
+                messages.success(request, _("The token was revoked; tools using it are refused from now on."))
+            return redirect("merchant:tokens")
+        try:
+            _token, new_key = token_create(user=request.user, name=request.POST.get("name", ""))
+        except ApplicationError as exc:
+            error, status = exc.message, 400
+    live = MerchantApiToken.objects.filter(merchant=request.merchant, revoked_at__isnull=True).select_related("user")
+    return render(
+        request,
+        "merchants/portal/tokens.html",
+        {
+            "merchant": request.merchant,
+            "tokens": live,
+            "new_key": new_key,
+            "error": error,
+            "name": request.POST.get("name", "") if error else "",
+        },
+        status=status,
+    )

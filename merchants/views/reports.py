@@ -1,0 +1,238 @@
+"""The managers' merchant pages (/reports/merchants/): scorecards ranked and
+filtered, with CSV; one merchant's trend, penalties and strikes; and the risk
+signals to review. Managers and supervisors read them; managers act on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cs_desk.csv_export import csv_response
+from cs_desk.exceptions import ApplicationError
+from merchants.models import Merchant, MerchantRiskSignal
+from merchants.penalties import merchant_ladder_evaluate
+from merchants.risk import risk_signal_review
+from merchants.scoring import Scorecard, merchant_scores_compute, scorecards
+from merchants.selectors import score_trend, strikes_in_window
+from merchants.templatetags.merchant_format import duration_s
+from tickets.access import reads_merchant_reports, reviews_merchants
+from tickets.models import Ticket
+
+SORTS = {
+    "score": (lambda r: (r.merchant.score, r.merchant.name), False),
+    "-score": (lambda r: (r.merchant.score, r.merchant.name), True),
+    "reply_rate": (lambda r: (r.card.reply_rate is None, r.card.reply_rate or 0, r.merchant.name), False),
+    "median": (lambda r: (r.card.median_reply_seconds or 0, r.merchant.name), True),
+    "strikes": (lambda r: (r.card.strikes, r.merchant.name), True),
+    "open": (lambda r: (r.card.open_complaints, r.merchant.name), True),
+}
+
+
+def report_reader(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("desk:login"))
+        if not reads_merchant_reports(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+@dataclass
+class Row:
+    merchant: Merchant
+    card: Scorecard
+
+
+def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
+    """Every merchant matching the filters with its live scorecard, sorted."""
+    params = {
+        "q": request.GET.get("q", "").strip()[:100],
+        "status": request.GET.get("status", ""),
+        "verification": request.GET.get("verification", ""),
+        "below": request.GET.get("below", "").strip(),
+        "sort": request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score",
+    }
+    merchants = Merchant.objects.all()
+    if params["q"]:
+        merchants = merchants.filter(Q(name__icontains=params["q"]) | Q(shop_id__iexact=params["q"]))
+    if params["status"] in Merchant.Status.values:
+        merchants = merchants.filter(status=params["status"])
+    if params["verification"] in Merchant.Verification.values:
+        merchants = merchants.filter(verification=params["verification"])
+    try:
+        below = Decimal(params["below"]) if params["below"] else None
+    except ArithmeticError:
+        below = None
+    if below is not None and not below.is_finite():
+        below = None
+    if below is None:
+        params["below"] = ""
+    if below is not None:
+        merchants = merchants.filter(score__lt=below)
+    merchants = list(merchants)
+    cards = scorecards(now=timezone.now(), merchant_ids=[m.pk for m in merchants]) if merchants else {}
+    rows = [Row(m, cards[m.pk]) for m in merchants]
+    key, reverse_ = SORTS[params["sort"]]
+    rows.sort(key=key, reverse=reverse_)
+    return rows, params
+
+
+@report_reader
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    rows, params = _rows(request)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "merchants/reports/list.html",
+        {
+            "page": page,
+            "params": params,
+            "query": query.urlencode(),
+            "statuses": Merchant.Status.choices,
+            "verifications": Merchant.Verification.choices,
+            "sorts": [
+                ("score", _("Lowest score first")),
+                ("-score", _("Highest score first")),
+                ("reply_rate", _("Lowest reply rate first")),
+                ("median", _("Slowest median reply first")),
+                ("strikes", _("Most strikes first")),
+                ("open", _("Most open complaints first")),
+            ],
+            "open_signals": MerchantRiskSignal.objects.filter(status=MerchantRiskSignal.Status.OPEN).count(),
+        },
+    )
+
+
+@report_reader
+def scorecard_export(request: HttpRequest) -> HttpResponse:
+    rows, _params = _rows(request)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    header = [
+        _("Shop id"), _("Shop name"), _("Status"), _("Verification"), _("Score"), _("Reply rate %"),
+        _("Answered in time"), _("Left unanswered"), _("Median reply time"), _("Median reply time (s)"),
+        _("Strikes"), _("Open complaints"), _("Registered"),
+    ]  # fmt: skip
+
+    def line(r: Row) -> list:
+        m, c = r.merchant, r.card
+        return [
+            m.shop_id, m.name, m.get_status_display(), m.get_verification_display(), m.score,
+            "" if c.reply_rate is None else c.reply_rate, c.answered, c.unanswered,
+            duration_s(c.median_reply_seconds), "" if c.median_reply_seconds is None else c.median_reply_seconds,
+            c.strikes, c.open_complaints, timezone.localtime(m.created_at, tz).strftime("%Y-%m-%d"),
+        ]  # fmt: skip
+
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
+    return csv_response(f"merchant-scorecards-{stamp}.csv", header, (line(r) for r in rows))
+
+
+@report_reader
+def merchant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    merchant = get_object_or_404(Merchant, pk=pk)
+    now = timezone.now()
+    card = scorecards(now=now, merchant_ids=[merchant.pk])[merchant.pk]
+    context = {
+        "merchant": merchant,
+        "card": card,
+        "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,
+        "trend": score_trend(merchant, now=now),
+        "penalties": merchant.penalties.select_related("decided_by").prefetch_related("tickets"),
+        "strikes": strikes_in_window(merchant, now=now),
+        "signals": merchant.risk_signals.all(),
+        "recent": Ticket.objects.filter(merchant=merchant).select_related("category").order_by("-created_at")[:20],
+        "documents": merchant.documents.all(),
+    }
+    return render(request, "merchants/reports/detail.html", context)
+
+
+@report_reader
+@require_POST
+def merchant_recompute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Scoring on demand: the ladder and the score, now."""
+    if not reviews_merchants(request.user):
+        raise PermissionDenied
+    merchant = get_object_or_404(Merchant, pk=pk)
+    now = timezone.now()
+    result = merchant_ladder_evaluate(merchant=merchant, now=now)
+    merchant_scores_compute(now=now, merchant_ids=[merchant.pk])
+    merchant.refresh_from_db()
+    messages.success(
+        request,
+        _("Score recomputed: %(score)s. Penalties imposed: %(imposed)d, lifted: %(lifted)d.")
+        % {"score": merchant.score, "imposed": len(result["imposed"]), "lifted": len(result["lifted"])},
+    )
+    return redirect("merchant_reports:detail", pk=merchant.pk)
+
+
+@report_reader
+def risk_signals(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", MerchantRiskSignal.Status.OPEN)
+    kind = request.GET.get("kind", "")
+    signals = MerchantRiskSignal.objects.prefetch_related("merchants").select_related("reviewed_by")
+    if status in MerchantRiskSignal.Status.values:
+        signals = signals.filter(status=status)
+    else:
+        status = "all"
+    if kind in MerchantRiskSignal.Kind.values:
+        signals = signals.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(signals, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "merchants/reports/risk.html",
+        {
+            "page": page,
+            "status": status,
+            "kind": kind,
+            "statuses": MerchantRiskSignal.Status.choices,
+            "kinds": MerchantRiskSignal.Kind.choices,
+            "can_review": reviews_merchants(request.user),
+        },
+    )
+
+
+@report_reader
+@require_POST
+def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
+    if not reviews_merchants(request.user):
+        raise PermissionDenied
+    signal = MerchantRiskSignal.objects.filter(pk=pk).first()
+    if signal is None:
+        raise Http404
+    try:
+        risk_signal_review(
+            signal=signal,
+            actor=request.user,
+            verdict=request.POST.get("verdict", ""),
+            note=request.POST.get("note", "")[:2000],
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Signal updated."))
+    back = {key: request.POST.get(key, "") for key in ("status", "kind")}
+    return redirect(reverse("merchant_reports:risk") + "?" + urlencode(back))
