@@ -263,6 +263,22 @@ class Command(BaseCommand):
                 note="请在 24 小时内答复消费者。",
                 now=now - timedelta(hours=hours_ago),
             )
+        # The demo shop's history: two answered in time, two deadlines missed (strikes, then a warning).
+        for days_ago, reply_after in ((12, 3), (9, 5), (6, None), (4, None)):
+            forwarded = now - timedelta(days=days_ago)
+            ticket = services.ticket_create(
+                category=no_reply, subject="退货后迟迟没有退款", body="退货已签收一周，还没有退款。",
+                requester_name="王强", requester_phone="13700137000", merchant=shop,
+                now=forwarded - timedelta(hours=1),
+            )  # fmt: skip
+            services.ticket_forward_to_merchant(ticket=ticket, actor=users["agent"], now=forwarded)
+            if reply_after:
+                services.ticket_merchant_reply(
+                    ticket=ticket, author=users["merchant"], body="已为您办理退款，预计 1–3 个工作日到账。",
+                    now=forwarded + timedelta(hours=reply_after),
+                )  # fmt: skip
+            else:
+                sla_sweep(now=forwarded + timedelta(hours=25))
         sla_sweep(now=now)
         # The merchants' score history (the trend) and today's ladder and signals.
         for days_ago in range(29, 0, -1):
