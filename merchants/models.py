@@ -263,7 +263,7 @@ class MerchantRiskSignal(models.Model):
 
     class Kind(models.TextChoices):
         SHARED_CONTACT = "shared_contact", _("Merchants sharing a phone or email")
-        NEW_HIGH_VOLUME = "new_high_volume", _("New merchant with top-5% complaint volume")
+        NEW_HIGH_VOLUME = "new_high_volume", _("New merchant among the top 5 percent by complaints")
         ODD_HOURS = "odd_hours", _("Replies clustered at odd hours")
         REPLY_BURST = "reply_burst", _("Replies in a burst")
 

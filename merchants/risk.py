@@ -56,7 +56,7 @@ def _shared_contacts() -> list[tuple[str, list[int], dict]]:
             .annotate(value=expression)
             .exclude(value="")
             .values("value")
-            .annotate(n=Count("pk"), ids=ArrayAgg("pk", ordering="pk"))
+            .annotate(n=Count("pk"), ids=ArrayAgg("pk", order_by="pk"))
             .filter(n__gte=2)
         )
         for row in rows:

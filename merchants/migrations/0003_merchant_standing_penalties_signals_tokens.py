@@ -286,7 +286,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("shared_contact", "Merchants sharing a phone or email"),
-                            ("new_high_volume", "New merchant with top-5% complaint volume"),
+                            ("new_high_volume", "New merchant among the top 5 percent by complaints"),
                             ("odd_hours", "Replies clustered at odd hours"),
                             ("reply_burst", "Replies in a burst"),
                         ],

@@ -28,7 +28,7 @@ def bearer(key: str) -> dict:
 
 
 def test_list_retrieve_and_reply_with_a_token(client, setup):
-    merchant, user, ticket, key = setup
+    _merchant, user, ticket, key = setup
     listing = client.get(f"{API}/complaints/", **bearer(key))
     assert listing.status_code == 200
     [row] = listing.json()["results"]

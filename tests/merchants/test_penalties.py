@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
+from cs_desk.exceptions import ApplicationError
 from merchants.models import Merchant, MerchantPenalty
 from merchants.penalties import (
     merchant_ladder_evaluate,
@@ -153,10 +154,12 @@ def test_revocation_restores_and_is_not_undone_without_a_new_strike(category, ag
     result = merchant_ladder_evaluate(merchant=merchant, now=swept)
     assert sorted(result["imposed"]) == ["point_deduction", "promotion_exclusion", "search_demotion"]
 
-    with pytest.raises(Exception, match="no longer in force"):
+    with pytest.raises(ApplicationError) as refused:
         merchant_penalty_revoke(penalty=revoked, actor=admin_user, reason="再次申诉", now=swept)
-    with pytest.raises(Exception, match="reason"):
+    assert refused.value.code == "not_in_force"
+    with pytest.raises(ApplicationError) as refused:
         merchant_penalty_revoke(penalty=merchant.penalties.get(kind="warning"), actor=admin_user, reason=" ")
+    assert (refused.value.code, refused.value.field) == ("required", "reason")
 
 
 @pytest.mark.django_db

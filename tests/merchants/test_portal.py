@@ -30,7 +30,7 @@ def signed_in(client, user):
 
 
 def test_sign_in_lists_forwarded_complaints_with_the_deadline(client, category, agent, mine):
-    merchant, user, ticket = mine
+    merchant, _user, ticket = mine
     not_forwarded = complaint(category, merchant, subject="还没转给商家的投诉")
     other_merchant, _ = shop(name="别家店", username="other")
     other = forwarded(category, other_merchant, agent, subject="别家店的投诉")
@@ -147,7 +147,7 @@ def test_api_tokens_page_shows_the_key_once_and_revokes(client, mine):
     assert "我们的 ERP" in page and key not in page
     assert client.post(reverse("merchant:tokens"), {"name": ""}).status_code == 400
     token = merchant.api_tokens.get()
-    other_merchant, other_user = shop(name="别家店", username="other")
+    _other_merchant, other_user = shop(name="别家店", username="other")
     client.force_login(other_user)
     client.post(reverse("merchant:tokens"), {"revoke": token.pk})  # not theirs: nothing happens
     token.refresh_from_db()
