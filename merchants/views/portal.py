@@ -151,6 +151,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         "strikes": strikes_in_window(merchant, now=now),
         "trend": score_trend(merchant, now=now),
         "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,
+        "score_weight": settings.MERCHANT_SCORE_UNANSWERED_WEIGHT,
         "now": now,
     }
     return render(request, "merchants/portal/scorecard.html", context)

@@ -158,6 +158,7 @@ def merchant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "merchant": merchant,
         "card": card,
         "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,
+        "score_weight": settings.MERCHANT_SCORE_UNANSWERED_WEIGHT,
         "trend": score_trend(merchant, now=now),
         "penalties": merchant.penalties.select_related("decided_by").prefetch_related("tickets"),
         "strikes": strikes_in_window(merchant, now=now),

@@ -195,6 +195,13 @@ def test_concurrent_sweeps_in_threads_take_each_merchant_miss_once(category, age
     assert sum(r["merchant_missed"] for r in results) == 40
     assert MerchantStrike.objects.count() == 40
     assert TicketEvent.objects.filter(kind="merchant_missed").count() == 40
+    # One escalation each: back in the platform queue at level 1, one status change, one notice.
+    assert set(Ticket.objects.values_list("status", "escalation_level")) == {("open", 1)}
+    back = TicketEvent.objects.filter(kind="status_changed", data__reason="merchant_missed")
+    assert back.count() == 40 and back.values("ticket").distinct().count() == 40
+    assert Notification.objects.filter(kind="merchant_missed", recipient=agent.email).count() == 0  # not assigned
+    assert Notification.objects.filter(kind="merchant_missed").values("ticket").distinct().count() == 40
+    assert Notification.objects.filter(kind="merchant_missed").count() == 40
 
 
 @pytest.mark.django_db(transaction=True)
