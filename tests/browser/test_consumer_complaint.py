@@ -59,7 +59,9 @@ def test_file_a_complaint_with_a_screenshot_then_follow_and_reply(
     page.wait_for_url(f"**/t/{ticket.tracking_token}/")
     thumbnail = page.locator(".evidence img").first
     thumbnail.wait_for()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 390
+    # Lazy-loaded: wait until the browser has fetched and decoded it.
+    page.wait_for_function("img => img.complete", arg=thumbnail.element_handle())
+    assert thumbnail.evaluate("img => img.naturalWidth") == 390
     attachment = Attachment.objects.get()
     assert (attachment.original_name, attachment.content_type) == ("聊天截图.png", "image/png")
 
