@@ -29,12 +29,16 @@ def complaints_for(merchant: Merchant) -> QuerySet[Ticket]:
     return Ticket.objects.filter(merchant=merchant).filter(Exists(forwarded))
 
 
-def complaint_for(merchant: Merchant, pk) -> Ticket | None:
+def complaint_for(merchant: Merchant, pk, *, rows: QuerySet[Ticket] | None = None) -> Ticket | None:
+    """The complaint ``pk`` if this merchant may see it, else None. ``rows`` is a
+    narrower or annotated form of ``complaints_for(merchant)`` to read it from."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    return complaints_for(merchant).select_related("category").filter(pk=pk).first()
+    if rows is None:
+        rows = complaints_for(merchant).select_related("category")
+    return rows.filter(pk=pk).first()
 
 
 def public_conversation(ticket: Ticket) -> QuerySet[Message]:

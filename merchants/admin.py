@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -32,13 +32,12 @@ from merchants.models import (
     MerchantUser,
 )
 from merchants.penalties import (
-    merchant_ladder_evaluate,
     merchant_penalty_impose,
     merchant_penalty_revoke,
     merchant_removal_confirm,
     merchant_suspend,
+    merchants_rescore,
 )
-from merchants.scoring import merchant_scores_compute
 from tickets.evidence import file_response
 from tickets.uploads import evidence_clean
 
@@ -178,10 +177,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recompute score and penalties now"))
     def recompute(self, request: HttpRequest, queryset: QuerySet) -> None:
-        now = timezone.now()
-        for merchant in queryset:
-            merchant_ladder_evaluate(merchant=merchant, now=now)
-        count = merchant_scores_compute(now=now, merchant_ids=list(queryset.values_list("pk", flat=True)))
+        count = merchants_rescore(merchant_ids=list(queryset.values_list("pk", flat=True)))["scored"]
         self.message_user(request, ngettext("%d merchant scored.", "%d merchants scored.", count) % count)
 
     @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
@@ -275,11 +271,8 @@ class MerchantPenaltyAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("tickets"))
     def ticket_links(self, obj: MerchantPenalty) -> str:
-        links = [
-            format_html('<a href="{}">{}</a>', reverse("desk:ticket", args=[t.pk]), t.reference)
-            for t in obj.tickets.all()
-        ]
-        return format_html(", ".join(["{}"] * len(links)), *links) if links else "—"
+        links = [(reverse("desk:ticket", args=[t.pk]), t.reference) for t in obj.tickets.all()]
+        return format_html_join(", ", '<a href="{}">{}</a>', links) if links else "—"
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         kwargs["form"] = PenaltyDecisionForm if obj is not None else PenaltyImposeForm

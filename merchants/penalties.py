@@ -9,10 +9,11 @@ an administrator confirms it, and only an administrator ends it.
 An administrator may revoke any step with a reason (the merchant's appeal);
 the ladder then does not impose that step again on the same strikes, only
 once a new strike arrives. The ladder lifts only the steps it imposed; a step
-an administrator imposed by hand stays until an administrator revokes it. Every step is a ``MerchantPenalty`` naming its
-reason, the tickets behind it and who decided it, and the merchant is told of
-each. Changes to one merchant are made under a lock on its row; a partial
-unique constraint keeps one step of each kind in force, whatever runs at once.
+an administrator imposed by hand stays until an administrator revokes it.
+Every step is a ``MerchantPenalty`` naming its reason, the tickets behind it
+and who decided it, and the merchant is told of each. Changes to one
+merchant are made under a lock on its row; a partial unique constraint keeps
+one step of each kind in force, whatever runs at once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cs_desk.exceptions import ApplicationError, InvalidTransition
 from merchants.models import Merchant, MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
 from tickets.notifications import notification_build, notifications_queue
+from tickets.recipients import merchant_addresses
 
 Kind = MerchantPenalty.Kind
 PStatus = MerchantPenalty.Status
@@ -54,8 +56,6 @@ def ladder() -> list[Rung]:
 
 
 def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: datetime, **extra) -> None:
-    from tickets.recipients import merchant_addresses
-
     context = {
         "merchant": merchant.name,
         "penalty": Kind(penalty.kind).label,
@@ -97,9 +97,13 @@ def _locked(merchant: Merchant) -> Merchant:
     return Merchant.objects.select_for_update().get(pk=merchant.pk)
 
 
-def merchant_ladder_evaluate(*, merchant: Merchant, now: datetime | None = None) -> dict[str, list[str]]:
-    """Climb or descend the ladder to where the merchant's strikes put it.
-    Returns the kinds imposed and lifted. Safe to run again at any time."""
+def merchant_ladder_evaluate(
+    *, merchant: Merchant, now: datetime | None = None, rescore: bool = True
+) -> dict[str, list[str]]:
+    """Climb or descend the ladder to where the merchant's strikes put it, and
+    re-score the merchant if a step changed (unless the caller scores it next:
+    ``rescore=False``). Returns the kinds imposed and lifted. Safe to run again
+    at any time."""
     now = now or timezone.now()
     imposed: list[str] = []
     lifted: list[str] = []
@@ -151,7 +155,7 @@ def merchant_ladder_evaluate(*, merchant: Merchant, now: datetime | None = None)
                 _notify(m, "merchant_penalty_lifted", held, now, why=held.end_reason)
                 lifted.append(rung.kind)
         merchant_state_refresh(m)
-    if imposed or lifted:
+    if rescore and (imposed or lifted):
         merchant_scores_compute(now=now, merchant_ids=[m.pk])
     return {"imposed": imposed, "lifted": lifted}
 
@@ -238,19 +242,29 @@ def merchant_suspend(*, merchant: Merchant, suspended: bool) -> Merchant:
     return m
 
 
-def merchants_daily(*, now: datetime | None = None) -> dict[str, int]:
-    """The daily job: the ladder for every merchant with strikes in the window or
-    a step in force, then every merchant's score."""
+def merchants_rescore(*, now: datetime | None = None, merchant_ids=None) -> dict[str, int]:
+    """Scoring now: the ladder for the merchants it may concern (those in
+    ``merchant_ids``, or, for all merchants, those with strikes in the window or
+    a step in force), then the score of each merchant asked for. The daily job,
+    the admin action and the managers' "recompute" button."""
     now = now or timezone.now()
-    ids = set(
-        MerchantStrike.objects.filter(created_at__gt=window_start(now), created_at__lte=now).values_list(
-            "merchant_id", flat=True
+    if merchant_ids is None:
+        strikes = MerchantStrike.objects.filter(created_at__gt=window_start(now), created_at__lte=now)
+        in_force = MerchantPenalty.objects.filter(status__in=MerchantPenalty.IN_FORCE)
+        ladder_ids = set(strikes.values_list("merchant_id", flat=True)) | set(
+            in_force.values_list("merchant_id", flat=True)
         )
-    ) | set(MerchantPenalty.objects.filter(status__in=MerchantPenalty.IN_FORCE).values_list("merchant_id", flat=True))
+    else:
+        ladder_ids = set(merchant_ids)
     imposed = lifted = 0
-    for merchant in Merchant.objects.filter(pk__in=ids).order_by("pk"):
-        result = merchant_ladder_evaluate(merchant=merchant, now=now)
+    for merchant in Merchant.objects.filter(pk__in=ladder_ids).order_by("pk"):
+        result = merchant_ladder_evaluate(merchant=merchant, now=now, rescore=False)
         imposed += len(result["imposed"])
         lifted += len(result["lifted"])
-    scored = merchant_scores_compute(now=now)
-    return {"evaluated": len(ids), "imposed": imposed, "lifted": lifted, "scored": scored}
+    scored = merchant_scores_compute(now=now, merchant_ids=merchant_ids)
+    return {"evaluated": len(ladder_ids), "imposed": imposed, "lifted": lifted, "scored": scored}
+
+
+def merchants_daily(*, now: datetime | None = None) -> dict[str, int]:
+    """The daily job: every merchant."""
+    return merchants_rescore(now=now)

@@ -45,7 +45,8 @@ class _Digits(Func):
         super().__init__(expression, Value(r"[^0-9]"), Value(""), Value("g"))
 
 
-def _shared_contacts() -> list[tuple[str, list[int], dict]]:
+def _shared_contacts(now: datetime) -> list[tuple[str, list[int], dict]]:
+    """Groups of merchants sharing a contact as the records stand (``now`` is not needed)."""
     found = []
     for label, expression, source in (
         ("phone", _Digits(F("contact_phone")), "contact_phone"),
@@ -118,10 +119,9 @@ def _merchant_replies(now: datetime):
 def _odd_hours(now: datetime) -> list[tuple[str, list[int], dict]]:
     start, end = settings.MERCHANT_RISK_ODD_HOURS
     odd = Q(hour__gte=start, hour__lt=end)
+    replies = _merchant_replies(now).annotate(hour=ExtractHour("created_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
     rows = (
-        _merchant_replies(now)
-        .annotate(hour=ExtractHour("created_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
-        .values("ticket__merchant_id")
+        replies.values("ticket__merchant_id")
         .annotate(total=Count("pk"), odd=Count("pk", filter=odd))
         .filter(total__gte=settings.MERCHANT_RISK_ODD_MIN)
     )
@@ -131,10 +131,7 @@ def _odd_hours(now: datetime) -> list[tuple[str, list[int], dict]]:
             continue
         merchant_id = row["ticket__merchant_id"]
         messages = list(
-            _merchant_replies(now)
-            .filter(ticket__merchant_id=merchant_id)
-            .annotate(hour=ExtractHour("created_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
-            .filter(odd)
+            replies.filter(odd, ticket__merchant_id=merchant_id)
             .order_by("-created_at")
             .values_list("pk", "ticket_id")[:EVIDENCE_LIMIT]
         )
@@ -198,14 +195,14 @@ def risk_signals_detect(*, now: datetime | None = None) -> dict[str, int]:
     Returns the number found per kind."""
     now = now or timezone.now()
     detectors = {
-        Kind.SHARED_CONTACT: lambda: _shared_contacts(),
-        Kind.NEW_HIGH_VOLUME: lambda: _new_high_volume(now),
-        Kind.ODD_HOURS: lambda: _odd_hours(now),
-        Kind.REPLY_BURST: lambda: _bursts(now),
+        Kind.SHARED_CONTACT: _shared_contacts,
+        Kind.NEW_HIGH_VOLUME: _new_high_volume,
+        Kind.ODD_HOURS: _odd_hours,
+        Kind.REPLY_BURST: _bursts,
     }
     counts = {}
     for kind, detect in detectors.items():
-        findings = detect()
+        findings = detect(now)
         counts[str(kind)] = len(findings)
         for key, merchant_ids, evidence in findings:
             with transaction.atomic():

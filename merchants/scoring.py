@@ -82,9 +82,18 @@ def window_start(now: datetime) -> datetime:
     return now - timedelta(days=settings.MERCHANT_SCORE_WINDOW_DAYS)
 
 
-def scorecards(*, now: datetime, merchant_ids=None) -> dict[int, Scorecard]:
+class Scorecards(dict):
+    """Scorecards by merchant id; a merchant with nothing in the window has an empty one."""
+
+    def __missing__(self, merchant_id: int) -> Scorecard:
+        return Scorecard(merchant_id=merchant_id)
+
+
+def scorecards(*, now: datetime, merchant_ids=None) -> Scorecards:
     """The scorecard of each merchant (all, or those in ``merchant_ids``) at
-    ``now``: four grouped queries, whatever the number of merchants."""
+    ``now``: four grouped queries, whatever the number of merchants. For all
+    merchants, only those with something in the window are read (the others'
+    cards are empty)."""
     start = window_start(now)
     only = {} if merchant_ids is None else {"ticket__merchant_id__in": list(merchant_ids)}
     on_time = Q(status=SLATarget.Status.MET, met_at__lte=F("due_at"))
@@ -135,8 +144,7 @@ def scorecards(*, now: datetime, merchant_ids=None) -> dict[int, Scorecard]:
     )
     for row in open_:
         data.setdefault(row["merchant_id"], {})["open_complaints"] = row["n"]
-    ids = list(merchant_ids) if merchant_ids is not None else list(data)
-    return {pk: Scorecard(merchant_id=pk, **data.get(pk, {})) for pk in ids}
+    return Scorecards({pk: Scorecard(merchant_id=pk, **values) for pk, values in data.items()})
 
 
 def scorecard(merchant: Merchant, *, now: datetime | None = None) -> Scorecard:
@@ -151,7 +159,8 @@ def merchant_scores_compute(*, now: datetime, merchant_ids=None) -> int:
     ids = list(merchants.values_list("pk", flat=True))
     if not ids:
         return 0
-    cards = scorecards(now=now, merchant_ids=ids)
+    found = scorecards(now=now, merchant_ids=merchant_ids)
+    cards = {pk: found[pk] for pk in ids}
     day = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE)).date()
     snapshots = [
         MerchantScore(

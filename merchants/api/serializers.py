@@ -1,5 +1,7 @@
+from django.conf import settings
 from rest_framework import serializers
 
+from merchants.models import MerchantPenalty
 from merchants.scoring import Scorecard
 from tickets.models import Message, Ticket
 from tickets.privacy import mask_email, mask_phone
@@ -70,42 +72,38 @@ class ReplySerializer(serializers.Serializer):
         return attrs
 
 
+class PenaltySerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason_text", read_only=True)
+    tickets = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    imposed_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = MerchantPenalty
+        fields = ["kind", "status", "points", "reason", "tickets", "imposed_at", "ended_at"]
+        read_only_fields = fields
+
+
 class ScorecardSerializer(serializers.Serializer):
-    score = serializers.DecimalField(max_digits=5, decimal_places=1)
-    status = serializers.CharField()
-    window_days = serializers.IntegerField()
+    """A ``merchants.scoring.Scorecard``, with the merchant's status and penalties
+    (``context["merchant"]``, ``context["penalties"]``)."""
+
+    score = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False)
+    status = serializers.SerializerMethodField()
+    window_days = serializers.SerializerMethodField()
     answered = serializers.IntegerField()
     unanswered = serializers.IntegerField()
     pending = serializers.IntegerField()
-    reply_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    reply_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, coerce_to_string=False)
     median_reply_seconds = serializers.IntegerField(allow_null=True)
     strikes = serializers.IntegerField()
-    penalty_points = serializers.DecimalField(max_digits=5, decimal_places=1)
-    penalties = serializers.ListField(child=serializers.DictField())
+    penalty_points = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False)
+    penalties = serializers.SerializerMethodField()
 
-    @staticmethod
-    def from_card(card: Scorecard, *, merchant, penalties, window_days: int) -> dict:
-        return {
-            "score": merchant.score,
-            "status": merchant.status,
-            "window_days": window_days,
-            "answered": card.answered,
-            "unanswered": card.unanswered,
-            "pending": card.pending,
-            "reply_rate": card.reply_rate,
-            "median_reply_seconds": card.median_reply_seconds,
-            "strikes": card.strikes,
-            "penalty_points": card.penalty_points,
-            "penalties": [
-                {
-                    "kind": p.kind,
-                    "status": p.status,
-                    "points": str(p.points),
-                    "reason": p.reason_text,
-                    "tickets": [t.reference for t in p.tickets.all()],
-                    "imposed_at": p.created_at.isoformat(),
-                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-                }
-                for p in penalties
-            ],
-        }
+    def get_status(self, card: Scorecard) -> str:
+        return self.context["merchant"].status
+
+    def get_window_days(self, card: Scorecard) -> int:
+        return settings.MERCHANT_SCORE_WINDOW_DAYS
+
+    def get_penalties(self, card: Scorecard) -> list[dict]:
+        return PenaltySerializer(self.context["penalties"], many=True).data

@@ -5,7 +5,6 @@ that is not this shop's, or not forwarded to it, answers 404."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import status
@@ -61,14 +60,14 @@ class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return ComplaintDetailSerializer if self.action == "retrieve" else ComplaintSerializer
 
-    def _complaint(self, pk):
-        ticket = complaint_for(self.request.merchant, pk)
+    def _complaint(self, pk, rows=None):
+        ticket = complaint_for(self.request.merchant, pk, rows=rows)
         if ticket is None:
             raise Http404
         return ticket
 
     def retrieve(self, request: Request, pk=None) -> Response:
-        ticket = self.get_queryset().filter(pk=self._complaint(pk).pk).first()
+        ticket = self._complaint(pk, rows=portal_complaints(request.merchant, owed_only=False))
         context = {"conversation": public_conversation(ticket), "notes": forward_notes(ticket)}
         return Response(ComplaintDetailSerializer(ticket, context=context).data)
 
@@ -88,9 +87,6 @@ class ScorecardView(MerchantAPIMixin, APIView):
 
     def get(self, request: Request) -> Response:
         merchant = request.merchant
-        card = scorecard(merchant, now=timezone.now())
         penalties = merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id")
-        data = ScorecardSerializer.from_card(
-            card, merchant=merchant, penalties=penalties, window_days=settings.MERCHANT_SCORE_WINDOW_DAYS
-        )
-        return Response(data)
+        card = scorecard(merchant, now=timezone.now())
+        return Response(ScorecardSerializer(card, context={"merchant": merchant, "penalties": penalties}).data)

@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,17 +28,17 @@ from django.views.decorators.http import require_POST
 from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
 from merchants.models import Merchant, MerchantRiskSignal
-from merchants.penalties import merchant_ladder_evaluate
+from merchants.penalties import merchants_rescore
 from merchants.risk import risk_signal_review
-from merchants.scoring import Scorecard, merchant_scores_compute, scorecards
+from merchants.scoring import Scorecard, scorecard, scorecards
 from merchants.selectors import score_trend, strikes_in_window
 from merchants.templatetags.merchant_format import duration_s
 from tickets.access import reads_merchant_reports, reviews_merchants
 from tickets.models import Ticket
 
 SORTS = {
-    "score": (lambda r: (r.merchant.score, r.merchant.name), False),
-    "-score": (lambda r: (r.merchant.score, r.merchant.name), True),
+    "score": (lambda r: (r.card.score, r.merchant.name), False),
+    "-score": (lambda r: (r.card.score, r.merchant.name), True),
     "reply_rate": (lambda r: (r.card.reply_rate is None, r.card.reply_rate or 0, r.merchant.name), False),
     "median": (lambda r: (r.card.median_reply_seconds or 0, r.merchant.name), True),
     "strikes": (lambda r: (r.card.strikes, r.merchant.name), True),
@@ -65,7 +65,8 @@ class Row:
 
 
 def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
-    """Every merchant matching the filters with its live scorecard, sorted."""
+    """Every merchant matching the filters with its live scorecard (the score
+    as of now, like the reply rate beside it), sorted."""
     params = {
         "q": request.GET.get("q", "").strip()[:100],
         "status": request.GET.get("status", ""),
@@ -74,6 +75,8 @@ def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
         "sort": request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score",
     }
     merchants = Merchant.objects.all()
+    narrowed = bool(params["q"]) or params["status"] in Merchant.Status.values
+    narrowed = narrowed or params["verification"] in Merchant.Verification.values
     if params["q"]:
         merchants = merchants.filter(Q(name__icontains=params["q"]) | Q(shop_id__iexact=params["q"]))
     if params["status"] in Merchant.Status.values:
@@ -88,11 +91,12 @@ def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
         below = None
     if below is None:
         params["below"] = ""
-    if below is not None:
-        merchants = merchants.filter(score__lt=below)
     merchants = list(merchants)
-    cards = scorecards(now=timezone.now(), merchant_ids=[m.pk for m in merchants]) if merchants else {}
+    # Unfiltered, read the window once for everyone rather than name every merchant.
+    cards = scorecards(now=timezone.now(), merchant_ids=[m.pk for m in merchants] if narrowed else None)
     rows = [Row(m, cards[m.pk]) for m in merchants]
+    if below is not None:
+        rows = [r for r in rows if r.card.score < below]
     key, reverse_ = SORTS[params["sort"]]
     rows.sort(key=key, reverse=reverse_)
     return rows, params
@@ -139,7 +143,7 @@ def scorecard_export(request: HttpRequest) -> HttpResponse:
     def line(r: Row) -> list:
         m, c = r.merchant, r.card
         return [
-            m.shop_id, m.name, m.get_status_display(), m.get_verification_display(), m.score,
+            m.shop_id, m.name, m.get_status_display(), m.get_verification_display(), c.score,
             "" if c.reply_rate is None else c.reply_rate, c.answered, c.unanswered,
             duration_s(c.median_reply_seconds), "" if c.median_reply_seconds is None else c.median_reply_seconds,
             c.strikes, c.open_complaints, timezone.localtime(m.created_at, tz).strftime("%Y-%m-%d"),
@@ -153,7 +157,7 @@ def scorecard_export(request: HttpRequest) -> HttpResponse:
 def merchant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     merchant = get_object_or_404(Merchant, pk=pk)
     now = timezone.now()
-    card = scorecards(now=now, merchant_ids=[merchant.pk])[merchant.pk]
+    card = scorecard(merchant, now=now)
     context = {
         "merchant": merchant,
         "card": card,
@@ -176,14 +180,12 @@ def merchant_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     if not reviews_merchants(request.user):
         raise PermissionDenied
     merchant = get_object_or_404(Merchant, pk=pk)
-    now = timezone.now()
-    result = merchant_ladder_evaluate(merchant=merchant, now=now)
-    merchant_scores_compute(now=now, merchant_ids=[merchant.pk])
+    result = merchants_rescore(merchant_ids=[merchant.pk])
     merchant.refresh_from_db()
     messages.success(
         request,
         _("Score recomputed: %(score)s. Penalties imposed: %(imposed)d, lifted: %(lifted)d.")
-        % {"score": merchant.score, "imposed": len(result["imposed"]), "lifted": len(result["lifted"])},
+        % {"score": merchant.score, "imposed": result["imposed"], "lifted": result["lifted"]},
     )
     return redirect("merchant_reports:detail", pk=merchant.pk)
 
@@ -221,9 +223,7 @@ def risk_signals(request: HttpRequest) -> HttpResponse:
 def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
     if not reviews_merchants(request.user):
         raise PermissionDenied
-    signal = MerchantRiskSignal.objects.filter(pk=pk).first()
-    if signal is None:
-        raise Http404
+    signal = get_object_or_404(MerchantRiskSignal, pk=pk)
     try:
         risk_signal_review(
             signal=signal,

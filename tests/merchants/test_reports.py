@@ -40,7 +40,7 @@ def test_ranked_lowest_score_first_with_figures(client, manager, shops):
     rows = list(page.context["page"])
     assert [r.merchant.name for r in rows] == ["差店", "好店"]
     bad_row = rows[0]
-    assert (str(bad_row.merchant.score), str(bad_row.card.reply_rate), bad_row.card.strikes) == ("75.0", "50.0", 1)
+    assert (str(bad_row.card.score), str(bad_row.card.reply_rate), bad_row.card.strikes) == ("75.0", "50.0", 1)
     assert bad_row.card.median_reply_seconds == 4 * 3600
     assert bad_row.card.open_complaints == 2
     html = page.content.decode()
