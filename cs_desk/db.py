@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.contrib.postgres.fields import ArrayField
 from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, FloatField, Func
 
 
@@ -22,6 +25,23 @@ class PercentileCont(Aggregate):
             raise ValueError("A percentile is a fraction between 0 and 1.")
         # A float literal in the SQL: float() above means nothing else can get in.
         super().__init__(expression, percentile=repr(fraction), **extra)
+
+
+class PercentilesCont(Aggregate):
+    """``percentile_cont(ARRAY[p1, p2, …]) WITHIN GROUP (ORDER BY expression)``:
+    several percentiles of a group from one sort, as a list (None for an empty
+    group). Accepts ``filter=``."""
+
+    function = "percentile_cont"
+    name = "PercentilesCont"
+    template = "%(function)s(ARRAY[%(percentiles)s]::double precision[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
+
+    def __init__(self, expression, percentiles: Sequence[float], **extra):
+        fractions = [float(p) for p in percentiles]
+        if not fractions or not all(0 <= p <= 1 for p in fractions):
+            raise ValueError("Percentiles are fractions between 0 and 1.")
+        super().__init__(expression, percentiles=", ".join(repr(p) for p in fractions), **extra)
 
 
 class Epoch(Func):

@@ -14,6 +14,9 @@ urlpatterns += i18n_patterns(
     path("desk/", include("tickets.desk_urls")),
     path("merchant/", include("merchants.portal_urls")),
     path("reports/merchants/", include("merchants.report_urls")),
+    path("reports/", include("tickets.report_urls")),
+    path("reports/", include("feedback.report_urls")),
+    path("feedback/", include("feedback.urls")),
     path("", include("tickets.urls")),
     prefix_default_language=False,
 )

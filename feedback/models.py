@@ -1,5 +1,6 @@
-"""What consumers tell us beyond their complaint: satisfaction surveys, and the
-alert words that flag a complaint for a supervisor."""
+"""What consumers tell us beyond their complaint: satisfaction surveys, general
+feedback from the public form, and the alert words that flag a complaint or a
+piece of feedback for a supervisor."""
 
 from __future__ import annotations
 
@@ -70,10 +71,62 @@ class AlertKeyword(models.Model):
         return self.word
 
 
-class KeywordHit(models.Model):
-    """An alert word found in a complaint (the reports' feedback inbox lists them)."""
+class Feedback(models.Model):
+    """A suggestion or remark sent through the public feedback form (not a
+    complaint: no SLA, no reply owed). Managers read them in the feedback inbox,
+    by topic, and mark them handled."""
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="keyword_hits")
+    class Topic(models.TextChoices):
+        SHOPPING = "shopping", _("Shopping and orders")
+        MERCHANTS = "merchants", _("Merchants")
+        SERVICE = "service", _("Customer service")
+        PROMOTIONS = "promotions", _("Promotions")
+        SITE = "site", _("Website and app")
+        OTHER = "other", _("Other")
+
+    topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices)
+    body = models.TextField(_("feedback"), max_length=2000)
+    contact = models.CharField(
+        _("contact (optional)"),
+        max_length=100,
+        blank=True,
+        help_text=_("A phone number or email address, if you would like us to get back to you."),
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    is_flagged = models.BooleanField(_("flagged by a keyword alert"), default=False)
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="feedback_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()}: {self.body[:40]}"
+
+    def get_topic_display_lazy(self):
+        """The topic's label as a lazy string (rendered in each reader's language)."""
+        return self.Topic(self.topic).label
+
+
+class KeywordHit(models.Model):
+    """An alert word found in a complaint or in a piece of feedback (the reports'
+    feedback inbox lists them)."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits"
+    )
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits")
     keyword = models.ForeignKey(AlertKeyword, on_delete=models.CASCADE, related_name="hits")
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
@@ -81,8 +134,16 @@ class KeywordHit(models.Model):
         verbose_name = _("keyword alert")
         verbose_name_plural = _("keyword alerts")
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "keyword"], name="one_hit_per_ticket_keyword")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "keyword"], name="one_hit_per_ticket_keyword"),
+            models.UniqueConstraint(fields=["feedback", "keyword"], name="one_hit_per_feedback_keyword"),
+            models.CheckConstraint(
+                condition=Q(ticket__isnull=False, feedback__isnull=True)
+                | Q(ticket__isnull=True, feedback__isnull=False),
+                name="keyword_hit_on_one_thing",
+            ),
+        ]
         indexes = [models.Index(fields=["created_at"], name="keyword_hit_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.keyword} @ {self.ticket_id}"
+        return f"{self.keyword} @ {self.ticket_id or f'feedback {self.feedback_id}'}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
-from feedback.models import AlertKeyword, Survey
+from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
 from tickets.events import event_record
 from tickets.models import SLATarget, Ticket, TicketEvent
 
@@ -20,6 +22,65 @@ def keywords_in(text: str) -> list[AlertKeyword]:
     match: Chinese has no spaces between words)."""
     folded = text.casefold()
     return [k for k in AlertKeyword.objects.filter(is_active=True) if k.word.strip() and k.word.casefold() in folded]
+
+
+def feedback_submit(
+    *, topic: str, body: str, contact: str = "", language: str, now: datetime | None = None
+) -> Feedback:
+    """Record a piece of general feedback from the public form. Alert words in it
+    flag it, are recorded as keyword hits and are emailed to the managers."""
+    from tickets.notifications import notification_build, notifications_queue
+    from tickets.recipients import managers, user_language
+
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise ApplicationError(_("Please write your feedback."), code="required", field="body")
+    if topic not in Feedback.Topic.values:
+        raise ApplicationError(_("Choose a topic."), code="invalid_choice", field="topic")
+    words = keywords_in(body)
+    with transaction.atomic():
+        feedback = Feedback.objects.create(
+            topic=topic,
+            body=body,
+            contact=contact.strip(),
+            language=language,
+            is_flagged=bool(words),
+            created_at=now,
+        )
+        if words:
+            KeywordHit.objects.bulk_create([KeywordHit(feedback=feedback, keyword=w, created_at=now) for w in words])
+            inbox = settings.SITE_URL.rstrip("/")
+            notifications = []
+            for manager in managers():
+                language = user_language(manager)
+                with translation.override(language):
+                    url = inbox + reverse("feedback_reports:inbox") + "?flagged=1"
+                notifications.append(
+                    notification_build(
+                        kind="feedback_alert",
+                        recipient=manager.email,
+                        language=language,
+                        user=manager,
+                        at=now,
+                        context={
+                            "words": ", ".join(w.word for w in words),
+                            "topic": feedback.get_topic_display_lazy(),
+                            "body": body,
+                            "inbox_url": url,
+                        },
+                    )
+                )
+            notifications_queue(notifications)
+    return feedback
+
+
+def feedback_mark(*, feedback: Feedback, handled: bool, by, now: datetime | None = None) -> Feedback:
+    """Mark a piece of feedback handled (or back to unread)."""
+    feedback.handled_at = (now or timezone.now()) if handled else None
+    feedback.handled_by = by if handled else None
+    feedback.save(update_fields=["handled_at", "handled_by"])
+    return feedback
 
 
 def survey_resolution(*, ticket: Ticket) -> int | None:

@@ -52,12 +52,21 @@ def sees_everything(user) -> bool:
     return user.is_superuser or MANAGERS in _groups(user)
 
 
+def ticket_scope(user, prefix: str = "") -> Q | None:
+    """The condition on tickets that ``user`` may see, for a query on tickets
+    (``prefix`` "") or on rows related to them (``prefix`` "ticket__"): None for
+    those who see everything (no condition at all, so that reports over every
+    ticket stay plain range scans). Only for staff users."""
+    if sees_everything(user):
+        return None
+    return Q(**{f"{prefix}team_id__in": user_team_ids(user)}) | Q(**{f"{prefix}assignee": user})
+
+
 def tickets_visible_to(user) -> QuerySet[Ticket]:
     if not is_staff_user(user):
         return Ticket.objects.none()
-    if sees_everything(user):
-        return Ticket.objects.all()
-    return Ticket.objects.filter(Q(team_id__in=user_team_ids(user)) | Q(assignee=user))
+    scope = ticket_scope(user)
+    return Ticket.objects.all() if scope is None else Ticket.objects.filter(scope)
 
 
 def ticket_for_staff(user, pk: int) -> Ticket | None:
@@ -93,6 +102,14 @@ def colleagues(user):
 def manages_canned_answers(user) -> bool:
     """Supervisors keep the canned answers (in the admin, with their group's permissions)."""
     return is_staff_user(user) and user.is_staff and (user.is_superuser or SUPERVISORS in _groups(user))
+
+
+def reads_reports(user) -> bool:
+    """The SLA, backlog, satisfaction and volume reports: whoever holds the
+    permission (managers and supervisors through their groups; an administrator
+    may grant it to an agent). Each reader sees the figures of the tickets they
+    may see (``ticket_scope``): managers all, supervisors their teams'."""
+    return is_staff_user(user) and user.has_perm("tickets.view_reports")
 
 
 def reads_merchant_reports(user) -> bool:

@@ -95,6 +95,13 @@ TEMPLATES = {
             "It has been flagged and raised to urgent. Please look at it now.\n"
         ),
     ),
+    "feedback_alert": (
+        _("Alert words in new feedback: %(words)s"),
+        _(
+            "New feedback (%(topic)s) contains the alert words %(words)s:\n\n%(body)s\n\n"
+            "Read it in the feedback inbox: %(inbox_url)s\n"
+        ),
+    ),
     "merchant_penalized": (
         _("Penalty for your shop %(merchant)s: %(penalty)s"),
         _(

@@ -142,7 +142,7 @@ class _Work:
         return target
 
     def close_target(self, target: SLATarget, status: str) -> None:
-        target_close(target, status, self.now)
+        target_close(target, status, self.now, working_calendar(target.calendar))
         target.save(update_fields=TARGET_FIELDS)
         kind = EventKind.TARGET_MET if status == SLATarget.Status.MET else EventKind.TARGET_CANCELLED
         late = status == SLATarget.Status.MET and target.due_at is not None and self.now > target.due_at

@@ -8,11 +8,12 @@ its targets) and saves what changed, one row at a time or in bulk.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from tickets.models import BusinessCalendar, SLAPolicy, SLATarget, Ticket
 from tickets.sla.calendar import ClockKind, WorkingCalendar
-from tickets.sla.clock import Step, TargetClock, due_at, step_at
+from tickets.sla.clock import Step, TargetClock, consumed, due_at, step_at
 
 TARGET_FIELDS = [
     "status",
@@ -28,6 +29,8 @@ TARGET_FIELDS = [
     "steps_taken",
     "met_at",
     "closed_at",
+    "business_seconds",
+    "calendar_seconds",
 ]
 TICKET_SLA_FIELDS = ["due_at", "is_overdue"]
 
@@ -102,16 +105,23 @@ def target_new(
     return target
 
 
-def target_close(target: SLATarget, status: str, now: datetime) -> None:
+def target_close(target: SLATarget, status: str, now: datetime, wc: WorkingCalendar | None = None) -> None:
     """End a target: met (the promise was kept, possibly late), missed, or no
-    longer owed. A paused target closes its pause first."""
+    longer owed. A paused target closes its pause first. A met target records the
+    clock time it took in business and in calendar time (``wc``, its calendar, is
+    needed for that), which the reports' percentiles read."""
     if target.paused_at is not None:
         target.pauses = [*target.pauses, [target.paused_at.isoformat(), now.isoformat()]]
         target.paused_at = None
     target.status = status
     target.closed_at = now
     if status == SLATarget.Status.MET:
+        if wc is None:
+            raise ValueError("A met target needs its working calendar to record the time it took.")
         target.met_at = now
+        clock = target_clock(target)
+        target.business_seconds = round(consumed(replace(clock, clock=ClockKind.BUSINESS), wc, now).total_seconds())
+        target.calendar_seconds = round(consumed(replace(clock, clock=ClockKind.CALENDAR), wc, now).total_seconds())
     target.next_step_at = None
 
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
 from tickets.notifications import notifications_deliver_many, notifications_due
 
@@ -44,3 +45,9 @@ def notifications_resweep_task() -> dict[str, int]:
     """Deliver outbox rows whose dispatch was lost or whose retry is due."""
     now = timezone.now()
     return notifications_deliver_many(ids=notifications_due(now=now), now=now)
+
+
+@shared_task(ignore_result=True)
+def daily_digest_task() -> int | None:
+    """Email the managers yesterday's digest (beat, every morning); once per day."""
+    return daily_digest_send(now=timezone.now())

@@ -163,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 3600},
     },
+    # The managers' daily digest of yesterday (sent once per day, whoever runs it).
+    "daily-digest": {
+        "task": "tickets.tasks.daily_digest_task",
+        "schedule": crontab(hour=env.env_int("DAILY_DIGEST_HOUR", 8), minute=0),
+        "options": {"expires": 3600},
+    },
 }
 
 # Absolute base of links in emails (tracking pages).
@@ -229,6 +235,7 @@ RATE_LIMITS = {
     "complaint_contact": (env.env_int("RATE_COMPLAINTS_PER_CONTACT_HOUR", 5), 3600),
     "reply_ip": (env.env_int("RATE_REPLIES_PER_IP_HOUR", 60), 3600),
     "reply_ticket": (env.env_int("RATE_REPLIES_PER_TICKET_HOUR", 20), 3600),
+    "feedback_ip": (env.env_int("RATE_FEEDBACK_PER_IP_HOUR", 10), 3600),
 }
 # How many proxies in front of the web server append to X-Forwarded-For; 0 means
 # REMOTE_ADDR is the client (the default run command serves directly).

@@ -1,11 +1,12 @@
 """Role checks for the desk's templates, from the groups already loaded for the
-request (no query of their own)."""
+request (no query of their own; the reports permission reads the cached permissions)."""
 
 from django import template
 
-from tickets.access import manages_canned_answers, reads_merchant_reports, reviews_merchants
+from tickets.access import manages_canned_answers, reads_merchant_reports, reads_reports, reviews_merchants
 
 register = template.Library()
 register.filter("manages_canned_answers", manages_canned_answers)
 register.filter("reads_merchant_reports", reads_merchant_reports)
+register.filter("reads_reports", reads_reports)
 register.filter("reviews_merchants", reviews_merchants)

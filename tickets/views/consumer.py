@@ -55,7 +55,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _rate_limited_text(verdict: Verdict) -> str:
+def rate_limited_text(verdict: Verdict) -> str:
     minutes = max(1, -(-verdict.retry_after // 60))
     return ngettext(
         "You have sent too many messages in a short time. Please try again in %(minutes)d minute.",
@@ -100,7 +100,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "categories": complaint_categories(), "follows": follows}
     verdict = rate_limits_check([("complaint_ip", client_ip(request))])
     if not verdict.allowed:
-        context["rate_limited"] = _rate_limited_text(verdict)
+        context["rate_limited"] = rate_limited_text(verdict)
         return _too_many(render(request, template, context, status=429), verdict)
     if not form.is_valid():
         return render(request, template, context, status=400)
@@ -109,7 +109,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         [("complaint_contact", data["requester_phone"]), ("complaint_contact", data["requester_email"])]
     )
     if not verdict.allowed:
-        context["rate_limited"] = _rate_limited_text(verdict)
+        context["rate_limited"] = rate_limited_text(verdict)
         return _too_many(render(request, template, context, status=429), verdict)
     try:
         ticket = services.ticket_create(
@@ -184,7 +184,7 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
     verdict = rate_limits_check([("reply_ip", client_ip(request)), ("reply_ticket", ticket.tracking_token)])
     if not verdict.allowed:
         page = _tracking_page(
-            request, ticket, form=form, status=429, extra={"rate_limited": _rate_limited_text(verdict)}
+            request, ticket, form=form, status=429, extra={"rate_limited": rate_limited_text(verdict)}
         )
         return _too_many(page, verdict)
     if form.is_valid():

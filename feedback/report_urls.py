@@ -1,0 +1,13 @@
+"""Satisfaction and the feedback inbox (inside i18n_patterns, under /reports/)."""
+
+from django.urls import path
+
+from feedback import views
+
+app_name = "feedback_reports"
+
+urlpatterns = [
+    path("satisfaction/", views.satisfaction, name="satisfaction"),
+    path("feedback/", views.inbox, name="inbox"),
+    path("feedback/<int:pk>/mark/", views.inbox_mark, name="mark"),
+]

@@ -1,0 +1,211 @@
+"""The public feedback form (/feedback/), and the managers' satisfaction report
+and feedback inbox (/reports/satisfaction/, /reports/feedback/)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cs_desk.exceptions import ApplicationError
+from cs_desk.ratelimit import client_ip, rate_limits_check
+from feedback import reports
+from feedback.models import Feedback
+from feedback.services import feedback_mark, feedback_submit
+from tickets.access import ticket_scope
+from tickets.privacy import mask_email, mask_phone
+from tickets.views.consumer import rate_limited_text
+from tickets.views.reports import Table, export, local_text, query_string, report_period, report_reader
+
+# --- The public form --------------------------------------------------------------------
+
+
+class FeedbackForm(forms.ModelForm):
+    class Meta:
+        model = Feedback
+        fields = ["topic", "body", "contact"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6, "maxlength": 2000})}
+        labels = {"body": gettext_lazy("Your suggestion or remark")}
+
+
+def feedback_new(request: HttpRequest) -> HttpResponse:
+    form = FeedbackForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        verdict = rate_limits_check([("feedback_ip", client_ip(request))])
+        if not verdict.allowed:
+            form.add_error(None, rate_limited_text(verdict))
+            status = 429
+        elif form.is_valid():
+            try:
+                feedback_submit(
+                    topic=form.cleaned_data["topic"],
+                    body=form.cleaned_data["body"],
+                    contact=form.cleaned_data["contact"],
+                    language=get_language() or "zh-hans",
+                )
+            except ApplicationError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                return redirect("feedback:thanks")
+        status = status if status != 200 else 400
+    return render(request, "feedback/new.html", {"form": form}, status=status)
+
+
+def feedback_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "feedback/thanks.html")
+
+
+# --- Satisfaction -----------------------------------------------------------------------
+
+_GROUP_LABELS = {
+    "category": gettext_lazy("Category"),
+    "team": gettext_lazy("Team"),
+    "agent": gettext_lazy("Agent"),
+}
+
+
+def _csat_header(first: str) -> list[str]:
+    return [first, _("Answers"), _("Average rating"), _("Satisfied % (4–5)"), "1★", "2★", "3★", "4★", "5★"]
+
+
+def _csat_row(s: reports.Satisfaction) -> list:
+    return [s.name, s.answers, s.average, s.satisfied, *s.distribution]
+
+
+@report_reader
+def satisfaction(request: HttpRequest) -> HttpResponse:
+    form, period = report_period(request)
+    scope = ticket_scope(request.user, "ticket__")
+    overall = reports.csat_overall(period=period, scope=scope)
+    by = {code: reports.csat_by(period=period, scope=scope, by=code) for code in reports.CSAT_GROUPINGS}
+    comments = list(reports.latest_comments(period=period, scope=scope))
+    if "export" in request.GET:
+        overall.name = _("All")
+        tables = [Table("overall", _csat_header(""), [_csat_row(overall)])]
+        tables += [Table(code, _csat_header(str(_GROUP_LABELS[code])), [_csat_row(s) for s in by[code]]) for code in by]
+        tables.append(
+            Table(
+                "comments",
+                [_("Answered"), _("Reference"), _("Rating"), _("Comment"), _("Category"), _("Team"), _("Agent")],
+                [
+                    [
+                        local_text(s.created_at, period.zone),
+                        s.ticket.reference,
+                        s.rating,
+                        s.comment,
+                        s.category.name,
+                        s.team.name,
+                        s.agent.get_username() if s.agent else "",
+                    ]
+                    for s in comments
+                ],
+            )
+        )
+        return export(request, "satisfaction", period, tables)
+    return render(
+        request,
+        "feedback/reports/satisfaction.html",
+        {
+            "form": form,
+            "period": period,
+            "overall": overall,
+            "distribution": [(f"{r}★", n) for r, n in zip(reports.RATINGS, overall.distribution, strict=True)],
+            "groups": [(code, _GROUP_LABELS[code], by[code]) for code in reports.CSAT_GROUPINGS],
+            "comments": comments,
+            "query": query_string(form, period),
+            "section": "satisfaction",
+        },
+    )
+
+
+# --- The feedback inbox -----------------------------------------------------------------
+
+
+def _masked(contact: str) -> str:
+    return mask_email(contact) if "@" in contact else mask_phone(contact)
+
+
+@report_reader
+def inbox(request: HttpRequest) -> HttpResponse:
+    form, period = report_period(request)
+    topic = request.GET.get("topic", "")
+    topic = topic if topic in Feedback.Topic.values else ""
+    unhandled = request.GET.get("unhandled") == "1"
+    flagged = request.GET.get("flagged") == "1"
+    items = reports.feedback_list(period=period, topic=topic, unhandled=unhandled, flagged=flagged)
+    hits = list(reports.keyword_hits(period=period, scope=ticket_scope(request.user, "ticket__")))
+    if "export" in request.GET:
+        tables = [
+            Table(
+                "feedback",
+                [_("Received"), _("Topic"), _("Feedback"), _("Contact"), _("Keywords"), _("Handled")],
+                (
+                    [
+                        local_text(f.created_at, period.zone),
+                        f.get_topic_display(),
+                        f.body,
+                        _masked(f.contact),
+                        ", ".join(h.keyword.word for h in f.keyword_hits.all()),
+                        local_text(f.handled_at, period.zone),
+                    ]
+                    for f in items.iterator(chunk_size=500)
+                ),
+            ),
+            Table(
+                "topics",
+                [_("Topic"), _("Received"), _("Unhandled")],
+                [[label, n, open_] for _code, label, n, open_ in reports.feedback_topics(period=period)],
+            ),
+            Table(
+                "keywords",
+                [_("At"), _("Word"), _("Where"), _("Text")],
+                [
+                    [
+                        local_text(h.created_at, period.zone),
+                        h.keyword.word,
+                        h.ticket.reference if h.ticket_id else _("Feedback #%(id)s") % {"id": h.feedback_id},
+                        (h.ticket.subject if h.ticket_id else h.feedback.body)[:200],
+                    ]
+                    for h in hits
+                ],
+            ),
+        ]
+        return export(request, "feedback", period, tables)
+    page = list(items[:100])
+    return render(
+        request,
+        "feedback/reports/inbox.html",
+        {
+            "form": form,
+            "period": period,
+            "topics": reports.feedback_topics(period=period),
+            "topic": topic,
+            "unhandled": unhandled,
+            "flagged": flagged,
+            "items": [(f, _masked(f.contact)) for f in page],
+            "more": items.count() - len(page) if len(page) == 100 else 0,
+            "hits": hits,
+            "query": query_string(
+                form, period, topic=topic, unhandled="1" if unhandled else "", flagged="1" if flagged else ""
+            ),
+            "section": "feedback",
+        },
+    )
+
+
+@require_POST
+@report_reader
+def inbox_mark(request: HttpRequest, pk: int) -> HttpResponse:
+    feedback = get_object_or_404(Feedback, pk=pk)
+    handled = request.POST.get("handled") == "1"
+    feedback_mark(feedback=feedback, handled=handled, by=request.user)
+    messages.success(request, _("Marked as handled.") if handled else _("Marked as not handled."))
+    back = request.POST.get("next", "")
+    inbox_url = reverse("feedback_reports:inbox")
+    return redirect(back if back.startswith(inbox_url) else inbox_url)
