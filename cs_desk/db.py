@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, FloatField, Func
+from django.db import connections
+from django.db.models import Aggregate, DurationField, ExpressionWrapper, F, FloatField, Func, IntegerField
 
 
 class PercentileCont(Aggregate):
@@ -54,3 +56,34 @@ class Epoch(Func):
 def seconds_between(start: str, end: str) -> Epoch:
     """Seconds from the field ``start`` to the field ``end`` of each row."""
     return Epoch(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
+
+
+class Grouping(Func):
+    """``GROUPING(a, b, …)``: in a query grouped by several grouping sets, the
+    bitmask of the listed columns *not* grouped in a row's set (so a row of the
+    set (b) has GROUPING(a, b) = 2). Counts as an aggregate: never grouped by."""
+
+    function = "GROUPING"
+    contains_aggregate = True
+    output_field = IntegerField()
+
+
+_GROUP_BY_POSITIONS = re.compile(r"GROUP BY ((?:\d+, )*\d+)\s*$")
+
+
+def grouping_sets_rows(queryset, sets: Sequence[Sequence[int]]) -> list[dict]:
+    """Run an aggregate ``queryset`` (``.values(…).annotate(…)``, whose GROUP BY
+    Django writes as column positions) grouped by ``GROUPING SETS`` instead of
+    plainly: one scan for several groupings. ``sets`` are tuples of 1-based
+    positions of the values() columns, e.g. ((1, 2), (2,)). Returns dicts keyed
+    like the queryset's rows."""
+    sql, params = queryset.query.sql_with_params()
+    match = _GROUP_BY_POSITIONS.search(sql)
+    if match is None:
+        raise ValueError("The query does not end with a GROUP BY of column positions.")
+    clause = ", ".join("(" + ", ".join(str(int(p)) for p in group) + ")" for group in sets)
+    sql = sql[: match.start()] + f"GROUP BY GROUPING SETS ({clause})"
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,5 +1,6 @@
-"""Administrators define the alert words; surveys and keyword hits are read-only
-records of what consumers said."""
+"""Administrators define the alert words; surveys, feedback and keyword hits are
+read-only records of what consumers said (managers mark feedback handled in the
+feedback inbox)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import AlertKeyword, KeywordHit, Survey
+from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -28,16 +29,16 @@ class AlertKeywordAdmin(admin.ModelAdmin):
     search_fields = ["word"]
     fields = ["word", "is_active"]
 
-    @admin.display(description=_("complaints flagged"))
+    @admin.display(description=_("complaints and feedback flagged"))
     def hit_count(self, obj: AlertKeyword) -> int:
         return obj.hits.count()
 
 
 @admin.register(KeywordHit)
 class KeywordHitAdmin(_ReadOnly):
-    list_display = ["created_at", "keyword", "ticket"]
+    list_display = ["created_at", "keyword", "ticket", "feedback"]
     list_filter = ["keyword"]
-    list_select_related = ["keyword", "ticket"]
+    list_select_related = ["keyword", "ticket", "feedback"]
     date_hierarchy = "created_at"
 
 
@@ -47,4 +48,13 @@ class SurveyAdmin(_ReadOnly):
     list_filter = ["rating", "team", "category"]
     list_select_related = ["ticket", "team", "category", "agent"]
     search_fields = ["ticket__reference", "comment"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(_ReadOnly):
+    list_display = ["created_at", "topic", "body", "contact", "is_flagged", "handled_at", "handled_by"]
+    list_filter = ["topic", "is_flagged", ("handled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["handled_by"]
+    search_fields = ["body"]
     date_hierarchy = "created_at"

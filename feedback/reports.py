@@ -5,8 +5,8 @@ by the category, team and agent recorded on the survey when it was answered
 (who resolved it, not who holds the ticket now). Each figure is one aggregate
 in PostgreSQL: the number of answers, the mean rating, the share of 4 and 5
 ("satisfied") and the count of each rating. Surveys belong to the period in
-which they were answered; ``scope`` is the reader's condition on tickets
-(``tickets.access.ticket_scope`` with the prefix ``ticket__``), None for all.
+which they were answered; ``reader`` is the staff user whose tickets count
+(as in tickets.reports), None for all.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Q
 
 from feedback.models import Feedback, KeywordHit, Survey
+from tickets.access import ticket_scope
 from tickets.models import Category, Team
-from tickets.reports import Period
+from tickets.reports import Period, scoped
 
 RATINGS = (1, 2, 3, 4, 5)
 CSAT_GROUPINGS = ("category", "team", "agent")
@@ -41,9 +42,9 @@ class Satisfaction:
         return [round(100.0 * n / self.answers, 1) if self.answers else 0.0 for n in self.distribution]
 
 
-def _surveys(period: Period, scope: Q | None):
+def _surveys(period: Period, reader):
     surveys = Survey.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    return surveys if scope is None else surveys.filter(scope)
+    return scoped(surveys, reader, "ticket__")
 
 
 def _aggregates() -> dict:
@@ -65,8 +66,8 @@ def _satisfaction(key, name: str, row: dict) -> Satisfaction:
     )
 
 
-def csat_overall(*, period: Period, scope: Q | None) -> Satisfaction:
-    return _satisfaction(None, "", _surveys(period, scope).aggregate(**_aggregates()))
+def csat_overall(*, period: Period, reader) -> Satisfaction:
+    return _satisfaction(None, "", _surveys(period, reader).aggregate(**_aggregates()))
 
 
 def _names(by: str, keys: list) -> dict:
@@ -77,22 +78,22 @@ def _names(by: str, keys: list) -> dict:
     return {u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=keys)}
 
 
-def csat_by(*, period: Period, scope: Q | None, by: str) -> list[Satisfaction]:
+def csat_by(*, period: Period, reader, by: str) -> list[Satisfaction]:
     """CSAT per category, team or agent (``by``), lowest average first (what
     needs attention), then by name."""
     if by not in CSAT_GROUPINGS:
         raise ValueError(f"Unknown grouping {by!r}")
     key = f"{by}_id"
-    rows = list(_surveys(period, scope).values(key).annotate(**_aggregates()))
+    rows = list(_surveys(period, reader).values(key).annotate(**_aggregates()))
     names = _names(by, [r[key] for r in rows if r[key] is not None])
     result = [_satisfaction(r[key], names.get(r[key], "—"), r) for r in rows]
     return sorted(result, key=lambda s: (s.average if s.average is not None else 6, s.name))
 
 
-def latest_comments(*, period: Period, scope: Q | None, limit: int = 20):
+def latest_comments(*, period: Period, reader, limit: int = 20):
     """The latest surveys with a comment, newest first."""
     return (
-        _surveys(period, scope)
+        _surveys(period, reader)
         .exclude(comment="")
         .select_related("ticket", "category", "team", "agent")
         .order_by("-created_at", "-id")[:limit]
@@ -132,9 +133,10 @@ def feedback_list(*, period: Period, topic: str = "", unhandled: bool = False, f
     )
 
 
-def keyword_hits(*, period: Period, scope: Q | None, limit: int = 50):
+def keyword_hits(*, period: Period, reader, limit: int = 50):
     """Alert words found in complaints (those the reader may see) and in feedback."""
     hits = KeywordHit.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    scope = None if reader is None else ticket_scope(reader, "ticket__")
     if scope is not None:
         hits = hits.filter(Q(ticket__isnull=True) | scope)
     return hits.select_related("keyword", "ticket", "feedback").order_by("-created_at", "-id")[:limit]

@@ -17,7 +17,6 @@ from cs_desk.ratelimit import client_ip, rate_limits_check
 from feedback import reports
 from feedback.models import Feedback
 from feedback.services import feedback_mark, feedback_submit
-from tickets.access import ticket_scope
 from tickets.privacy import mask_email, mask_phone
 from tickets.views.consumer import rate_limited_text
 from tickets.views.reports import Table, export, local_text, query_string, report_period, report_reader
@@ -81,10 +80,9 @@ def _csat_row(s: reports.Satisfaction) -> list:
 @report_reader
 def satisfaction(request: HttpRequest) -> HttpResponse:
     form, period = report_period(request)
-    scope = ticket_scope(request.user, "ticket__")
-    overall = reports.csat_overall(period=period, scope=scope)
-    by = {code: reports.csat_by(period=period, scope=scope, by=code) for code in reports.CSAT_GROUPINGS}
-    comments = list(reports.latest_comments(period=period, scope=scope))
+    overall = reports.csat_overall(period=period, reader=request.user)
+    by = {code: reports.csat_by(period=period, reader=request.user, by=code) for code in reports.CSAT_GROUPINGS}
+    comments = list(reports.latest_comments(period=period, reader=request.user))
     if "export" in request.GET:
         overall.name = _("All")
         tables = [Table("overall", _csat_header(""), [_csat_row(overall)])]
@@ -139,7 +137,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     unhandled = request.GET.get("unhandled") == "1"
     flagged = request.GET.get("flagged") == "1"
     items = reports.feedback_list(period=period, topic=topic, unhandled=unhandled, flagged=flagged)
-    hits = list(reports.keyword_hits(period=period, scope=ticket_scope(request.user, "ticket__")))
+    hits = list(reports.keyword_hits(period=period, reader=request.user))
     if "export" in request.GET:
         tables = [
             Table(

@@ -7,6 +7,7 @@ from tests.factories import CategoryFactory, TeamFactory, UserFactory
 
 _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
 _role_permissions = importlib.import_module("tickets.migrations.0005_canned_answers_merge_role_permissions")
+_report_readers = importlib.import_module("tickets.migrations.0008_reports_elapsed_time_zone_digest")
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +23,7 @@ def _sla_defaults(request):
     if not SLAPolicy.objects.exists():
         _defaults.forwards(apps, None)
         _role_permissions.grant(apps, None)
+        _report_readers.grant(apps, None)
 
 
 @pytest.fixture(autouse=True, scope="session")

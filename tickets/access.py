@@ -106,10 +106,24 @@ def manages_canned_answers(user) -> bool:
 
 def reads_reports(user) -> bool:
     """The SLA, backlog, satisfaction and volume reports: whoever holds the
-    permission (managers and supervisors through their groups; an administrator
-    may grant it to an agent). Each reader sees the figures of the tickets they
-    may see (``ticket_scope``): managers all, supervisors their teams'."""
-    return is_staff_user(user) and user.has_perm("tickets.view_reports")
+    permission ``tickets.view_reports`` (managers and supervisors through their
+    groups; an administrator may grant it to an agent). Each reader sees the
+    figures of the tickets they may see (``ticket_scope``): managers all,
+    supervisors their teams'. One query, remembered for the request (the desk's
+    menu asks on every page)."""
+    if not is_staff_user(user):
+        return False
+    cached = getattr(user, "_cs_desk_reads_reports", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+
+        cached = user.is_superuser or (
+            Permission.objects.filter(
+                Q(user=user) | Q(group__user=user), content_type__app_label="tickets", codename="view_reports"
+            ).exists()
+        )
+        user._cs_desk_reads_reports = cached
+    return cached
 
 
 def reads_merchant_reports(user) -> bool:

@@ -47,6 +47,7 @@ from tickets.models import (
     Category,
     Message,
     Notification,
+    ReportDigest,
     SLAPolicy,
     SLATarget,
     StaffProfile,
@@ -657,9 +658,17 @@ class TicketCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-day"]
 
 
+@admin.register(ReportDigest)
+class ReportDigestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The daily digests sent to managers, one per day reported (the emails are in the outbox)."""
+
+    list_display = ["day", "recipients", "created_at"]
+    ordering = ["-day"]
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "alias", "language"]
+    list_display = ["user", "alias", "language", "time_zone"]
     search_fields = ["user__username", "alias"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]

@@ -42,5 +42,6 @@ class PhoneCallForm(ComplaintForm):
 class StaffProfileForm(forms.ModelForm):
     class Meta:
         model = StaffProfile
-        fields = ["alias", "language"]
+        fields = ["alias", "language", "time_zone"]
         labels = {"language": _("Language of the emails you receive")}
+        widgets = {"time_zone": forms.TextInput(attrs={"placeholder": "Asia/Shanghai"})}

@@ -60,7 +60,7 @@ def digest_day(now: datetime) -> date:
 def digest_build(*, day: date) -> Digest:
     """Every ticket (the digest goes to managers, who see everything)."""
     period = Period(day, day, ZoneInfo(settings.TIME_ZONE))
-    counts = escalation_counts(period=period, scope=None)[0]
+    counts = escalation_counts(period=period, reader=None)[0]
     breach_events = TicketEvent.objects.filter(
         kind__in=(TicketEvent.Kind.SLA_BREACH, TicketEvent.Kind.MERCHANT_MISSED),
         created_at__gte=period.start,
@@ -69,7 +69,7 @@ def digest_build(*, day: date) -> Digest:
     open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
     return Digest(
         day=day,
-        targets=sla_decided(period=period, scope=None),
+        targets=sla_decided(period=period, reader=None),
         warnings=counts["warnings"],
         level1=counts["level1"],
         level2=counts["level2"],

@@ -20,8 +20,9 @@ Definitions (shown on the pages):
   business and in calendar hours of the target's calendar, pauses (waiting on
   the consumer) excluded.
 
-Callers pass ``scope``: the condition on tickets the reader may see
-(``tickets.access.ticket_scope``), None for all.
+Callers pass ``reader``: the staff user whose tickets count (those
+``tickets.access.ticket_scope`` lets them see), or None for every ticket (the
+digest, the benchmark).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from cs_desk.db import PercentilesCont
+from cs_desk.db import Grouping as GroupingBits
+from cs_desk.db import PercentilesCont, grouping_sets_rows
+from tickets.access import ticket_scope
 from tickets.models import OPEN_STATUSES, Category, Priority, SLATarget, Team, Ticket, TicketEvent
 
 Kind = SLATarget.Kind
@@ -147,7 +150,10 @@ GROUPINGS = {
 }
 
 
-def _scoped(queryset, scope: Q | None):
+def scoped(queryset, reader, prefix: str = ""):
+    """``queryset`` narrowed to the tickets ``reader`` may see (``prefix`` leads
+    from its rows to the ticket); unchanged for None or a reader who sees all."""
+    scope = None if reader is None else ticket_scope(reader, prefix)
     return queryset if scope is None else queryset.filter(scope)
 
 
@@ -199,22 +205,21 @@ def _figures(row: dict) -> TargetFigures:
     )
 
 
-def _targets(period: Period, scope: Q | None):
-    return _scoped(SLATarget.objects.filter(started_at__gte=period.start, started_at__lt=period.end), scope)
+def _targets(period: Period, reader):
+    return scoped(SLATarget.objects.filter(started_at__gte=period.start, started_at__lt=period.end), reader, "ticket__")
 
 
-def sla_summary(*, period: Period, scope: Q | None) -> list[TargetFigures]:
+def sla_summary(*, period: Period, reader) -> list[TargetFigures]:
     """One row per target kind, over every ticket in scope (all four kinds, zeros
     included, in the order of the SLA)."""
-    rows = {r["kind"]: _figures(r) for r in _targets(period, scope).values("kind").annotate(**_target_aggregates())}
-    return [rows.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER]
+    return sla_report(period=period, reader=reader, grouping=GROUPINGS["team"]).summary
 
 
-def sla_decided(*, period: Period, scope: Q | None) -> list[TargetFigures]:
+def sla_decided(*, period: Period, reader) -> list[TargetFigures]:
     """Targets decided in the period, per kind (the daily digest's view of a
     day): met (on time) during it, or breached at a due time inside it — the
     promises that were kept or broken that day, whenever they were made."""
-    targets = _scoped(SLATarget.objects.all(), scope)
+    targets = scoped(SLATarget.objects.all(), reader, "ticket__")
     met = Q(met_at__gte=period.start, met_at__lt=period.end) & MET
     broken = Q(due_at__gte=period.start, due_at__lt=period.end) & SLATarget.BREACHED
     rows = {
@@ -240,42 +245,90 @@ class GroupFigures:
         return self.level1 + self.level2
 
 
-def sla_by_group(*, period: Period, scope: Q | None, grouping: Grouping) -> list[GroupFigures]:
-    """Target figures per group and kind, and escalations per level per group
-    (the escalation events recorded in the period). Groups sorted by name."""
+@dataclass
+class SLAReport:
+    summary: list[TargetFigures]  # per kind, every group together
+    groups: list[GroupFigures]
+    days: dict[date, tuple[int, int]]  # (met, breached) of the targets started that day
+
+    @property
+    def escalated(self) -> dict[str, int]:
+        return {
+            "warnings": sum(g.warnings for g in self.groups),
+            "level1": sum(g.level1 for g in self.groups),
+            "level2": sum(g.level2 for g in self.groups),
+        }
+
+
+def sla_report(*, period: Period, reader, grouping: Grouping) -> SLAReport:
+    """Target figures per kind, per group and kind, and per day, from ONE scan of
+    the targets started in the period (``GROUPING SETS``: (group, kind), (kind),
+    (day)). Escalations per group are the ladder steps those targets reached
+    (``steps_taken``, which the sweep advances with each escalation event):
+    warnings (75 %), level 1 (the breach, or a merchant's missed deadline),
+    level 2 (150 %). Groups sorted by name, "none" (unassigned …) last."""
     key = f"ticket__{grouping.field}"
-    per_group: dict[object, dict[str, TargetFigures]] = {}
-    for row in _targets(period, scope).values(key, "kind").annotate(**_target_aggregates()):
-        per_group.setdefault(row[key], {})[row["kind"]] = _figures(row)
-    escalations = {row[key]: row for row in escalation_counts(period=period, scope=scope, by=key)}
-    names = grouping.names([*per_group, *escalations])
-    groups = []
-    for group_key in set(per_group) | set(escalations):
-        kinds = per_group.get(group_key, {})
-        counted = escalations.get(group_key, {})
-        groups.append(
-            GroupFigures(
-                key=group_key,
-                name=names.get(group_key, grouping.none_label()) if group_key is not None else grouping.none_label(),
-                targets=[kinds[k] for k in KIND_ORDER if k in kinds],
-                warnings=counted.get("warnings", 0),
-                level1=counted.get("level1", 0),
-                level2=counted.get("level2", 0),
-            )
+    queryset = (
+        _targets(period, reader)
+        .annotate(day=TruncDate("started_at", tzinfo=period.zone))
+        .values(key, "kind", "day")
+        .annotate(
+            **_target_aggregates(),
+            warnings=Count("pk", filter=Q(steps_taken__gte=1)),
+            level1=Count("pk", filter=Q(steps_taken__gte=2)),
+            level2=Count("pk", filter=Q(steps_taken__gte=3)),
+            unrolled=GroupingBits(key, "kind", "day"),
         )
-    return sorted(groups, key=lambda g: (g.key is None, g.name))
+    )
+    summary: dict[str, TargetFigures] = {}
+    per_group: dict[object, dict[str, TargetFigures]] = {}
+    steps: dict[object, list[int]] = {}
+    days: dict[date, tuple[int, int]] = {}
+    for row in grouping_sets_rows(queryset, ((1, 2), (2,), (3,))):
+        if row["unrolled"] == 0b001:  # (group, kind)
+            per_group.setdefault(row[key], {})[row["kind"]] = _figures(row)
+            counted = steps.setdefault(row[key], [0, 0, 0])
+            for i, name in enumerate(("warnings", "level1", "level2")):
+                counted[i] += row[name]
+        elif row["unrolled"] == 0b101:  # (kind)
+            summary[row["kind"]] = _figures(row)
+        else:  # (day)
+            days[row["day"]] = (row["met"], row["breached"])
+    names = grouping.names(per_group)
+    groups = [
+        GroupFigures(
+            key=group_key,
+            name=names.get(group_key, grouping.none_label()) if group_key is not None else grouping.none_label(),
+            targets=[kinds[k] for k in KIND_ORDER if k in kinds],
+            warnings=steps[group_key][0],
+            level1=steps[group_key][1],
+            level2=steps[group_key][2],
+        )
+        for group_key, kinds in per_group.items()
+    ]
+    return SLAReport(
+        summary=[summary.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER],
+        groups=sorted(groups, key=lambda g: (g.key is None, g.name)),
+        days=days,
+    )
 
 
-def escalation_counts(*, period: Period, scope: Q | None, by: str | None = None) -> list[dict]:
-    """Escalation steps the sweep took in the period: warnings (75 %), level 1
-    (the breach, or a merchant's missed deadline) and level 2 (150 %)."""
-    events = _scoped(
+def sla_by_group(*, period: Period, reader, grouping: Grouping) -> list[GroupFigures]:
+    return sla_report(period=period, reader=reader, grouping=grouping).groups
+
+
+def escalation_counts(*, period: Period, reader, by: str | None = None) -> list[dict]:
+    """Escalation steps the sweep took during the period, by their events (the
+    daily digest's "yesterday"): warnings (75 %), level 1 (the breach, or a
+    merchant's missed deadline) and level 2 (150 %)."""
+    events = scoped(
         TicketEvent.objects.filter(
             kind__in=(EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.MERCHANT_MISSED, EventKind.SLA_LEVEL2),
             created_at__gte=period.start,
             created_at__lt=period.end,
         ),
-        scope,
+        reader,
+        "ticket__",
     )
     counts = {
         "warnings": Count("pk", filter=Q(kind=EventKind.SLA_WARNING)),
@@ -300,33 +353,29 @@ class Day:
         return round(100.0 * self.met / decided, 1) if decided else None
 
 
-def sla_trend(*, period: Period, scope: Q | None) -> list[Day]:
+def sla_trend(*, period: Period, reader, report: SLAReport | None = None) -> list[Day]:
     """Per day of the period: tickets created, and the compliance of the targets
-    whose clock started that day (every day present, zeros included)."""
+    whose clock started that day (every day present, zeros included). ``report``:
+    the period's sla_report, when the caller has it (its per-day counts)."""
     days = {d: Day(d) for d in period.days}
     created = (
-        _scoped(Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end), scope)
+        scoped(Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end), reader)
         .annotate(day=TruncDate("created_at", tzinfo=period.zone))
         .values("day")
         .annotate(n=Count("pk"))
     )
     for row in created:
         days[row["day"]].tickets = row["n"]
-    decided = (
-        _targets(period, scope)
-        .annotate(day=TruncDate("started_at", tzinfo=period.zone))
-        .values("day")
-        .annotate(met=Count("pk", filter=MET), breached=Count("pk", filter=SLATarget.BREACHED))
-    )
-    for row in decided:
-        days[row["day"]].met = row["met"]
-        days[row["day"]].breached = row["breached"]
+    if report is None:
+        report = sla_report(period=period, reader=reader, grouping=GROUPINGS["team"])
+    for day, (met, breached) in report.days.items():
+        days[day].met, days[day].breached = met, breached
     return list(days.values())
 
 
-def overdue_tickets(*, scope: Q | None, limit: int = 100):
+def overdue_tickets(*, reader, limit: int = 100):
     """Open tickets with a breached target now, longest overdue first."""
-    tickets = _scoped(Ticket.objects.filter(status__in=OPEN_STATUSES, is_overdue=True), scope)
+    tickets = scoped(Ticket.objects.filter(status__in=OPEN_STATUSES, is_overdue=True), reader)
     return tickets.select_related("category", "team", "assignee", "merchant").order_by("due_at", "created_at", "id")[
         :limit
     ], tickets.count()
@@ -355,7 +404,7 @@ class Backlog:
         return {code: sum(row[code] for row in self.cells) for code, _label in self.priorities}
 
 
-def backlog(*, now: datetime, scope: Q | None) -> Backlog:
+def backlog(*, now: datetime, reader) -> Backlog:
     """Open tickets by age (since creation) and priority, and how many tickets
     have a target that will breach within the next 4 and 24 hours (running,
     not yet breached, due after now and by then)."""
@@ -371,10 +420,10 @@ def backlog(*, now: datetime, scope: Q | None) -> Backlog:
         for code, _p in priorities:
             ages[f"b{index}_{code}"] = Count("pk", filter=condition & Q(priority=code))
         lower = upper
-    counts = _scoped(Ticket.objects.filter(status__in=OPEN_STATUSES), scope).aggregate(**ages)
+    counts = scoped(Ticket.objects.filter(status__in=OPEN_STATUSES), reader).aggregate(**ages)
     cells = [{code: counts[f"b{i}_{code}"] for code, _p in priorities} for i in range(len(AGE_BUCKETS))]
 
-    soon = _scoped(
+    soon = scoped(
         SLATarget.objects.filter(
             status=SLATarget.Status.RUNNING,
             steps_taken__lt=2,
@@ -382,7 +431,8 @@ def backlog(*, now: datetime, scope: Q | None) -> Backlog:
             due_at__lte=now + timedelta(hours=24),
             ticket__status__in=OPEN_STATUSES,
         ),
-        scope,
+        reader,
+        "ticket__",
     )
     window = {}
     within_4h = Q(due_at__lte=now + timedelta(hours=4))
@@ -402,11 +452,11 @@ def backlog(*, now: datetime, scope: Q | None) -> Backlog:
 # --- Volume peaks ------------------------------------------------------------------
 
 
-def hour_of_week(*, start: datetime, end: datetime, zone: ZoneInfo, scope: Q | None) -> list[list[int]]:
+def hour_of_week(*, start: datetime, end: datetime, zone: ZoneInfo, reader) -> list[list[int]]:
     """Complaints created in [start, end) by weekday (0 = Monday) and hour in ``zone``."""
     grid = [[0] * 24 for _ in range(7)]
     rows = (
-        _scoped(Ticket.objects.filter(created_at__gte=start, created_at__lt=end), scope)
+        scoped(Ticket.objects.filter(created_at__gte=start, created_at__lt=end), reader)
         .annotate(dow=ExtractIsoWeekDay("created_at", tzinfo=zone), hour=ExtractHour("created_at", tzinfo=zone))
         .values("dow", "hour")
         .annotate(n=Count("pk"))
@@ -416,8 +466,8 @@ def hour_of_week(*, start: datetime, end: datetime, zone: ZoneInfo, scope: Q | N
     return grid
 
 
-def heatmap(*, period: Period, scope: Q | None) -> list[list[int]]:
-    return hour_of_week(start=period.start, end=period.end, zone=period.zone, scope=scope)
+def heatmap(*, period: Period, reader) -> list[list[int]]:
+    return hour_of_week(start=period.start, end=period.end, zone=period.zone, reader=reader)
 
 
 @dataclass
@@ -436,7 +486,7 @@ class Forecast:
         return round(sum(sum(row) for row in self.grid), 1)
 
 
-def forecast(*, now: datetime, zone: ZoneInfo, scope: Q | None, weeks: int = FORECAST_WEEKS) -> Forecast:
+def forecast(*, now: datetime, zone: ZoneInfo, reader, weeks: int = FORECAST_WEEKS) -> Forecast:
     """Next week's expected complaints per hour of week: the mean of the same hour
     over the last ``weeks`` whole weeks (the 7 × ``weeks`` days before today)."""
     today = now.astimezone(zone).date()
@@ -445,7 +495,7 @@ def forecast(*, now: datetime, zone: ZoneInfo, scope: Q | None, weeks: int = FOR
         start=datetime.combine(since, time.min, zone),
         end=datetime.combine(today, time.min, zone),
         zone=zone,
-        scope=scope,
+        reader=reader,
     )
     grid = [[round(n / weeks, 2) for n in row] for row in counts]
     return Forecast(first=today + timedelta(days=1), weeks=weeks, since=since, grid=grid)

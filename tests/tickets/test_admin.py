@@ -20,7 +20,7 @@ from django.utils import translation
 from PIL import Image
 
 from feedback.models import AlertKeyword
-from feedback.services import survey_submit
+from feedback.services import feedback_submit, survey_submit
 from merchants.models import MerchantDocument, MerchantRiskSignal, MerchantStrike
 from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
@@ -28,6 +28,7 @@ from merchants.tokens import token_create
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
 from tickets import services
 from tickets.calendars import working_calendar
+from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
 from tickets.models import (
     Attachment,
@@ -122,6 +123,8 @@ def one_of_each(category, agent):
     merchant_scores_compute(now=MON_10)
     services.ticket_change_status(ticket=ticket, status="resolved", actor=agent, now=MON_10)
     survey_submit(ticket=ticket, rating=5, now=MON_10)
+    feedback_submit(topic="site", body="诈骗短信太多了", language="zh-hans", now=MON_10)
+    daily_digest_send(now=MON_10)
     return ticket
 
 

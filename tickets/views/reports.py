@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 
 from cs_desk.csv_export import csv_response
 from tickets import reports
-from tickets.access import reads_reports, ticket_scope
+from tickets.access import reads_reports
 from tickets.models import Priority
 
 DEFAULT_DAYS = 30
@@ -170,12 +170,11 @@ def sla(request: HttpRequest) -> HttpResponse:
     form, period = report_period(request, SLAForm)
     code = request.GET.get("group", "")
     grouping = reports.GROUPINGS.get(code) or reports.GROUPINGS["team"]
-    scope = ticket_scope(request.user, "ticket__")
     now = timezone.now()
-    summary = reports.sla_summary(period=period, scope=scope)
-    groups = reports.sla_by_group(period=period, scope=scope, grouping=grouping)
-    trend = reports.sla_trend(period=period, scope=ticket_scope(request.user))
-    overdue, overdue_count = reports.overdue_tickets(scope=ticket_scope(request.user))
+    report = reports.sla_report(period=period, reader=request.user, grouping=grouping)
+    summary, groups = report.summary, report.groups
+    trend = reports.sla_trend(period=period, reader=request.user, report=report)
+    overdue, overdue_count = reports.overdue_tickets(reader=request.user)
     overdue = list(overdue)
     if "export" in request.GET:
         tables = [
@@ -231,11 +230,7 @@ def sla(request: HttpRequest) -> HttpResponse:
         breached=sum(t.breached for t in summary),
         open=sum(t.open for t in summary),
     )
-    escalated = {
-        "warnings": sum(g.warnings for g in groups),
-        "level1": sum(g.level1 for g in groups),
-        "level2": sum(g.level2 for g in groups),
-    }
+    escalated = report.escalated
     return render(
         request,
         "tickets/reports/sla.html",
@@ -261,7 +256,7 @@ def sla(request: HttpRequest) -> HttpResponse:
 @report_reader
 def backlog(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    data = reports.backlog(now=now, scope=ticket_scope(request.user))
+    data = reports.backlog(now=now, reader=request.user)
     labels = dict(Priority.choices)
     if "export" in request.GET:
         priority_names = [str(label) for _code, label in data.priorities]
@@ -312,9 +307,8 @@ def _grid_rows(grid) -> list[list]:
 @report_reader
 def volume(request: HttpRequest) -> HttpResponse:
     form, period = report_period(request)
-    scope = ticket_scope(request.user)
-    grid = reports.heatmap(period=period, scope=scope)
-    outlook = reports.forecast(now=timezone.now(), zone=period.zone, scope=scope)
+    grid = reports.heatmap(period=period, reader=request.user)
+    outlook = reports.forecast(now=timezone.now(), zone=period.zone, reader=request.user)
     if "export" in request.GET:
         header = [_("Weekday"), *[f"{h:02d}:00" for h in range(24)], _("Total")]
         tables = [Table("heatmap", header, _grid_rows(grid)), Table("forecast", header, _grid_rows(outlook.grid))]

@@ -1,0 +1,366 @@
+"""The managers' reports over a large history.
+
+Creates a PostgreSQL database of its own (``cs_desk_bench_reports``), migrates
+it, and loads N tickets (default 1,000,000) spread over a year with
+``INSERT … SELECT`` from ``generate_series`` on the server, over 20 teams of 3
+categories, 200 merchants and 10 agents. Each ticket has the SLA targets the
+engine would have written: a first response and a resolution (met, met late,
+missed, or still running for the 10 % still open), a next response for one in
+three, a merchant reply for one in ten; each met target carries the business
+and calendar seconds it took. The events: one "created" per ticket, one
+"target met" per met target, and the escalation steps (warning, breach,
+level 2) of the targets that went that far.
+
+Then it times, in-process through Django's test client (routing, middleware,
+the selectors, the template), as a manager who sees every ticket:
+
+* the SLA report over the last 90 days grouped by team (``report_ms``);
+* the hour-of-week heatmap over the same 90 days (the selector alone,
+  ``heatmap_ms``), and the whole volume page (heatmap and forecast);
+* the backlog page.
+
+Prints the figures, writes them into ``bench/RESULTS.md``, and prints one JSON
+object as its last line.
+
+    .venv/bin/python bench/reports.py [--tickets N] [--runs R] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# bench/ holds a script named like the standard library's ``queue``: take this
+# directory off the import path, and put the project's root on it.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from bench import _common as common  # noqa: E402
+
+DB_NAME = "cs_desk_bench_reports"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+TEAMS = 20
+AGENTS = 10
+MERCHANTS = 200
+DAYS = 90
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=10, help="timed requests per page (after 2 warm-up ones)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left (no loading)")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/RESULTS.md")
+    return parser.parse_args()
+
+
+def reference_data():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from merchants.models import Merchant
+    from tickets.models import Category, Team
+
+    User = get_user_model()
+    agents_group, managers_group = Group.objects.get(name="agents"), Group.objects.get(name="managers")
+    agents = []
+    for i in range(AGENTS):
+        user = User.objects.create_user(username=f"bench-agent{i:02d}", password=None, is_staff=True)
+        user.groups.add(agents_group)
+        agents.append(user)
+    manager = User.objects.create_user(username="bench-manager", password=None, is_staff=True)
+    manager.groups.add(managers_group)
+    for t in range(TEAMS):
+        team = Team.objects.create(name=f"售后{t + 1:02d}组")
+        team.members.add(agents[t % AGENTS])
+        for priority in ("urgent", "normal", "low"):
+            Category.objects.create(
+                code=f"bench-{t}-{priority}",
+                name_zh=f"分类{t}-{priority}",
+                name_en=f"Category {t}-{priority}",
+                default_priority=priority,
+                team=team,
+            )
+    Merchant.objects.bulk_create([Merchant(shop_id=f"SHOP{i:05d}", name=f"店铺{i:05d}") for i in range(MERCHANTS)])
+    return manager
+
+
+# Tickets: created evenly over the year before now; one in ten still open.
+LOAD_TICKETS = """
+WITH cats AS (
+    SELECT array_agg(id ORDER BY id) AS ids, array_agg(team_id ORDER BY id) AS teams,
+           array_agg(default_priority ORDER BY id) AS prios
+    FROM tickets_category WHERE code LIKE 'bench-%%'
+), merchants AS (
+    SELECT array_agg(id ORDER BY id) AS ids FROM merchants_merchant
+), agents AS (
+    SELECT array_agg(id ORDER BY id) AS ids FROM auth_user WHERE username LIKE 'bench-agent%%'
+), rows AS (
+    SELECT g,
+           1 + abs(hashtext('c' || g)) %% array_length(cats.ids, 1) AS c,
+           g %% 10 = 0 AS is_open,
+           %(now)s::timestamptz - (%(n)s - g) * (interval '365 days' / %(n)s) - interval '1 minute' AS created,
+           cats.ids AS cat_ids, cats.teams AS team_ids, cats.prios AS prios,
+           merchants.ids AS merchant_ids, agents.ids AS agent_ids
+    FROM generate_series(1, %(n)s) AS g, cats, merchants, agents
+)
+INSERT INTO tickets_ticket (
+    reference, tracking_token, subject, requester_name, requester_email, requester_phone, language, channel,
+    category_id, priority, status, team_id, assignee_id, merchant_id, order_number, is_flagged,
+    due_at, is_overdue, escalation_level, first_responded_at, resolved_at, closed_at, created_at, updated_at
+)
+SELECT
+    'CS-' || to_char(created AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || lpad(g::text, 7, '0'),
+    md5(g::text) || md5((g * 31)::text),
+    '退款七天没到账 ' || g, '用户' || (g %% 5000), '', '138' || lpad((g %% 100000000)::text, 8, '0'), 'zh-hans',
+    (ARRAY['web', 'web', 'web', 'phone', 'chat', 'app'])[1 + g %% 6],
+    cat_ids[c], prios[c],
+    CASE WHEN is_open THEN 'open' ELSE 'closed' END,
+    team_ids[c],
+    agent_ids[1 + abs(hashtext('a' || g)) %% array_length(agent_ids, 1)],
+    CASE WHEN g %% 10 = 3 THEN merchant_ids[1 + g %% array_length(merchant_ids, 1)] END,
+    '', false,
+    NULL, false, 0,
+    CASE WHEN NOT is_open THEN created + interval '3 hours' END,
+    CASE WHEN NOT is_open THEN created + interval '2 days' END,
+    CASE WHEN NOT is_open THEN created + interval '9 days' END,
+    created, created
+FROM rows
+"""
+
+# Targets: (kind, share of tickets, duration). Outcomes drawn per target: 85 % met
+# on time, 8 % met late, 7 % missed (the sweep took the breach step); a target of
+# an open ticket young enough is still running.
+LOAD_TARGETS = """
+INSERT INTO tickets_slatarget (
+    ticket_id, kind, cycle, status, clock, duration, calendar_id, warning_percent, breach_percent, level2_percent,
+    started_at, pauses, due_at, next_step_at, steps_taken, met_at, closed_at, business_seconds, calendar_seconds
+)
+SELECT t.id, k.kind, 1,
+       CASE WHEN t.status = 'open' AND k.kind = 'resolution' THEN 'running'
+            WHEN o.draw < 93 THEN 'met' ELSE 'missed' END,
+       CASE WHEN t.priority = 'urgent' OR k.kind = 'merchant_reply' THEN 'calendar' ELSE 'business' END,
+       k.duration, %(calendar)s, 75, 100, 150,
+       t.created_at + k.offset_, '[]'::jsonb,
+       t.created_at + k.offset_ + k.duration,
+       NULL,
+       CASE WHEN t.status = 'open' AND k.kind = 'resolution' THEN 0 WHEN o.draw < 85 THEN 1
+            WHEN o.draw < 96 THEN 2 ELSE 3 END,
+       CASE WHEN t.status = 'open' AND k.kind = 'resolution' THEN NULL
+            WHEN o.draw < 85 THEN t.created_at + k.offset_ + k.duration * (o.frac / 100.0)
+            WHEN o.draw < 93 THEN t.created_at + k.offset_ + k.duration * (1 + o.frac / 200.0) END,
+       CASE WHEN t.status = 'open' AND k.kind = 'resolution' THEN NULL
+            ELSE t.created_at + k.offset_ + k.duration * (1 + o.frac / 200.0) END,
+       CASE WHEN o.draw < 93 AND NOT (t.status = 'open' AND k.kind = 'resolution')
+            THEN (extract(epoch FROM k.duration) * o.frac / 300.0)::int END,
+       CASE WHEN o.draw < 93 AND NOT (t.status = 'open' AND k.kind = 'resolution')
+            THEN (extract(epoch FROM k.duration) * o.frac / 100.0)::int END
+FROM tickets_ticket t
+CROSS JOIN (VALUES
+    ('first_response', 1, interval '24 hours', interval '0'),
+    ('resolution', 1, interval '72 hours', interval '0'),
+    ('next_response', 3, interval '24 hours', interval '5 hours'),
+    ('merchant_reply', 10, interval '24 hours', interval '1 hour')
+) AS k(kind, every, duration, offset_)
+CROSS JOIN LATERAL (
+    SELECT abs(hashtext(k.kind || t.id)) %% 100 AS draw, 1 + abs(hashtext('f' || k.kind || t.id)) %% 99 AS frac
+) AS o
+WHERE t.id %% k.every = 0 AND (k.kind <> 'merchant_reply' OR t.merchant_id IS NOT NULL OR k.every = 10)
+"""
+
+LOAD_EVENTS = """
+INSERT INTO tickets_ticketevent (ticket_id, kind, created_at, target_id, target_kind, cycle, step, data)
+SELECT id, 'created', created_at, NULL::bigint, '', NULL::integer, NULL::smallint, '{}'::jsonb FROM tickets_ticket
+UNION ALL
+SELECT ticket_id, 'target_met', met_at, id, kind, cycle, NULL, '{}'::jsonb
+FROM tickets_slatarget WHERE met_at IS NOT NULL
+UNION ALL
+SELECT ticket_id, 'sla_warning', started_at + duration * 0.75, id, kind, cycle, 1, '{}'::jsonb
+FROM tickets_slatarget WHERE steps_taken >= 1
+UNION ALL
+SELECT ticket_id, CASE WHEN kind = 'merchant_reply' THEN 'merchant_missed' ELSE 'sla_breach' END, due_at, id, kind,
+       cycle, 2, '{}'::jsonb
+FROM tickets_slatarget WHERE steps_taken >= 2
+UNION ALL
+SELECT ticket_id, 'sla_level2', started_at + duration * 1.5, id, kind, cycle, 3, '{}'::jsonb
+FROM tickets_slatarget WHERE steps_taken >= 3 AND kind <> 'merchant_reply'
+"""
+
+
+def load(n: int) -> dict:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tickets.models import BusinessCalendar
+
+    calendar = BusinessCalendar.objects.get(is_default=True)
+    now = timezone.now()
+    counts = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, sql, params in (
+            ("tickets", LOAD_TICKETS, {"n": n, "now": now}),
+            ("targets", LOAD_TARGETS, {"calendar": calendar.pk}),
+            ("events", LOAD_EVENTS, {}),
+        ):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            counts[name] = cursor.rowcount
+            common.log(f"  {name}: {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s")
+        # The open tickets' denormalised SLA state, as the engine keeps it.
+        cursor.execute(
+            """UPDATE tickets_ticket t SET due_at = s.due_at, is_overdue = s.due_at < %s
+               FROM tickets_slatarget s
+               WHERE s.ticket_id = t.id AND s.kind = 'resolution' AND s.status = 'running'""",
+            [now],
+        )
+    with connection.cursor() as cursor:
+        for table in ("tickets_ticket", "tickets_slatarget", "tickets_ticketevent"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    return counts
+
+
+def timed(call, runs: int) -> list[float]:
+    for _ in range(2):
+        call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times: list[float]) -> dict:
+    ordered = sorted(times)
+    return {"median_ms": round(statistics.median(ordered), 1), "max_ms": round(ordered[-1], 1)}
+
+
+def main() -> None:
+    args = parse_args()
+    if not args.reuse:
+        common.database_recreate(DB_NAME)
+    common.django_setup(db_name=DB_NAME, redis_url=REDIS_URL)
+    if not args.reuse:
+        common.migrate()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from tickets import reports
+
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        from tickets.models import SLATarget, Ticket, TicketEvent
+
+        manager = get_user_model().objects.get(username="bench-manager")
+        args.tickets = Ticket.objects.count()
+        counts = {"targets": SLATarget.objects.count(), "events": TicketEvent.objects.count()}
+        load_s = 0.0
+    else:
+        manager = reference_data()
+        common.log(f"loading {args.tickets:,} tickets over a year")
+        started = time.perf_counter()
+        counts = load(args.tickets)
+        load_s = time.perf_counter() - started
+
+    client = Client()
+    client.force_login(manager)
+    zone = reports.reader_zone(manager)
+    period = reports.Period.last_days(DAYS, now=timezone.now(), zone=zone)
+    query = f"start={period.first.isoformat()}&end={period.last.isoformat()}"
+    report_url = f"/reports/sla/?{query}&group=team"
+
+    def page(url: str):
+        def get():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return get
+
+    results = {
+        "report": summary(timed(page(report_url), args.runs)),
+        "heatmap": summary(timed(lambda: reports.heatmap(period=period, reader=None), args.runs)),
+        "volume_page": summary(timed(page(f"/reports/volume/?{query}"), args.runs)),
+        "backlog_page": summary(timed(page("/reports/backlog/"), args.runs)),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(report_url).content.decode()
+    targets_in_period = reports.SLATarget.objects.filter(
+        started_at__gte=period.start, started_at__lt=period.end
+    ).count()
+    for name, r in results.items():
+        common.log(f"{name:13} median {r['median_ms']} ms, max {r['max_ms']} ms")
+    figures = {
+        "tickets": args.tickets,
+        "targets": counts["targets"],
+        "events": counts["events"],
+        "targets_in_90_days": targets_in_period,
+        "load_s": round(load_s, 1),
+        "report_ms": results["report"]["median_ms"],
+        "report_max_ms": results["report"]["max_ms"],
+        "report_queries": len(queries),
+        "heatmap_ms": results["heatmap"]["median_ms"],
+        "heatmap_max_ms": results["heatmap"]["max_ms"],
+        "volume_page_ms": results["volume_page"]["median_ms"],
+        "backlog_page_ms": results["backlog_page"]["median_ms"],
+    }
+    assert 'id="groups"' in body and f"售后{TEAMS:02d}组" in body, "the report did not render the teams"
+    if not args.no_write:
+        results_write(figures, report_url, common.machine())
+    if not args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        common.database_drop(DB_NAME)
+    print(json.dumps(figures))
+
+
+def results_write(figures: dict, report_url: str, info: dict) -> None:
+    report_row = (
+        f"| SLA report, 90 days, grouped by team (`{report_url.split('?')[0]}`, whole page, "
+        f"{figures['report_queries']} queries) | {figures['report_ms']} ms | {figures['report_max_ms']} ms |"
+    )
+    body = f"""Measured {common.now_utc_text()}.
+
+Machine:
+{common.machine_markdown(info)}
+
+Data: {figures["tickets"]:,} tickets created evenly over the last 365 days (20 teams, 3 categories each,
+200 merchants, 10 agents), {figures["targets"]:,} SLA targets, {figures["events"]:,} events;
+{figures["targets_in_90_days"]:,} targets started in the last 90 days. Loaded in {figures["load_s"]} s.
+
+Timed in-process through Django's test client as a manager (every ticket), median of the runs after 2 warm-ups:
+
+| what | median | max |
+|---|---|---|
+{report_row}
+| hour-of-week heatmap, 90 days (selector) | {figures["heatmap_ms"]} ms | {figures["heatmap_max_ms"]} ms |
+| volume page (heatmap + 8-week forecast) | {figures["volume_page_ms"]} ms | |
+| backlog page | {figures["backlog_page_ms"]} ms | |
+
+Target: report and heatmap each at most 1 s.
+
+```json
+{json.dumps(figures)}
+```
+"""
+    common.results_section_write("bench/reports.py — the managers' reports over a year of history", body)
+
+
+if __name__ == "__main__":
+    main()
