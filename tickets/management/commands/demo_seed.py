@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback.models import AlertKeyword
+from feedback.services import feedback_submit, survey_submit
 from merchants.models import Merchant, MerchantUser
 from merchants.penalties import merchants_daily
 from merchants.risk import risk_signals_detect
@@ -110,6 +111,24 @@ SUBJECTS = {
     "question": ["如何修改收货地址", "发票怎么开"],
     "other": ["App 闪退", "优惠券用不了"],
 }
+
+
+SURVEY_COMMENTS = {
+    5: ["客服很耐心，问题当天就解决了", "退款很快到账，谢谢小美", "处理得很专业"],
+    4: ["解决了，但等了两天", "还行，希望下次快一点"],
+    3: ["问题解决了，沟通有点慢", "一般"],
+    2: ["等了太久才有人回复", "要我重复说明了好几次"],
+    1: ["商家一直不回，客服也没办法", "问题根本没解决就关单了"],
+}
+FEEDBACK = [
+    ("site", "App 的订单页面加载太慢，经常转圈", "13800001111"),
+    ("promotions", "助力活动的页面在微信里打不开，希望修复", ""),
+    ("service", "希望客服晚上 10 点以后也能在线", "fan.li@example.cn"),
+    ("merchants", "希望能看到商家的平均回复时间再下单", ""),
+    ("site", "收到冒充客服的短信让我退款，是不是诈骗？", "13900002222"),
+    ("shopping", "退货运费险的说明写得不清楚", ""),
+    ("other", "建议增加繁体中文界面", ""),
+]
 
 
 class Command(BaseCommand):
@@ -239,6 +258,14 @@ class Command(BaseCommand):
                     services.ticket_consumer_message(ticket=ticket, body="好的，谢谢，请尽快。", now=later(2))
                     services.ticket_reply(ticket=ticket, author=agent, body="已为您处理完毕。", now=later(3))
                 services.ticket_change_status(ticket=ticket, status=outcome, actor=agent, now=later(4))
+                # Most consumers rate the resolution (the satisfaction report).
+                if rng.random() < 0.7:
+                    rating = rng.choices([5, 4, 3, 2, 1], weights=[45, 25, 12, 10, 8])[0]
+                    survey_submit(
+                        ticket=ticket, rating=rating,
+                        comment=rng.choice(SURVEY_COMMENTS[rating]) if rng.random() < 0.6 else "",
+                        now=later(rng.uniform(1, 20)),
+                    )  # fmt: skip
 
         # A few urgent tickets about to breach, so a visitor sees them escalate live.
         urgent = next(c for c in categories if c.code == "paid-no-order")
@@ -285,3 +312,7 @@ class Command(BaseCommand):
             merchant_scores_compute(now=now - timedelta(days=days_ago))
         merchants_daily(now=now)
         risk_signals_detect(now=now)
+        # Suggestions from the public feedback form (the managers' feedback inbox).
+        for hours_ago, (topic, body, contact) in zip((3, 20, 40, 75, 120, 200, 300), FEEDBACK, strict=True):
+            feedback_submit(topic=topic, body=body, contact=contact, language="zh-hans",
+                            now=now - timedelta(hours=hours_ago))  # fmt: skip
