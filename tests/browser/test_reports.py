@@ -59,7 +59,7 @@ def test_manager_reads_the_reports(live_server, browser_page, screenshots, manag
     page.get_by_role("button", name="应用").click()
     page.wait_for_url("**/reports/sla/?*group=priority*")
     assert "紧急" in page.locator("#groups").inner_text()
-    page.locator("#overdue-list a").first.click()
+    page.locator("#overdue-list tr", has_text="订单显示异常").locator("a").click()
     page.wait_for_url("**/desk/tickets/*/")
     assert "订单显示异常" in page.locator("main").inner_text()
 

@@ -172,7 +172,7 @@ class TestPages:
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert 'filename="sla-groups-20261116-20261122.csv"' in response["Content-Disposition"]
         rows = rows_of(response)
-        assert rows[0][:6] == ["Team", "Target", "Met", "Breached", "Open", "Compliance %"]
+        assert rows[0][:6] == ["Team", "Target", "Met", "Breached", "Still open", "Compliance %"]
         assert ["Orders", "First response", "2", "2", "1", "50.0", "2.0", "3.6", "3.0", "8.6"] in rows
         assert ["Returns", "Merchant reply", "0", "1", "0", "0.0", "", "", "", ""] in rows
 

@@ -30,14 +30,14 @@ def _weekday_short(index: int) -> str:
 
 
 def _nice_top(value: float) -> int:
-    """A round axis maximum at or above ``value``."""
-    if value <= 5:
-        return 5
-    for step in (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
-        if value <= step:
-            return step
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    return int(-(-value // magnitude) * magnitude)
+    """A round axis maximum at or above ``value``, divisible by 4 so that the
+    quarter gridlines fall on whole numbers."""
+    magnitude = 1
+    while True:
+        for step in (4, 8, 12, 20, 40, 60, 80):
+            if value <= step * magnitude:
+                return step * magnitude
+        magnitude *= 10
 
 
 def _svg(width: int, height: int, label: str, body, caption="") -> str:

@@ -153,7 +153,7 @@ def _target_header() -> list[str]:
     return [
         _("Met"),
         _("Breached"),
-        _("Open"),
+        _("Still open"),
         _("Compliance %"),
         _("p50 business hours"),
         _("p90 business hours"),
