@@ -187,3 +187,41 @@ def results_section_write(title: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     RESULTS.write_text(text)
+
+
+def marketplace_create(*, teams: int, agents: int, merchants: int):
+    """``teams`` teams of three categories (urgent, normal, low; codes
+    ``bench-<team>-<priority>``), ``agents`` agents (agent i works for every team
+    t with t % agents == i), one manager, ``merchants`` shops. Returns
+    ``(agents, manager, categories)``."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from merchants.models import Merchant
+    from tickets.models import Category, Team
+
+    User = get_user_model()
+    agents_group, managers_group = Group.objects.get(name="agents"), Group.objects.get(name="managers")
+    staff = []
+    for i in range(agents):
+        user = User.objects.create_user(username=f"bench-agent{i:02d}", password=None, is_staff=True)
+        user.groups.add(agents_group)
+        staff.append(user)
+    manager = User.objects.create_user(username="bench-manager", password=None, is_staff=True)
+    manager.groups.add(managers_group)
+    categories = []
+    for t in range(teams):
+        team = Team.objects.create(name=f"售后{t + 1:02d}组")
+        team.members.add(staff[t % agents])
+        for priority in ("urgent", "normal", "low"):
+            categories.append(
+                Category.objects.create(
+                    code=f"bench-{t}-{priority}",
+                    name_zh=f"分类{t}-{priority}",
+                    name_en=f"Category {t}-{priority}",
+                    default_priority=priority,
+                    team=team,
+                )
+            )
+    Merchant.objects.bulk_create([Merchant(shop_id=f"SHOP{i:05d}", name=f"店铺{i:05d}") for i in range(merchants)])
+    return staff, manager, categories

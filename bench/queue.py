@@ -51,41 +51,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def staff_and_reference_data():
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from merchants.models import Merchant
-    from tickets.models import Category, Team
-
-    User = get_user_model()
-    agents_group, managers_group = Group.objects.get(name="agents"), Group.objects.get(name="managers")
-    agents = []
-    for i in range(AGENTS):
-        user = User.objects.create_user(username=f"bench-agent{i:02d}", password=None, is_staff=True)
-        user.groups.add(agents_group)
-        agents.append(user)
-    manager = User.objects.create_user(username="bench-manager", password=None, is_staff=True)
-    manager.groups.add(managers_group)
-    categories = []
-    for t in range(TEAMS):
-        team = Team.objects.create(name=f"售后{t + 1:02d}组")
-        # Agent i works for teams i and i + 10: every agent in two teams.
-        team.members.add(agents[t % AGENTS])
-        for priority in ("urgent", "normal", "low"):
-            categories.append(
-                Category.objects.create(
-                    code=f"bench-{t}-{priority}",
-                    name_zh=f"分类{t}-{priority}",
-                    name_en=f"Category {t}-{priority}",
-                    default_priority=priority,
-                    team=team,
-                )
-            )
-    Merchant.objects.bulk_create([Merchant(shop_id=f"SHOP{i:05d}", name=f"店铺{i:05d}") for i in range(MERCHANTS)])
-    return agents, manager, categories
-
-
 LOAD_TICKETS = """
 WITH cats AS (
     SELECT array_agg(id ORDER BY id) AS ids, array_agg(team_id ORDER BY id) AS teams,
@@ -263,7 +228,7 @@ def main() -> None:
     }
     from tickets.models import SLATarget, Ticket
 
-    agents, manager, _categories = staff_and_reference_data()
+    agents, manager, _categories = common.marketplace_create(teams=TEAMS, agents=AGENTS, merchants=MERCHANTS)
     common.log(f"loading {args.tickets:,} tickets")
     started = time.perf_counter()
     timings = load(args.tickets)

@@ -60,37 +60,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def reference_data():
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from merchants.models import Merchant
-    from tickets.models import Category, Team
-
-    User = get_user_model()
-    agents_group, managers_group = Group.objects.get(name="agents"), Group.objects.get(name="managers")
-    agents = []
-    for i in range(AGENTS):
-        user = User.objects.create_user(username=f"bench-agent{i:02d}", password=None, is_staff=True)
-        user.groups.add(agents_group)
-        agents.append(user)
-    manager = User.objects.create_user(username="bench-manager", password=None, is_staff=True)
-    manager.groups.add(managers_group)
-    for t in range(TEAMS):
-        team = Team.objects.create(name=f"售后{t + 1:02d}组")
-        team.members.add(agents[t % AGENTS])
-        for priority in ("urgent", "normal", "low"):
-            Category.objects.create(
-                code=f"bench-{t}-{priority}",
-                name_zh=f"分类{t}-{priority}",
-                name_en=f"Category {t}-{priority}",
-                default_priority=priority,
-                team=team,
-            )
-    Merchant.objects.bulk_create([Merchant(shop_id=f"SHOP{i:05d}", name=f"店铺{i:05d}") for i in range(MERCHANTS)])
-    return manager
-
-
 # Tickets: created evenly over the year before now; one in ten still open.
 LOAD_TICKETS = """
 WITH cats AS (
@@ -271,7 +240,7 @@ def main() -> None:
         counts = {"targets": SLATarget.objects.count(), "events": TicketEvent.objects.count()}
         load_s = 0.0
     else:
-        manager = reference_data()
+        _agents, manager, _categories = common.marketplace_create(teams=TEAMS, agents=AGENTS, merchants=MERCHANTS)
         common.log(f"loading {args.tickets:,} tickets over a year")
         started = time.perf_counter()
         counts = load(args.tickets)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Q
 
 from feedback.models import Feedback, KeywordHit, Survey
 from tickets.access import ticket_scope
-from tickets.models import Category, Team
-from tickets.reports import Period, scoped
+from tickets.reports import GROUPINGS, Period, scoped
 
 RATINGS = (1, 2, 3, 4, 5)
 CSAT_GROUPINGS = ("category", "team", "agent")
@@ -70,14 +68,6 @@ def csat_overall(*, period: Period, reader) -> Satisfaction:
     return _satisfaction(None, "", _surveys(period, reader).aggregate(**_aggregates()))
 
 
-def _names(by: str, keys: list) -> dict:
-    if by == "category":
-        return {c.pk: c.name for c in Category.objects.filter(pk__in=keys)}
-    if by == "team":
-        return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
-    return {u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=keys)}
-
-
 def csat_by(*, period: Period, reader, by: str) -> list[Satisfaction]:
     """CSAT per category, team or agent (``by``), lowest average first (what
     needs attention), then by name."""
@@ -85,7 +75,7 @@ def csat_by(*, period: Period, reader, by: str) -> list[Satisfaction]:
         raise ValueError(f"Unknown grouping {by!r}")
     key = f"{by}_id"
     rows = list(_surveys(period, reader).values(key).annotate(**_aggregates()))
-    names = _names(by, [r[key] for r in rows if r[key] is not None])
+    names = GROUPINGS[by].names(r[key] for r in rows)
     result = [_satisfaction(r[key], names.get(r[key], "—"), r) for r in rows]
     return sorted(result, key=lambda s: (s.average if s.average is not None else 6, s.name))
 

@@ -1,5 +1,5 @@
-"""Surveys and keyword alerts: the reads and writes the consumer's pages and the
-ticket services call."""
+"""Surveys, feedback from the public form and keyword alerts: the reads and
+writes the consumer's pages and the ticket services call."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from cs_desk.exceptions import ApplicationError
 from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
 from tickets.events import event_record
 from tickets.models import SLATarget, Ticket, TicketEvent
+from tickets.notifications import notification_build, notifications_queue
+from tickets.recipients import managers, user_language
 
 
 def keywords_in(text: str) -> list[AlertKeyword]:
@@ -29,9 +31,6 @@ def feedback_submit(
 ) -> Feedback:
     """Record a piece of general feedback from the public form. Alert words in it
     flag it, are recorded as keyword hits and are emailed to the managers."""
-    from tickets.notifications import notification_build, notifications_queue
-    from tickets.recipients import managers, user_language
-
     now = now or timezone.now()
     body = body.strip()
     if not body:
@@ -53,14 +52,14 @@ def feedback_submit(
             inbox = settings.SITE_URL.rstrip("/")
             notifications = []
             for manager in managers():
-                language = user_language(manager)
-                with translation.override(language):
+                reads = user_language(manager)
+                with translation.override(reads):
                     url = inbox + reverse("feedback_reports:inbox") + "?flagged=1"
                 notifications.append(
                     notification_build(
                         kind="feedback_alert",
                         recipient=manager.email,
-                        language=language,
+                        language=reads,
                         user=manager,
                         at=now,
                         context={

@@ -17,7 +17,10 @@ from cs_desk.ratelimit import client_ip, rate_limits_check
 from feedback import reports
 from feedback.models import Feedback
 from feedback.services import feedback_mark, feedback_submit
-from tickets.privacy import mask_email, mask_phone
+
+# A contact is an email or a phone number; mask_email masks either.
+from tickets.privacy import mask_email
+from tickets.reports import GROUPINGS
 from tickets.views.consumer import rate_limited_text
 from tickets.views.reports import Table, export, local_text, query_string, report_period, report_reader
 
@@ -62,12 +65,6 @@ def feedback_thanks(request: HttpRequest) -> HttpResponse:
 
 # --- Satisfaction -----------------------------------------------------------------------
 
-_GROUP_LABELS = {
-    "category": gettext_lazy("Category"),
-    "team": gettext_lazy("Team"),
-    "agent": gettext_lazy("Agent"),
-}
-
 
 def _csat_header(first: str) -> list[str]:
     return [first, _("Answers"), _("Average rating"), _("Satisfied % (4–5)"), "1★", "2★", "3★", "4★", "5★"]
@@ -86,7 +83,9 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
     if "export" in request.GET:
         overall.name = _("All")
         tables = [Table("overall", _csat_header(""), [_csat_row(overall)])]
-        tables += [Table(code, _csat_header(str(_GROUP_LABELS[code])), [_csat_row(s) for s in by[code]]) for code in by]
+        tables += [
+            Table(code, _csat_header(str(GROUPINGS[code].label)), [_csat_row(s) for s in by[code]]) for code in by
+        ]
         tables.append(
             Table(
                 "comments",
@@ -114,19 +113,15 @@ def satisfaction(request: HttpRequest) -> HttpResponse:
             "period": period,
             "overall": overall,
             "distribution": [(f"{r}★", n) for r, n in zip(reports.RATINGS, overall.distribution, strict=True)],
-            "groups": [(code, _GROUP_LABELS[code], by[code]) for code in reports.CSAT_GROUPINGS],
+            "groups": [(code, GROUPINGS[code].label, by[code]) for code in reports.CSAT_GROUPINGS],
             "comments": comments,
-            "query": query_string(form, period),
+            "query": query_string(period),
             "section": "satisfaction",
         },
     )
 
 
 # --- The feedback inbox -----------------------------------------------------------------
-
-
-def _masked(contact: str) -> str:
-    return mask_email(contact) if "@" in contact else mask_phone(contact)
 
 
 @report_reader
@@ -148,7 +143,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                         local_text(f.created_at, period.zone),
                         f.get_topic_display(),
                         f.body,
-                        _masked(f.contact),
+                        mask_email(f.contact),
                         ", ".join(h.keyword.word for h in f.keyword_hits.all()),
                         local_text(f.handled_at, period.zone),
                     ]
@@ -186,11 +181,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "topic": topic,
             "unhandled": unhandled,
             "flagged": flagged,
-            "items": [(f, _masked(f.contact)) for f in page],
+            "items": [(f, mask_email(f.contact)) for f in page],
             "more": items.count() - len(page) if len(page) == 100 else 0,
             "hits": hits,
             "query": query_string(
-                form, period, topic=topic, unhandled="1" if unhandled else "", flagged="1" if flagged else ""
+                period, topic=topic, unhandled="1" if unhandled else "", flagged="1" if flagged else ""
             ),
             "section": "feedback",
         },

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,17 +38,8 @@ class Digest:
     overdue_count: int
 
     @property
-    def met(self) -> int:
-        return sum(t.met for t in self.targets)
-
-    @property
-    def breached(self) -> int:
-        return sum(t.breached for t in self.targets)
-
-    @property
-    def compliance(self) -> float | None:
-        decided = self.met + self.breached
-        return round(100.0 * self.met / decided, 1) if decided else None
+    def total(self) -> TargetFigures:
+        return TargetFigures.total(self.targets)
 
 
 def digest_day(now: datetime) -> date:
@@ -60,7 +50,7 @@ def digest_day(now: datetime) -> date:
 def digest_build(*, day: date) -> Digest:
     """Every ticket (the digest goes to managers, who see everything)."""
     period = Period(day, day, ZoneInfo(settings.TIME_ZONE))
-    counts = escalation_counts(period=period, reader=None)[0]
+    counts = escalation_counts(period=period, reader=None)
     breach_events = TicketEvent.objects.filter(
         kind__in=(TicketEvent.Kind.SLA_BREACH, TicketEvent.Kind.MERCHANT_MISSED),
         created_at__gte=period.start,
@@ -77,7 +67,7 @@ def digest_build(*, day: date) -> Digest:
         breach_count=breach_events.count(),
         oldest=list(open_tickets.select_related("team", "assignee").order_by("created_at", "id")[:OLDEST]),
         open_count=open_tickets.count(),
-        overdue_count=open_tickets.filter(Q(is_overdue=True)).count(),
+        overdue_count=open_tickets.filter(is_overdue=True).count(),
     )
 
 
@@ -93,7 +83,7 @@ def digest_render(digest: Digest, *, now: datetime) -> tuple[str, str]:
             "report_url": site + reverse("reports:sla"),
         },
     )
-    compliance = "—" if digest.compliance is None else f"{digest.compliance}%"
+    compliance = "—" if digest.total.compliance is None else f"{digest.total.compliance}%"
     subject = translation.gettext("Daily SLA digest for %(day)s: %(compliance)s met, %(breaches)s breaches") % {
         "day": date_format(digest.day, "SHORT_DATE_FORMAT"),
         "compliance": compliance,

@@ -43,10 +43,10 @@ from cs_desk.db import Grouping as GroupingBits
 from cs_desk.db import PercentilesCont, grouping_sets_rows
 from tickets.access import ticket_scope
 from tickets.models import OPEN_STATUSES, Category, Priority, SLATarget, Team, Ticket, TicketEvent
+from tickets.targets import ACTIVE
 
 Kind = SLATarget.Kind
 EventKind = TicketEvent.Kind
-ACTIVE = (SLATarget.Status.RUNNING, SLATarget.Status.PAUSED)
 MET = Q(status=SLATarget.Status.MET) & SLATarget.NOT_BREACHED
 OPEN = Q(status__in=ACTIVE) & SLATarget.NOT_BREACHED
 PERCENTILES = (0.5, 0.9)
@@ -63,6 +63,12 @@ AGE_BUCKETS = [
 ]
 FORECAST_WEEKS = 8
 MAX_PERIOD_DAYS = 366
+
+
+def compliance(met: int, breached: int) -> float | None:
+    """Met / (met + breached) in percent to 0.1, None when nothing was decided."""
+    decided = met + breached
+    return round(100.0 * met / decided, 1) if decided else None
 
 
 # --- The period and the grouping ---------------------------------------------------
@@ -179,8 +185,18 @@ class TargetFigures:
 
     @property
     def compliance(self) -> float | None:
-        """Met / (met + breached) in percent, None when nothing was decided."""
-        return round(100.0 * self.met / self.decided, 1) if self.decided else None
+        return compliance(self.met, self.breached)
+
+    @classmethod
+    def total(cls, figures: Iterable[TargetFigures]) -> TargetFigures:
+        """The counts of several kinds added up (percentiles do not add up: none)."""
+        figures = list(figures)
+        return cls(
+            kind="",
+            met=sum(f.met for f in figures),
+            breached=sum(f.breached for f in figures),
+            open=sum(f.open for f in figures),
+        )
 
 
 def _target_aggregates() -> dict:
@@ -207,12 +223,6 @@ def _figures(row: dict) -> TargetFigures:
 
 def _targets(period: Period, reader):
     return scoped(SLATarget.objects.filter(started_at__gte=period.start, started_at__lt=period.end), reader, "ticket__")
-
-
-def sla_summary(*, period: Period, reader) -> list[TargetFigures]:
-    """One row per target kind, over every ticket in scope (all four kinds, zeros
-    included, in the order of the SLA)."""
-    return sla_report(period=period, reader=reader, grouping=GROUPINGS["team"]).summary
 
 
 def sla_decided(*, period: Period, reader) -> list[TargetFigures]:
@@ -247,7 +257,7 @@ class GroupFigures:
 
 @dataclass
 class SLAReport:
-    summary: list[TargetFigures]  # per kind, every group together
+    summary: list[TargetFigures]  # per kind (all four, in the SLA's order), every group together
     groups: list[GroupFigures]
     days: dict[date, tuple[int, int]]  # (met, breached) of the targets started that day
 
@@ -313,11 +323,7 @@ def sla_report(*, period: Period, reader, grouping: Grouping) -> SLAReport:
     )
 
 
-def sla_by_group(*, period: Period, reader, grouping: Grouping) -> list[GroupFigures]:
-    return sla_report(period=period, reader=reader, grouping=grouping).groups
-
-
-def escalation_counts(*, period: Period, reader, by: str | None = None) -> list[dict]:
+def escalation_counts(*, period: Period, reader) -> dict[str, int]:
     """Escalation steps the sweep took during the period, by their events (the
     daily digest's "yesterday"): warnings (75 %), level 1 (the breach, or a
     merchant's missed deadline) and level 2 (150 %)."""
@@ -335,9 +341,7 @@ def escalation_counts(*, period: Period, reader, by: str | None = None) -> list[
         "level1": Count("pk", filter=Q(kind__in=(EventKind.SLA_BREACH, EventKind.MERCHANT_MISSED))),
         "level2": Count("pk", filter=Q(kind=EventKind.SLA_LEVEL2)),
     }
-    if by is None:
-        return [events.aggregate(**counts)]
-    return list(events.values(by).annotate(**counts))
+    return events.aggregate(**counts)
 
 
 @dataclass
@@ -349,14 +353,13 @@ class Day:
 
     @property
     def compliance(self) -> float | None:
-        decided = self.met + self.breached
-        return round(100.0 * self.met / decided, 1) if decided else None
+        return compliance(self.met, self.breached)
 
 
-def sla_trend(*, period: Period, reader, report: SLAReport | None = None) -> list[Day]:
+def sla_trend(*, period: Period, reader, report: SLAReport) -> list[Day]:
     """Per day of the period: tickets created, and the compliance of the targets
-    whose clock started that day (every day present, zeros included). ``report``:
-    the period's sla_report, when the caller has it (its per-day counts)."""
+    whose clock started that day (every day present, zeros included), the latter
+    from ``report``, the period's sla_report."""
     days = {d: Day(d) for d in period.days}
     created = (
         scoped(Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end), reader)
@@ -366,8 +369,6 @@ def sla_trend(*, period: Period, reader, report: SLAReport | None = None) -> lis
     )
     for row in created:
         days[row["day"]].tickets = row["n"]
-    if report is None:
-        report = sla_report(period=period, reader=reader, grouping=GROUPINGS["team"])
     for day, (met, breached) in report.days.items():
         days[day].met, days[day].breached = met, breached
     return list(days.values())

@@ -34,6 +34,7 @@ from tickets.targets import (
     ACTIVE,
     RESPONSE_KINDS,
     TARGET_FIELDS,
+    TIME_TAKEN_FIELDS,
     target_apply_policy,
     target_close,
     target_new,
@@ -143,7 +144,7 @@ class _Work:
 
     def close_target(self, target: SLATarget, status: str) -> None:
         target_close(target, status, self.now, working_calendar(target.calendar))
-        target.save(update_fields=TARGET_FIELDS)
+        target.save(update_fields=[*TARGET_FIELDS, *TIME_TAKEN_FIELDS])
         kind = EventKind.TARGET_MET if status == SLATarget.Status.MET else EventKind.TARGET_CANCELLED
         late = status == SLATarget.Status.MET and target.due_at is not None and self.now > target.due_at
         self.event(kind, target=target, data={"due_at": _iso(target.due_at), "late": late})

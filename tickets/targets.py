@@ -29,9 +29,9 @@ TARGET_FIELDS = [
     "steps_taken",
     "met_at",
     "closed_at",
-    "business_seconds",
-    "calendar_seconds",
 ]
+# Written only when a target is met (target_close with MET), never by the sweep.
+TIME_TAKEN_FIELDS = ["business_seconds", "calendar_seconds"]
 TICKET_SLA_FIELDS = ["due_at", "is_overdue"]
 
 RESPONSE_KINDS = (SLATarget.Kind.FIRST_RESPONSE, SLATarget.Kind.NEXT_RESPONSE)

@@ -4,15 +4,12 @@ signals to review. Managers and supervisors read them; managers act on them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -22,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cs_desk.csv_export import csv_response
@@ -35,6 +31,7 @@ from merchants.selectors import score_trend, strikes_in_window
 from merchants.templatetags.merchant_format import duration_s
 from tickets.access import reads_merchant_reports, reviews_merchants
 from tickets.models import Ticket
+from tickets.views.reports import staff_page
 
 SORTS = {
     "score": (lambda r: (r.card.score, r.merchant.name), False),
@@ -46,16 +43,7 @@ SORTS = {
 }
 
 
-def report_reader(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("desk:login"))
-        if not reads_merchant_reports(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
+report_reader = staff_page(reads_merchant_reports)
 
 
 @dataclass

@@ -123,10 +123,10 @@ class TestDigest:
         english = UserFactory(username="boss", groups=["managers"])
         StaffProfile.objects.create(user=english, language="en")
         history(category)
-        # Sent Saturday the 21st at 08:00 about Friday the 20th. Decided on the 20th:
-        # nothing met; A4's first response breached on the 19th (not the 20th). So we
-        # move to the 22nd about the 21st: B1's first response met on time (09:30),
-        # no breach due that day; its merchant reply was due on the 22nd.
+        # Sent Sunday the 22nd at 08:00 about Saturday the 21st. Decided that day:
+        # B1's first response met on time (09:30); nothing fell due and was broken
+        # (B1's merchant reply was due on the 22nd). Open: A1-A5, B1 and OLD (A6 is
+        # resolved); overdue: A4.
         sent = daily_digest_send(now=datetime(2026, 11, 22, 8, 0, tzinfo=SH))
         assert sent == 2
         assert ReportDigest.objects.get().day == date(2026, 11, 21)

@@ -35,10 +35,18 @@ def by_kind(rows):
     return {r.kind: r for r in rows}
 
 
+def report(period, grouping="team"):
+    return reports.sla_report(period=period, reader=None, grouping=reports.GROUPINGS[grouping])
+
+
+def trend(period):
+    return reports.sla_trend(period=period, reader=None, report=report(period))
+
+
 @pytest.mark.django_db
 class TestSLAFigures:
     def test_compliance_and_percentiles_over_every_team(self, figures):
-        summary = by_kind(reports.sla_summary(period=PERIOD, reader=None))
+        summary = by_kind(report(PERIOD).summary)
         first = summary["first_response"]
         assert (first.met, first.breached, first.open, first.compliance) == (3, 2, 1, 60.0)
         assert first.business[0] == 5400.0
@@ -50,9 +58,7 @@ class TestSLAFigures:
         assert summary["next_response"].compliance is None and summary["next_response"].decided == 0
 
     def test_grouped_by_team(self, figures, team):
-        groups = {
-            g.name: g for g in reports.sla_by_group(period=PERIOD, reader=None, grouping=reports.GROUPINGS["team"])
-        }
+        groups = {g.name: g for g in report(PERIOD).groups}
         assert set(groups) == {"Orders", "Returns"}
         orders = by_kind(groups["Orders"].targets)["first_response"]
         assert (orders.met, orders.breached, orders.open, orders.compliance) == (2, 2, 1, 50.0)
@@ -65,14 +71,12 @@ class TestSLAFigures:
     def test_grouped_by_agent_names_the_unassigned(self, figures, agent):
         figures["A1"].assignee = agent
         figures["A1"].save()
-        groups = {
-            g.name: g for g in reports.sla_by_group(period=PERIOD, reader=None, grouping=reports.GROUPINGS["agent"])
-        }
+        groups = {g.name: g for g in report(PERIOD, "agent").groups}
         assert by_kind(groups["agent"].targets)["first_response"].met == 1
         assert by_kind(groups["未分配"].targets)["first_response"].met == 2  # "Unassigned", in the default language
 
     def test_trend_days_in_shanghai(self, figures):
-        days = {d.day: d for d in reports.sla_trend(period=PERIOD, reader=None)}
+        days = {d.day: d for d in trend(PERIOD)}
         assert len(days) == 7
         # 11-16: A1 (FR met, resolution met); 11-18: A3 late; 11-19: A4 breached.
         assert (days[date(2026, 11, 16)].tickets, days[date(2026, 11, 16)].compliance) == (1, 100.0)
@@ -87,7 +91,7 @@ class TestSLAFigures:
         target(late, "first_response", started=at(22, 23, 30), hours=24, status="met", met_at=at(23, 9, 30),
                business_seconds=1800, calendar_seconds=36000)  # fmt: skip
         ticket(category, "CS-EARLY", at(23, 0, 30))
-        days = {d.day: d for d in reports.sla_trend(period=PERIOD, reader=None)}
+        days = {d.day: d for d in trend(PERIOD)}
         assert (days[date(2026, 11, 22)].tickets, days[date(2026, 11, 22)].met) == (1, 1)
         grid = reports.heatmap(period=PERIOD, reader=None)
         assert grid[6][23] == 1 and sum(map(sum, grid)) == 1  # Sunday 23:00; Monday's is next week
@@ -96,7 +100,7 @@ class TestSLAFigures:
         assert (grid[6][23], grid[0][0]) == (1, 1)
         # Read in UTC, both fall on the 22nd.
         utc = reports.Period(date(2026, 11, 22), date(2026, 11, 22), reports.ZoneInfo("UTC"))
-        assert [d.tickets for d in reports.sla_trend(period=utc, reader=None)] == [2]
+        assert [d.tickets for d in trend(utc)] == [2]
 
     def test_the_clock_time_is_recorded_by_the_engine_when_met(self, category, agent):
         # Filed Monday 17:00, answered Tuesday 10:00: 17 h of calendar time, of which
@@ -110,7 +114,7 @@ class TestSLAFigures:
         first = t.targets.get(kind="first_response")
         assert (first.status, first.business_seconds, first.calendar_seconds) == ("met", 7200, 61200)
         period = reports.Period(date(2026, 11, 23), date(2026, 11, 24), SH)
-        summary = by_kind(reports.sla_summary(period=period, reader=None))["first_response"]
+        summary = by_kind(report(period).summary)["first_response"]
         assert (summary.met, summary.business, summary.calendar) == (1, [7200.0, 7200.0], [61200.0, 61200.0])
 
     def test_overdue_list(self, figures):
@@ -263,5 +267,5 @@ def test_met_while_paused_is_not_breached(category):
     t = ticket(category, "CS-P", at(16, 9))
     target(t, SLATarget.Kind.RESOLUTION, started=at(16, 9), hours=10, due_at=None, status="met", met_at=at(20, 9),
            business_seconds=3600, calendar_seconds=3600)  # fmt: skip
-    resolution = by_kind(reports.sla_summary(period=PERIOD, reader=None))["resolution"]
+    resolution = by_kind(report(PERIOD).summary)["resolution"]
     assert (resolution.met, resolution.breached) == (1, 0)

@@ -12,21 +12,19 @@ from __future__ import annotations
 from django import template
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 register = template.Library()
 
-
-def _weekday_short(index: int) -> str:
-    return {
-        0: gettext("Mon"),
-        1: gettext("Tue"),
-        2: gettext("Wed"),
-        3: gettext("Thu"),
-        4: gettext("Fri"),
-        5: gettext("Sat"),
-        6: gettext("Sun"),
-    }[index]
+WEEKDAYS_SHORT = (
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+)
 
 
 def _nice_top(value: float) -> int:
@@ -170,7 +168,7 @@ def heatmap(grid, decimals: int = 0) -> str:
                     cell_w - 2,
                     cell_h - 2,
                     f"fill-opacity:{0.06 + 0.94 * level:.2f}",
-                    f"{_weekday_short(d)} {h:02d}:00–{h:02d}:59: {text or 0}",
+                    f"{WEEKDAYS_SHORT[d]} {h:02d}:00–{h:02d}:59: {text or 0}",
                     left + h * cell_w + (cell_w - 2) / 2,
                     top + d * cell_h + cell_h / 2 + 2,
                     "light" if level > 0.55 else "",
@@ -186,7 +184,7 @@ def heatmap(grid, decimals: int = 0) -> str:
     rows = format_html_join(
         "",
         '<text x="{}" y="{}" class="axis">{}</text>',
-        ((left - 6, top + d * cell_h + cell_h / 2 + 3, _weekday_short(d)) for d in range(7)),
+        ((left - 6, top + d * cell_h + cell_h / 2 + 3, WEEKDAYS_SHORT[d]) for d in range(7)),
     )
     hours = format_html_join(
         "",

@@ -1,15 +1,11 @@
-"""Formats for report figures: percentages, hours, and a colour class for compliance."""
+"""Formats for report figures: hours, and a colour class for compliance (a
+percentage is merchant_format's ``percent``)."""
 
 from __future__ import annotations
 
 from django import template
 
 register = template.Library()
-
-
-@register.filter
-def percent(value) -> str:
-    return "—" if value is None else f"{value}%"
 
 
 @register.filter

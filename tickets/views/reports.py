@@ -27,7 +27,6 @@ from django.views.decorators.cache import never_cache
 from cs_desk.csv_export import csv_response
 from tickets import reports
 from tickets.access import reads_reports
-from tickets.models import Priority
 
 DEFAULT_DAYS = 30
 WEEKDAYS = [
@@ -41,19 +40,26 @@ WEEKDAYS = [
 ]
 
 
-def report_reader(view: Callable) -> Callable:
-    """Signed-in staff holding the reports permission; others 403 (anonymous
-    readers are sent to sign in)."""
+def staff_page(allowed: Callable[[object], bool]) -> Callable[[Callable], Callable]:
+    """A decorator for pages of the staff side that only users for whom
+    ``allowed(user)`` holds may read: others get 403, anonymous visitors are sent
+    to the desk's sign-in. Never cached (the figures are live)."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("desk:login"))
-        if not reads_reports(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("desk:login"))
+            if not allowed(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return never_cache(wrapped)
+        return never_cache(wrapped)
+
+    return decorator
+
+
+report_reader = staff_page(reads_reports)
 
 
 # --- The period form ------------------------------------------------------------------
@@ -131,7 +137,7 @@ def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 1)
 
 
-def query_string(form: forms.Form, period: reports.Period, **extra) -> str:
+def query_string(period: reports.Period, **extra) -> str:
     params = {"start": period.first.isoformat(), "end": period.last.isoformat(), **extra}
     return urlencode({k: v for k, v in params.items() if v})
 
@@ -224,12 +230,7 @@ def sla(request: HttpRequest) -> HttpResponse:
             ),
         ]
         return export(request, "sla", period, tables)
-    totals = reports.TargetFigures(
-        kind="",
-        met=sum(t.met for t in summary),
-        breached=sum(t.breached for t in summary),
-        open=sum(t.open for t in summary),
-    )
+    totals = reports.TargetFigures.total(summary)
     escalated = report.escalated
     return render(
         request,
@@ -247,7 +248,7 @@ def sla(request: HttpRequest) -> HttpResponse:
             "overdue": overdue,
             "overdue_count": overdue_count,
             "now": now,
-            "query": query_string(form, period, group=grouping.code),
+            "query": query_string(period, group=grouping.code),
             "section": "sla",
         },
     )
@@ -257,7 +258,6 @@ def sla(request: HttpRequest) -> HttpResponse:
 def backlog(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     data = reports.backlog(now=now, reader=request.user)
-    labels = dict(Priority.choices)
     if "export" in request.GET:
         priority_names = [str(label) for _code, label in data.priorities]
         tables = [
@@ -272,7 +272,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
             Table(
                 "breaching",
                 [_("Priority"), _("Will breach within 4 hours"), _("Will breach within 24 hours")],
-                [[str(labels[c]), data.breaching_4h[c], data.breaching_24h[c]] for c, _l in data.priorities],
+                [[label, data.breaching_4h[c], data.breaching_24h[c]] for c, label in data.priorities],
             ),
         ]
         return export(request, "backlog", None, tables)
@@ -335,7 +335,7 @@ def volume(request: HttpRequest) -> HttpResponse:
                 for d, h, n in outlook.peaks()
             ],
             "weekdays": WEEKDAYS,
-            "query": query_string(form, period),
+            "query": query_string(period),
             "section": "volume",
         },
     )
