@@ -1,12 +1,67 @@
-"""API-wide plumbing: every error is JSON with a stable ``code`` and a message."""
+"""API-wide plumbing, shared by every endpoint under /api/v1/:
+
+* errors: every error is JSON ``{"code", "message"}`` with a stable code;
+  validation errors add ``errors``, a map from each field (dotted for nested
+  ones, ``non_field_errors`` for the body as a whole) to its problems;
+* ``StrictSerializer``: a field the endpoint does not know is an error, not
+  silently dropped (a typo in ``"priorty"`` must not look like success);
+* the OpenAPI schema class that documents each operation's error responses.
+"""
+
+from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cs_desk.exceptions import ApplicationError
+
+# --- Errors -------------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: e.g. required, invalid_choice, unknown_field.")
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.CharField(
+        help_text="Stable, machine-readable: invalid, not_found, not_authenticated, permission_denied, throttled, …"
+    )
+    message = serializers.CharField(help_text="For people; in the request's language where translated.")
+    field = serializers.CharField(required=False, help_text="The field a domain rule refused, when there is one.")
+    errors = serializers.DictField(
+        child=ProblemSerializer(many=True),
+        required=False,
+        help_text="Validation errors: each field (dotted when nested; non_field_errors for the body) and its problems.",
+    )
+
+
+def _problems(detail, codes, prefix: str = "") -> dict[str, list[dict]]:
+    """DRF's nested ``ValidationError.detail`` flattened to ``{"a.0.b": [{code, message}]}``."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[dict]] = {}
+        for key, value in detail.items():
+            flat.update(_problems(value, codes.get(key, {}) if isinstance(codes, dict) else codes, f"{prefix}{key}."))
+        return flat
+    if isinstance(detail, list) and detail and all(isinstance(item, str) for item in detail):
+        codes = codes if isinstance(codes, list) else [codes] * len(detail)
+        field = prefix.rstrip(".") or "non_field_errors"
+        return {field: [{"code": str(code), "message": str(item)} for item, code in zip(detail, codes, strict=False)]}
+    if isinstance(detail, list):
+        flat = {}
+        for index, value in enumerate(detail):
+            flat.update(_problems(value, codes[index] if isinstance(codes, list) else codes, f"{prefix}{index}."))
+        return flat
+    return {prefix.rstrip(".") or "non_field_errors": [{"code": str(codes), "message": str(detail)}]}
 
 
 def exception_handler(exc, context):
@@ -14,6 +69,7 @@ def exception_handler(exc, context):
         body = {"code": exc.code, "message": str(exc.message)}
         if exc.field:
             body["field"] = exc.field
+            body["errors"] = {exc.field: [{"code": exc.code, "message": str(exc.message)}]}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -23,10 +79,97 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"code": "invalid", "message": "Invalid input.", "errors": response.data}
-    elif isinstance(exc, exceptions.APIException):
         response.data = {
-            "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
-            "message": str(exc.detail),
+            "code": "invalid",
+            "message": str(_("Invalid input.")),
+            "errors": _problems(exc.detail, exc.get_codes()),
         }
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {"code": codes if isinstance(codes, str) else "error", "message": str(exc.detail)}
     return response
+
+
+def _json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status_code)
+
+
+def api_not_found(request, exception=None):
+    """404 for a path under /api/ that matches no endpoint: JSON like every API error."""
+    return _json_error("not_found", str(_("Not found.")), 404)
+
+
+def api_server_error(request):
+    return _json_error("server_error", str(_("Something went wrong on our side; it has been logged.")), 500)
+
+
+# --- Input --------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not declare (read-only ones included: sending them
+    is a mistake too), each named in the error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, f in self.fields.items() if not f.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [serializers.ErrorDetail(str(_("Unknown field.")), code="unknown_field")]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class NewestFirst(CursorPagination):
+    """Stable while tickets are added: a cursor, not a page number."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- Schema ------------------------------------------------------------------------
+
+_ERROR_TEXT = {
+    400: "Invalid input: unknown fields, wrong types, values a rule refuses (see errors).",
+    401: "No valid credentials: sign in, or send Authorization: Bearer <token>.",
+    403: "Signed in, but this kind of user may not use this endpoint.",
+    404: "No such object, or not one you may see (the two are not told apart).",
+    429: "Too many requests; retry after the number of seconds in Retry-After.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, with each operation's error responses (all in
+    ``ErrorSerializer``'s shape): 400 where there is input (a body, or query
+    parameters the view validates: ``validates_query``), 401/403 where there are
+    credentials to check, 404 where the path names an object or a cursor pages,
+    429 always."""
+
+    def _error_statuses(self) -> list[int]:
+        statuses = []
+        if self.method in ("POST", "PUT", "PATCH") or getattr(self.view, "validates_query", False):
+            statuses.append(400)
+        public = all(isinstance(p, AllowAny) for p in self.view.get_permissions())
+        # A public endpoint still refuses a bad token (401) and a session POST without its CSRF token (403).
+        if not public or self.view.get_authenticators():
+            statuses += [401, 403]
+        # The path names an object, or the list has a cursor (an invalid one is 404).
+        if "{" in self.path or (self._is_list_view() and getattr(self.view, "pagination_class", None)):
+            statuses.append(404)
+        statuses.append(429)
+        return statuses
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_statuses():
+            if str(code) not in responses:
+                response = self._get_response_for_code(ErrorSerializer, str(code), ["application/json"], direction)
+                response["description"] = _ERROR_TEXT[code]
+                responses[str(code)] = response
+        return responses

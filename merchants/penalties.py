@@ -29,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
+from integrations.models import WebhookEvent
+from integrations.webhooks import webhooks_emit
 from merchants.models import Merchant, MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
 from tickets.notifications import notification_build, notifications_queue
@@ -71,6 +73,24 @@ def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: dateti
             for email, user in merchant_addresses(merchant)
         ]
     )
+
+
+def _penalized(merchant: Merchant, penalty: MerchantPenalty, now: datetime) -> None:
+    """Tell the merchant's users, and the webhooks subscribed to merchant.penalized."""
+    _notify(merchant, "merchant_penalized", penalty, now)
+    data = {
+        "merchant": {"id": merchant.pk, "shop_id": merchant.shop_id, "name": merchant.name},
+        "penalty": {
+            "id": penalty.pk,
+            "kind": penalty.kind,
+            "status": penalty.status,
+            "points": penalty.points,
+            "reason": str(penalty.reason_text),
+            "strike_count": penalty.strike_count,
+            "tickets": sorted(penalty.tickets.values_list("reference", flat=True)),
+        },
+    }
+    webhooks_emit([(WebhookEvent.MERCHANT_PENALIZED, data)], at=now)
 
 
 def merchant_state_refresh(merchant: Merchant) -> None:
@@ -142,7 +162,7 @@ def merchant_ladder_evaluate(
                     created_at=now,
                 )
                 penalty.tickets.set({s.ticket_id for s in strikes})
-                _notify(m, "merchant_penalized", penalty, now)
+                _penalized(m, penalty, now)
                 imposed.append(rung.kind)
             elif held is not None and held.decided_by_job == LADDER_JOB and not _confirmed_removal(held):
                 held.status = PStatus.LIFTED
@@ -188,7 +208,7 @@ def merchant_penalty_impose(
             confirmed_at=now if kind == Kind.REMOVAL else None,
         )
         penalty.tickets.set(tickets)
-        _notify(m, "merchant_penalized", penalty, now)
+        _penalized(m, penalty, now)
         merchant_state_refresh(m)
     merchant_scores_compute(now=now, merchant_ids=[m.pk])
     return penalty

@@ -3,8 +3,6 @@ shown once; only its SHA-256 is stored, so a leaked database leaks no key."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
+from cs_desk.keys import key_digest, key_new
 from merchants.access import merchant_of
 from merchants.models import MerchantApiToken
 
@@ -19,10 +18,6 @@ KEY_PREFIX = "csm_"
 MAX_TOKENS = 10
 # Writing last_used_at on every request would make each call a write; once a minute is enough.
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -43,9 +38,9 @@ def token_create(*, user, name: str) -> tuple[MerchantApiToken, str]:
         raise ApplicationError(
             _("Your shop already has %(n)d tokens; revoke one first.") % {"n": MAX_TOKENS}, code="too_many"
         )
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = key_new(KEY_PREFIX)
     token = MerchantApiToken.objects.create(
-        user=user, merchant=merchant, name=name, prefix=key[: len(KEY_PREFIX) + 6], key_hash=_digest(key)
+        user=user, merchant=merchant, name=name, prefix=key[: len(KEY_PREFIX) + 6], key_hash=key_digest(key)
     )
     return token, key
 
@@ -68,7 +63,7 @@ def token_authenticate(key: str) -> MerchantApiToken | None:
         return None
     token = (
         MerchantApiToken.objects.select_related("user__merchant_link", "merchant")
-        .filter(key_hash=_digest(key), revoked_at__isnull=True)
+        .filter(key_hash=key_digest(key), revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.user.is_active:

@@ -34,6 +34,7 @@ from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from cs_desk.bulk import copy_insert, copy_update
+from integrations.webhooks import ticket_webhooks
 from merchants.models import MerchantStrike
 from merchants.tasks import merchant_ladder_dispatch
 from tickets.calendars import working_calendars
@@ -249,6 +250,8 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
         MerchantStrike.objects.bulk_create(batch.strikes)
         merchant_ladder_dispatch(s.merchant_id for s in batch.strikes)
     notifications_insert(batch.notifications, at=ctx.now)
+    # Columns of EVENT_COLUMNS: ticket_id, kind, …, target_kind (5), …, data (8).
+    ticket_webhooks(((tickets[e[0]], e[1], e[5], e[8]) for e in batch.events), at=ctx.now)
 
 
 def _copy_update(model, objs, fields: list[str]) -> None:

@@ -86,6 +86,21 @@ def ticket_public_conversation(*, ticket: Ticket) -> list[Message]:
     )
 
 
+def public_author_label(message: Message, ticket: Ticket) -> str:
+    """Who wrote a message, as the consumer reads it: never an agent's name."""
+    if message.author_kind == Message.AuthorKind.CONSUMER:
+        return str(_("You"))
+    if message.author_kind == Message.AuthorKind.MERCHANT:
+        return ticket.merchant.name if ticket.merchant_id else str(_("The shop"))
+    if message.author_kind == Message.AuthorKind.SYSTEM:
+        return str(_("Notice"))
+    # Never the agent's name: the service, and the alias the agent chose, if any.
+    alias = getattr(getattr(message.author, "staff_profile", None), "alias", "") if message.author else ""
+    if alias:
+        return str(_("Customer service · %(alias)s")) % {"alias": alias}
+    return str(_("Customer service"))
+
+
 def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:
     """An evidence file the consumer may open: on this ticket, on a public message."""
     return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()

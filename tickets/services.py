@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from feedback.models import KeywordHit
 from feedback.services import keywords_in
+from integrations.webhooks import ticket_webhooks
 from tickets.access import user_team_ids
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.events import event_build
@@ -188,6 +189,7 @@ class _Work:
         self.ticket.save(update_fields=sorted(self.ticket_fields))
         TicketEvent.objects.bulk_create(self.events)
         notifications_queue(self.notifications)
+        ticket_webhooks(((self.ticket, e.kind, e.target_kind, e.data) for e in self.events), at=self.now)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -322,12 +324,26 @@ def _keyword_alert(work: _Work, text: str) -> None:
 # --- Conversation ---------------------------------------------------------------
 
 
-@transaction.atomic
-def ticket_reply(*, ticket: Ticket, author, body: str, public: bool = True, now: datetime | None = None) -> Message:
-    """An agent's public reply or internal note. A public reply meets the response
-    owed (first or next); a note changes nothing on the clock."""
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    public: bool = True,
+    evidence: Sequence[CleanFile] = (),
+    now: datetime | None = None,
+) -> Message:
+    """An agent's public reply or internal note, perhaps with files (a picture
+    the consumer sent in a chat, a courier's receipt). A public reply meets the
+    response owed (first or next); a note changes nothing on the clock."""
     if not body.strip():
         raise ApplicationError(_("The message is empty."), code="required", field="body")
+    now = now or timezone.now()
+    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+        return _ticket_reply(ticket=ticket, author=author, body=body, public=public, staged=staged, now=now)
+
+
+def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, now: datetime) -> Message:
     work = _Work.lock(ticket, now=now, actor=author)
     t = work.ticket
     if t.status == Status.CLOSED:
@@ -335,6 +351,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str, public: bool = True, now:
     message = Message.objects.create(
         ticket=t, author_kind=Message.AuthorKind.AGENT, author=author, body=body, is_public=public, created_at=work.now
     )
+    evidence_record(ticket=t, message=message, staged=staged, now=work.now)
     if not public:
         work.event(EventKind.INTERNAL_NOTE, data={"message": message.pk})
         work.commit()

@@ -26,9 +26,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tickets",
     "merchants",
     "feedback",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +154,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)),
         "options": {"expires": env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)},
     },
+    # Webhook retries that have come due, and deliveries whose dispatch was lost.
+    "webhooks-resweep": {
+        "task": "integrations.tasks.webhooks_resweep_task",
+        "schedule": timedelta(seconds=env.env_float("WEBHOOKS_RESWEEP_INTERVAL_S", 30)),
+        "options": {"expires": env.env_float("WEBHOOKS_RESWEEP_INTERVAL_S", 30)},
+    },
     # Merchant scores and the penalty ladder, then the risk signals, once a day
     # (Shanghai time). Both are safe to run again; staff can also run them on demand.
     "merchant-scores": {
@@ -170,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+
+# Webhooks (integrations.webhooks): how long a receiver has to answer, and how
+# many attempts a delivery gets before it is given up.
+WEBHOOK_TIMEOUT_S = env.env_float("WEBHOOK_TIMEOUT_S", 10)
+WEBHOOK_MAX_ATTEMPTS = env.env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 
 # Absolute base of links in emails (tracking pages).
 SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -236,6 +250,9 @@ RATE_LIMITS = {
     "reply_ip": (env.env_int("RATE_REPLIES_PER_IP_HOUR", 60), 3600),
     "reply_ticket": (env.env_int("RATE_REPLIES_PER_TICKET_HOUR", 20), 3600),
     "feedback_ip": (env.env_int("RATE_FEEDBACK_PER_IP_HOUR", 10), 3600),
+    # The API (cs_desk.api throttles): per user or token, and per address for anonymous callers.
+    "api_user": (env.env_int("API_RATE_USER_PER_MINUTE", 600), 60),
+    "api_anon": (env.env_int("API_RATE_ANON_PER_MINUTE", 60), 60),
 }
 # How many proxies in front of the web server append to X-Forwarded-For; 0 means
 # REMOTE_ADDR is the client (the default run command serves directly).
@@ -243,10 +260,52 @@ TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that an anonymous caller gets 401 with WWW-Authenticate: Bearer.
+        "integrations.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["cs_desk.throttles.UserThrottle", "cs_desk.throttles.AnonThrottle"],
+    "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "cs_desk.api.AutoSchema",
     "EXCEPTION_HANDLER": "cs_desk.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cs_desk API",
+    "DESCRIPTION": (
+        "The helpdesk's REST API (v1). Authenticate with the desk's session (browser) or "
+        "`Authorization: Bearer <token>`: a staff token (css_…) acts as its user, a merchant token (csm_…) "
+        "reaches only /api/v1/merchant/. Lists are cursor-paginated (follow `next`). Every error is JSON "
+        "`{code, message}`; validation errors add `errors`, each field with its problems. "
+        "Webhooks: POST with a JSON body, signed in X-CS-Desk-Signature (see the README)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One name per choice set (several models have a "status").
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "PriorityEnum": "tickets.models.Priority",
+        "ChannelEnum": "tickets.models.Ticket.Channel",
+        "IntakeChannelEnum": "tickets.api.serializers.INTAKE_CHANNELS",
+        "TargetStatusEnum": "tickets.models.SLATarget.Status",
+        "TargetKindEnum": "tickets.models.SLATarget.Kind",
+        "MerchantStatusEnum": "merchants.models.Merchant.Status",
+        "MerchantVerificationEnum": "merchants.models.Merchant.Verification",
+        "PenaltyKindEnum": "merchants.models.MerchantPenalty.Kind",
+        "PenaltyStatusEnum": "merchants.models.MerchantPenalty.Status",
+        "FeedbackTopicEnum": "feedback.models.Feedback.Topic",
+    },
+    "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
 LOGGING = {

@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from cs_desk.api import StrictSerializer
 from merchants.models import MerchantPenalty
 from merchants.scoring import Scorecard
 from tickets.models import Message, Ticket
@@ -62,14 +63,8 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         return [{"at": n["at"].isoformat(), "note": n["note"]} for n in self.context["notes"]]
 
 
-class ReplySerializer(serializers.Serializer):
+class ReplySerializer(StrictSerializer):
     body = serializers.CharField(max_length=10_000, trim_whitespace=True)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        return attrs
 
 
 class PenaltySerializer(serializers.ModelSerializer):

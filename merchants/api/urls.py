@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from merchants.api.views import ComplaintViewSet, ScorecardView
@@ -9,7 +9,6 @@ router = SimpleRouter(trailing_slash="/?")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 
 urlpatterns = [
-    path("scorecard", ScorecardView.as_view(), name="scorecard"),
-    path("scorecard/", ScorecardView.as_view()),
+    re_path(r"^scorecard/?$", ScorecardView.as_view(), name="scorecard"),
     *router.urls,
 ]

@@ -21,6 +21,8 @@ from PIL import Image
 
 from feedback.models import AlertKeyword
 from feedback.services import feedback_submit, survey_submit
+from integrations.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
+from integrations.tokens import staff_token_create
 from merchants.models import MerchantDocument, MerchantRiskSignal, MerchantStrike
 from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
@@ -112,7 +114,9 @@ def one_of_each(category, agent):
     CannedAnswer.objects.create(
         title="退款进度", body="您好{consumer_name}，您的投诉 {reference} 正在处理。", category=category
     )
-    # message, targets, events, receipt notification, a keyword hit
+    staff_token_create(user=agent, name="order system")
+    WebhookEndpoint.objects.create(name="ERP", url="https://erp.example.cn/hooks", events=list(WebhookEvent.values))
+    # message, targets, events, receipt notification, a keyword hit, webhook deliveries
     ticket = file_ticket(category, merchant=merchant, body="有人诈骗", evidence=[screenshot()])
     target = services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快回复", now=MON_10)
     MerchantStrike.objects.create(merchant=merchant, ticket=ticket, target=target, reason="No reply within 24 h")
@@ -129,11 +133,16 @@ def one_of_each(category, agent):
 
 
 def test_every_model_of_the_project_is_in_the_admin():
-    ours = {m for label in ("tickets", "merchants", "feedback") for m in apps.get_app_config(label).get_models()}
+    ours = {
+        m
+        for label in ("tickets", "merchants", "feedback", "integrations")
+        for m in apps.get_app_config(label).get_models()
+    }
     inlines = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
     assert ours - set(admin.site._registry) - inlines == set()
-    # Shown with their parent only: a calendar's working hours, a ticket's conversation and evidence.
-    assert ours - set(admin.site._registry) == {WorkingPeriod, Message, Attachment, MerchantDocument}
+    # Shown with their parent only: a calendar's working hours, a ticket's conversation and evidence,
+    # a webhook delivery's attempts.
+    assert ours - set(admin.site._registry) == {WorkingPeriod, Message, Attachment, MerchantDocument, WebhookAttempt}
 
 
 def test_every_admin_page_answers(admin_client, admin_user, one_of_each):

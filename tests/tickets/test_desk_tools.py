@@ -284,10 +284,13 @@ class TestExportAndApi:
 
     def test_api_refuses_merchants_and_anonymous(self, client, category):
         ticket = file(category)
-        assert client.get("/api/v1/tickets/").status_code == 403
+        anonymous = client.get("/api/v1/tickets/")
+        assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Bearer"
         client.force_login(MerchantUserFactory().user)
-        assert client.get("/api/v1/tickets/").json()["results"] == []
-        assert client.get(f"/api/v1/tickets/{ticket.pk}/").status_code == 404
+        # Not staff: refused whether or not the ticket exists (nothing revealed).
+        assert client.get("/api/v1/tickets/").json()["code"] == "permission_denied"
+        assert client.get(f"/api/v1/tickets/{ticket.pk}/").status_code == 403
+        assert client.get("/api/v1/tickets/999999/").status_code == 403
         assert client.get("/desk/export.csv").status_code == 403
 
 

@@ -1,11 +1,20 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.models import Ticket
+from cs_desk.api import StrictSerializer
+from tickets.models import Attachment, Category, Message, SLATarget, Ticket
 from tickets.privacy import mask_contact
+from tickets.uploads import evidence_clean
+
+MAX_FILES = 5
+# The channels a complaint can reach us through other than the web form (which files its own).
+INTAKE_CHANNELS = [c for c in Ticket.Channel.choices if c[0] != Ticket.Channel.WEB]
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    """A ticket as the staff API shows it: the queue row, the consumer's contact masked."""
+    """A ticket as the staff API lists it: the queue row, the consumer's contact masked."""
 
     category = serializers.CharField(source="category.code", read_only=True)
     team = serializers.CharField(source="team.name", read_only=True)
@@ -24,3 +33,163 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def get_requester(self, ticket: Ticket) -> str:
         return mask_contact(phone=ticket.requester_phone, email=ticket.requester_email)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SLATarget
+        fields = ["kind", "cycle", "status", "started_at", "due_at", "met_at", "steps_taken"]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    """One ticket for staff who may see it: with the consumer's contact (they
+    answer the consumer) and its SLA targets."""
+
+    requester_name = serializers.CharField(read_only=True)
+    requester_email = serializers.CharField(read_only=True)
+    requester_phone = serializers.CharField(read_only=True)
+    targets = TargetSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [
+            *TicketSerializer.Meta.fields, "requester_name", "requester_email", "requester_phone", "language",
+            "is_flagged", "targets",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(StrictSerializer):
+    """A complaint that reached us another way: the chat, the app, a phone call, an email."""
+
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=10_000, help_text="The consumer's complaint, in their words.")
+    channel = serializers.ChoiceField(choices=INTAKE_CHANNELS)
+    requester_name = serializers.CharField(max_length=100)
+    requester_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    requester_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    order_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    merchant = serializers.CharField(
+        required=False, allow_null=True, default=None, max_length=32, help_text="The shop id, if it is about a shop."
+    )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default=settings.LANGUAGE_CODE)
+    priority = serializers.ChoiceField(
+        choices=Ticket.Priority.choices, required=False, allow_null=True, default=None,
+        help_text="Leave out to use the category's default.",
+    )  # fmt: skip
+
+    def validate_merchant(self, value):
+        if not value:
+            return None
+        from merchants.models import Merchant
+
+        merchant = Merchant.objects.filter(shop_id__iexact=value).first()
+        if merchant is None:
+            raise serializers.ValidationError(_("No shop has this id."), code="does_not_exist")
+        return merchant
+
+
+class TicketUpdateSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    assignee = serializers.CharField(
+        required=False, allow_null=True, max_length=150,
+        help_text="A username from the ticket's team; null to unassign.",
+    )  # fmt: skip
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(_("Give status, priority or assignee."), code="empty")
+        return attrs
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    message = serializers.PrimaryKeyRelatedField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "message", "original_name", "content_type", "size", "width", "height", "sha256", "created_at"]
+        fields = [*fields, "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        return f"/api/v1/tickets/{attachment.ticket_id}/attachments/{attachment.pk}/download"
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    internal = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "author_kind", "author", "body", "internal", "attachments", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, message: Message) -> str | None:
+        """The staff member's username (agents), or null (the consumer, a merchant)."""
+        return message.author.username if message.author_id and message.author_kind == "agent" else None
+
+    def get_internal(self, message: Message) -> bool:
+        return not message.is_public
+
+
+class MessageCreateSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=10_000)
+    internal = serializers.BooleanField(
+        default=False, help_text="true: an internal note only staff see; false: a reply to the consumer."
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=MAX_FILES,
+        help_text="Pictures (PNG, JPEG, GIF, WebP) or PDFs; multipart/form-data only.",
+    )  # fmt: skip
+
+    def validate_files(self, files):
+        from django.core.exceptions import ValidationError
+
+        cleaned = []
+        for index, upload in enumerate(files):
+            try:
+                cleaned.append(evidence_clean(upload))
+            except ValidationError as exc:
+                raise serializers.ValidationError({index: exc.messages}) from exc
+        return cleaned
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    team = serializers.CharField(source="team.name", read_only=True)
+    promise = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "team", "default_priority", "promise"]
+        read_only_fields = fields
+
+    def get_name(self, category: Category) -> str:
+        """In the request's language (Accept-Language: zh-hans or en)."""
+        return str(category.name)
+
+    def get_promise(self, category: Category) -> str:
+        """What a consumer filing in this category is promised, e.g. “within 24 hours”."""
+        return self.context["promises"].get(category.pk, "")
+
+
+class SLAPreviewQuerySerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
+    at = serializers.CharField(help_text="ISO-8601 instant, e.g. 2026-09-30T17:00:00+08:00.")
+
+
+class SLAPreviewSerializer(serializers.Serializer):
+    priority = serializers.CharField()
+    at = serializers.CharField()
+    first_response_due = serializers.CharField()
+    next_response_due = serializers.CharField()
+    resolution_due = serializers.CharField()
+
+
+@extend_schema_field({"type": "string", "format": "binary"})
+class BinaryField(serializers.Field):
+    pass

@@ -20,11 +20,12 @@ from feedback.services import survey_resolution, survey_submit
 from tickets import services
 from tickets.consumer_forms import ComplaintForm, ReplyForm, SurveyForm
 from tickets.evidence import evidence_response
-from tickets.models import Message, SLATarget, Ticket
+from tickets.models import SLATarget, Ticket
 from tickets.selectors import (
     complaint_categories,
     merchants_matching,
     merged_tracking_token,
+    public_author_label,
     ticket_for_token,
     ticket_latest_survey,
     ticket_public_attachment,
@@ -138,25 +139,11 @@ def complaint_submitted(request: HttpRequest, token: str) -> HttpResponse:
     return _private(render(request, "tickets/public/complaint_submitted.html", context))
 
 
-def _author_label(message: Message, ticket: Ticket) -> str:
-    if message.author_kind == Message.AuthorKind.CONSUMER:
-        return str(_("You"))
-    if message.author_kind == Message.AuthorKind.MERCHANT:
-        return ticket.merchant.name if ticket.merchant_id else str(_("The shop"))
-    if message.author_kind == Message.AuthorKind.SYSTEM:
-        return str(_("Notice"))
-    # Never the agent's name: the service, and the alias the agent chose, if any.
-    alias = getattr(getattr(message.author, "staff_profile", None), "alias", "") if message.author else ""
-    if alias:
-        return str(_("Customer service · %(alias)s")) % {"alias": alias}
-    return str(_("Customer service"))
-
-
 def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_form=None, status=200, extra=None):
     running = list(ticket.targets.filter(status=SLATarget.Status.RUNNING))
     response_due = min((t.due_at for t in running if t.kind in RESPONSE_KINDS and t.due_at), default=None)
     resolution_due = min((t.due_at for t in running if t.kind == SLATarget.Kind.RESOLUTION and t.due_at), default=None)
-    conversation = [(m, _author_label(m, ticket)) for m in ticket_public_conversation(ticket=ticket)]
+    conversation = [(m, public_author_label(m, ticket)) for m in ticket_public_conversation(ticket=ticket)]
     survey_open = survey_resolution(ticket=ticket) is not None
     context = {
         "ticket": ticket,

@@ -1,0 +1,278 @@
+"""Webhooks: telling other systems what happened, reliably and verifiably.
+
+* **Outbox.** ``webhooks_emit`` writes one ``WebhookDelivery`` per event and
+  subscribed endpoint, in the transaction of the change that caused it (no
+  change, no delivery; no delivery lost to a crash after the commit), and hands
+  the new rows to Celery once the transaction commits. The request that caused
+  them never waits for a receiver.
+* **Retries.** A delivery that fails (no answer in ``WEBHOOK_TIMEOUT_S``, a
+  connection error, any status but 2xx, a redirect) is tried again after 30 s,
+  1, 2, 4 … minutes (at most 6 h apart), ``WEBHOOK_MAX_ATTEMPTS`` times in all,
+  then given up (status *failed*); an administrator can send it again. The
+  re-sweep (beat, every ``WEBHOOKS_RESWEEP_INTERVAL_S``) picks up what is due.
+  Every attempt is logged with the receiver's status code or the error.
+* **Signature.** Each request carries ``X-CS-Desk-Timestamp`` (Unix seconds)
+  and ``X-CS-Desk-Signature: v1=<hex>``, the HMAC-SHA256, keyed with the
+  endpoint's secret, of ``<timestamp>.<body>``. A receiver recomputes it, and
+  refuses a timestamp more than a few minutes old (a replayed request).
+  ``X-CS-Desk-Delivery`` is the same on every attempt of one delivery.
+* **Payload.** ``{"id", "event", "created_at", "data": {"ticket": {...}, ...}}``:
+  the ticket as it stood after the change, without the consumer's contact
+  details (a receiver that needs them asks the API, with its own rights).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from tickets.models import Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_VERSION = "v1"
+USER_AGENT = "cs_desk-webhooks/1"
+Event = WebhookEvent
+
+
+# --- What is sent ---------------------------------------------------------------------
+
+
+def ticket_data(ticket: Ticket) -> dict:
+    """A ticket as webhooks describe it (no consumer contact details)."""
+    return {
+        "id": ticket.pk,
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "category_id": ticket.category_id,
+        "team_id": ticket.team_id,
+        "merchant_id": ticket.merchant_id,
+        "order_number": ticket.order_number,
+        "assignee_id": ticket.assignee_id,
+        "due_at": ticket.due_at,
+        "is_overdue": ticket.is_overdue,
+        "escalation_level": ticket.escalation_level,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+def ticket_event_webhooks(kind: str, *, target_kind: str = "", data: dict | None = None) -> list[tuple[str, dict]]:
+    """The webhook events (with their extra data) one ticket event stands for."""
+    data = data or {}
+    if kind == TicketEvent.Kind.CREATED:
+        return [(Event.TICKET_CREATED, {})]
+    if kind == TicketEvent.Kind.PUBLIC_REPLY:
+        return [(Event.TICKET_REPLIED, {"by": "agent", "message_id": data.get("message")})]
+    if kind == TicketEvent.Kind.MERCHANT_REPLIED:
+        return [(Event.TICKET_REPLIED, {"by": "merchant", "message_id": data.get("message")})]
+    if kind == TicketEvent.Kind.STATUS_CHANGED and data.get("to") == Ticket.Status.RESOLVED:
+        return [(Event.TICKET_RESOLVED, {})]
+    if kind == TicketEvent.Kind.SLA_BREACH:
+        target = {"target": target_kind, "due_at": data.get("due_at")}
+        return [
+            (Event.TICKET_BREACHED, target),
+            (Event.TICKET_ESCALATED, {"level": 1, "reason": "sla_breach", **target}),
+        ]
+    if kind == TicketEvent.Kind.SLA_LEVEL2:
+        return [(Event.TICKET_ESCALATED, {"level": 2, "reason": "sla_level2", "target": target_kind})]
+    if kind == TicketEvent.Kind.MERCHANT_MISSED:
+        return [(Event.TICKET_ESCALATED, {"level": 1, "reason": "merchant_missed", "target": target_kind})]
+    return []
+
+
+def ticket_webhooks(items: Iterable[tuple[Ticket, str, str, dict | None]], *, at: datetime) -> int:
+    """Emit the webhooks of ticket events ``(ticket, kind, target_kind, data)``,
+    each ticket described as it stands now. Returns the deliveries written."""
+    events = []
+    for ticket, kind, target_kind, data in items:
+        for event, extra in ticket_event_webhooks(kind, target_kind=target_kind, data=data):
+            events.append((event, {"ticket": ticket_data(ticket), **extra}))
+    return webhooks_emit(events, at=at)
+
+
+def webhooks_emit(events: Sequence[tuple[str, dict]], *, at: datetime) -> int:
+    """Write the deliveries of ``events`` (name, data) to every active endpoint
+    subscribed to them; deliver them after the commit. Returns how many."""
+    if not events:
+        return 0
+    names = sorted({name for name, _data in events})
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, events__overlap=names).only("pk", "events"))
+    if not endpoints:
+        return 0
+    rows = []
+    for name, data in events:
+        body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+        for endpoint in endpoints:
+            if name in endpoint.events:
+                rows.append(
+                    WebhookDelivery(endpoint=endpoint, event=name, payload=body, next_attempt_at=at, created_at=at)
+                )
+    saved = WebhookDelivery.objects.bulk_create(rows)
+    ids = [d.pk for d in saved]
+    if ids:
+        transaction.on_commit(lambda: webhooks_dispatch(ids))
+    return len(ids)
+
+
+def webhooks_dispatch(ids: list[int]) -> None:
+    """Hand delivery to Celery. A broker outage must not fail the request: the
+    rows are in the outbox, and the re-sweep will deliver them."""
+    from integrations.tasks import webhooks_deliver_task
+
+    try:
+        webhooks_deliver_task.delay(ids)
+    except Exception:
+        logger.warning("Could not dispatch %d webhook(s); the re-sweep will deliver them.", len(ids), exc_info=True)
+
+
+# --- Signing -------------------------------------------------------------------------
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``v1=`` and the hex HMAC-SHA256 of ``<timestamp>.<body>`` keyed with ``secret``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
+
+
+def request_body(delivery: WebhookDelivery) -> bytes:
+    document = {
+        "id": str(delivery.uuid),
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+# --- Delivering ----------------------------------------------------------------------
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to log, not a place to send the body
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long after the ``attempts``-th failure to try again: 30 s, 1 min, 2 min … ≤ 6 h."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
+    """POST and return (status code, start of the answer, error)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_S) as response:
+            return response.status, response.read(500).decode("utf-8", "replace"), ""
+    except urllib.error.HTTPError as exc:
+        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
+        return exc.code, excerpt, f"HTTP {exc.code}"
+    except Exception as exc:  # refused, reset, timed out, bad TLS, bad URL: all worth a retry
+        return None, "", f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str | None:
+    """Try one delivery if it is pending and due. Returns its status afterwards
+    (None if it was not ours to try: not due, done, or another worker has it).
+
+    The row is claimed by moving its next attempt one timeout (and a margin)
+    ahead, in a short transaction: no lock is held while the receiver answers,
+    and a worker that dies mid-call leaves it to be retried after the lease."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_S + 30)
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    body = request_body(delivery)
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "X-CS-Desk-Event": delivery.event,
+        "X-CS-Desk-Delivery": str(delivery.uuid),
+        "X-CS-Desk-Timestamp": str(timestamp),
+        "X-CS-Desk-Signature": signature(endpoint.secret, timestamp, body),
+    }
+    started = time.monotonic()
+    if endpoint.is_active:
+        status_code, excerpt, error = _post(endpoint.url, body, headers)
+    else:
+        status_code, excerpt, error = None, "", "The endpoint was deactivated."
+    took = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    if not ok and not error:
+        error = f"HTTP {status_code}"
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempt_log.count() + 1,
+            at=now,
+            status_code=status_code,
+            error=error,
+            response_excerpt=excerpt[:500],
+            duration_ms=took,
+        )
+        delivery.last_status_code = status_code
+        delivery.last_error = error
+        if ok:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or not endpoint.is_active:
+            delivery.status = WebhookDelivery.Status.FAILED
+            logger.warning(
+                "Webhook %s to %s: gave up after %d attempts: %s", delivery.pk, endpoint, delivery.attempts, error
+            )
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error"])
+    return delivery.status
+
+
+def webhooks_due(*, now: datetime, limit: int = 200) -> list[int]:
+    return list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def webhooks_deliver_many(*, ids: Iterable[int], now: datetime | None = None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for delivery_id in ids:
+        status = webhook_deliver(delivery_id=delivery_id, now=now)
+        if status is not None:
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def webhook_redeliver(*, delivery: WebhookDelivery, now: datetime | None = None) -> None:
+    """An administrator sends a delivery again (a failed one gets its attempts back)."""
+    now = now or timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=now
+    )
+    transaction.on_commit(lambda: webhooks_dispatch([delivery.pk]))

@@ -1,0 +1,132 @@
+"""The consumer's API (/api/v1/track/{token}…): what the tracking page offers,
+for the marketplace's app. The secret tracking token (from the confirmation
+email or page) is the only key: it opens that one ticket, and any other token
+answers 404. Same rate limits as the page."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cs_desk.api import StrictSerializer
+from cs_desk.ratelimit import client_ip, rate_limits_check
+from feedback.services import survey_resolution, survey_submit
+from tickets import services
+from tickets.models import SLATarget, Ticket
+from tickets.selectors import public_author_label, ticket_for_token, ticket_public_conversation
+from tickets.targets import RESPONSE_KINDS
+
+
+class ConsumerMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(help_text="“You”, “Customer service · alias”, the shop's name or “Notice”.")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TrackedTicketSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Ticket.Status.choices)
+    category = serializers.CharField()
+    response_due = serializers.DateTimeField(allow_null=True, help_text="When we promised to reply, if we owe one.")
+    resolution_due = serializers.DateTimeField(allow_null=True)
+    can_reply = serializers.BooleanField()
+    survey_open = serializers.BooleanField(help_text="True when the latest resolution waits for a rating.")
+    messages = ConsumerMessageSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class ConsumerReplySerializer(StrictSerializer):
+    body = serializers.CharField(max_length=5_000)
+
+
+class SurveyAnswerSerializer(StrictSerializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+
+class SurveyReceiptSerializer(serializers.Serializer):
+    rating = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class _TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def ticket(self, token: str) -> Ticket:
+        ticket = ticket_for_token(token=token)
+        if ticket is None:
+            raise Http404
+        return ticket
+
+
+def tracked(ticket: Ticket) -> dict:
+    running = list(ticket.targets.filter(status=SLATarget.Status.RUNNING))
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "category": ticket.category.name,
+        "response_due": min((t.due_at for t in running if t.kind in RESPONSE_KINDS and t.due_at), default=None),
+        "resolution_due": min(
+            (t.due_at for t in running if t.kind == SLATarget.Kind.RESOLUTION and t.due_at), default=None
+        ),
+        "can_reply": ticket.status != Ticket.Status.CLOSED,
+        "survey_open": survey_resolution(ticket=ticket) is not None,
+        "messages": [
+            {"id": m.pk, "author": public_author_label(m, ticket), "body": m.body, "created_at": m.created_at}
+            for m in ticket_public_conversation(ticket=ticket)
+        ],
+        "created_at": ticket.created_at,
+    }
+
+
+class TrackView(_TokenView):
+    @extend_schema(responses=TrackedTicketSerializer, operation_id="track_retrieve", summary="Your complaint")
+    def get(self, request: Request, token: str) -> Response:
+        return Response(TrackedTicketSerializer(tracked(self.ticket(token))).data)
+
+
+class TrackMessagesView(_TokenView):
+    @extend_schema(
+        request=ConsumerReplySerializer,
+        responses={201: TrackedTicketSerializer},
+        operation_id="track_messages_create",
+        summary="Write to customer service (reopens a resolved complaint)",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        ticket = self.ticket(token)
+        data = ConsumerReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verdict = rate_limits_check(
+            [("reply_ip", client_ip(request._request)), ("reply_ticket", ticket.tracking_token)]
+        )
+        if not verdict.allowed:
+            raise Throttled(wait=verdict.retry_after, detail=_("Too many messages; please wait a little."))
+        services.ticket_consumer_message(ticket=ticket, body=data.validated_data["body"])
+        ticket.refresh_from_db()
+        return Response(TrackedTicketSerializer(tracked(ticket)).data, status=status.HTTP_201_CREATED)
+
+
+class TrackSurveyView(_TokenView):
+    @extend_schema(
+        request=SurveyAnswerSerializer,
+        responses={201: SurveyReceiptSerializer},
+        operation_id="track_survey_create",
+        summary="Rate the latest resolution (once)",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        ticket = self.ticket(token)
+        data = SurveyAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        survey = survey_submit(ticket=ticket, **data.validated_data)
+        return Response(SurveyReceiptSerializer(survey).data, status=status.HTTP_201_CREATED)
