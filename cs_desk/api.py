@@ -106,31 +106,84 @@ def api_server_error(request):
 # --- Input --------------------------------------------------------------------------
 
 
+def _json_type_ok(field: serializers.Field, value) -> bool:
+    """Whether a JSON value has the type the field documents (DRF would quietly
+    turn 0 into "0", "true" into True and "4" into 4)."""
+    if value is None:
+        return True  # allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return isinstance(value, bool)
+    if isinstance(field, serializers.IntegerField):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(field, (serializers.CharField, serializers.ChoiceField, serializers.RelatedField)):
+        return isinstance(value, str)
+    if isinstance(field, serializers.DateField):
+        return isinstance(value, str)
+    if isinstance(field, serializers.ListField):
+        return isinstance(value, list)
+    return True
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not declare (read-only ones included: sending them
-    is a mistake too), each named in the error."""
+    is a mistake too), and, in a JSON body, values of the wrong JSON type; each
+    named in the error. A form body (multipart) is all strings: pass
+    ``context={"form": True}`` and DRF's own parsing of each field decides."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            writable = {name for name, f in self.fields.items() if not f.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail(str(_("Unknown field.")), code="unknown_field")]
-                        for name in unknown
-                    }
-                )
+            writable = {name: f for name, f in self.fields.items() if not f.read_only}
+            errors = {
+                str(key): [serializers.ErrorDetail(str(_("Unknown field.")), code="unknown_field")]
+                for key in data
+                if key not in writable
+            }
+            if not self.context.get("form"):
+                for name, value in data.items():
+                    if name in writable and not _json_type_ok(writable[name], value):
+                        errors[name] = [serializers.ErrorDetail(str(_("Wrong type of value.")), code="invalid_type")]
+            if errors:
+                raise serializers.ValidationError(dict(sorted(errors.items())))
         return super().to_internal_value(data)
 
 
-class NewestFirst(CursorPagination):
-    """Stable while tickets are added: a cursor, not a page number."""
+class CursorPage(CursorPagination):
+    """Lists page with a cursor, not a page number: stable while rows are added.
+    ``page_size`` (1–200, default 50) that is not a whole number in range is an
+    error, not quietly the default."""
 
-    ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+        return parameters
+
+
+class NewestFirst(CursorPage):
+    ordering = ("-created_at", "-id")
+
+
+class OldestFirst(CursorPage):
+    ordering = ("created_at", "id")
 
 
 # --- Schema ------------------------------------------------------------------------

@@ -67,13 +67,11 @@ class FeedbackMarkSerializer(StrictSerializer):
 
 def _flag(request: Request, name: str) -> bool | None:
     value = request.query_params.get(name)
-    if value in (None, ""):
+    if value is None:
         return None
-    field = serializers.BooleanField()
-    try:
-        return field.to_internal_value(value)
-    except serializers.ValidationError as exc:
-        raise ValidationError({name: exc.detail}) from exc
+    if value not in ("true", "false"):
+        raise ValidationError({name: [_("Use true or false.")]})
+    return value == "true"
 
 
 @extend_schema_view(
@@ -107,7 +105,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     def get_queryset(self):
         rows = Feedback.objects.select_related("handled_by")
         topic = self.request.query_params.get("topic")
-        if topic:
+        if topic is not None:
             if topic not in Feedback.Topic.values:
                 raise ValidationError({"topic": [_("Unknown topic.")]})
             rows = rows.filter(topic=topic)
@@ -168,7 +166,7 @@ class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         rows = scoped(Survey.objects.all(), self.request.user, "ticket__")
         rating = self.request.query_params.get("rating")
-        if rating:
+        if rating is not None:
             if rating not in {"1", "2", "3", "4", "5"}:
                 raise ValidationError({"rating": [_("Give a rating from 1 to 5.")]})
             rows = rows.filter(rating=int(rating))

@@ -78,7 +78,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if self.action != "list":
             return rows
         wanted = self.request.query_params.get("status")
-        if wanted:
+        if wanted is not None:
             if wanted not in Merchant.Status.values:
                 raise ValidationError({"status": [_("Unknown status.")]})
             rows = rows.filter(status=wanted)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,11 +61,15 @@ class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
 
     pagination_class = NewestFirst
     lookup_value_regex = "[0-9]+"
+    validates_query = True
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no merchant
             return Ticket.objects.none()
-        owed = self.request.query_params.get("state") == "owed"
+        state = self.request.query_params.get("state", "")
+        if state not in ("", "owed"):
+            raise ValidationError({"state": [_("Use state=owed, or leave it out.")]})
+        owed = state == "owed"
         return portal_complaints(self.request.merchant, owed_only=owed).order_by("-created_at", "-id")
 
     def get_serializer_class(self):

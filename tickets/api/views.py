@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cs_desk.api import NewestFirst
+from cs_desk.api import NewestFirst, OldestFirst
 from tickets import services
 from tickets.access import assignable_users, can_work, is_staff_user, tickets_visible_to
 from tickets.api.serializers import (
@@ -96,13 +96,6 @@ class CategoryListView(APIView):
         return Response(CategorySerializer(ordered, many=True, context={"promises": promises}).data)
 
 
-class OldestFirst(CursorPagination):
-    ordering = ("created_at", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 QUEUE_PARAMETERS = [
     OpenApiParameter("status", str, enum=Ticket.Status.values, description="Default: every open status."),
     OpenApiParameter("priority", str, enum=Ticket.Priority.values),
@@ -115,6 +108,19 @@ QUEUE_PARAMETERS = [
     OpenApiParameter("channel", str, enum=Ticket.Channel.values),
     OpenApiParameter("q", str, description="Reference, order number, words of the subject, phone or email."),
 ]
+
+
+def _check_queue_params(params) -> None:
+    """What the desk's filter form forgives, the API refuses: an empty value for
+    a parameter with fixed values, a yes/no that is not true or false."""
+    errors = {}
+    for name in ("status", "priority", "category", "team", "assignee", "due", "channel", "overdue"):
+        if name in params and params[name] == "":
+            errors[name] = [_("Leave the parameter out rather than empty.")]
+    if params.get("overdue", "true") not in ("true", "false"):
+        errors["overdue"] = [_("Use true or false.")]
+    if errors:
+        raise ValidationError(errors)
 
 
 @extend_schema_view(
@@ -146,6 +152,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_queryset(self):
         tickets = tickets_visible_to(self.request.user)
         if self.action == "list":
+            _check_queue_params(self.request.query_params)
             filterset, tickets = queue_queryset(user=self.request.user, params=self.request.query_params)
             if not filterset.is_valid():
                 raise ValidationError(filterset.errors)
@@ -182,7 +189,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             assignee = assignable_users(request.user, ticket).filter(username=changes["assignee"]).first()
             if assignee is None:
                 raise ValidationError(
-                    {"assignee": ["No member or supervisor of this ticket's team has this username."]}
+                    {"assignee": [_("No member or supervisor of this ticket's team has this username.")]}
                 )
         with transaction.atomic():
             if "priority" in changes:
@@ -224,10 +231,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             )
             page = self.paginate_queryset(rows)
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
-        payload = request.data
-        if hasattr(payload, "getlist"):  # multipart: files may repeat
+        payload, form = request.data, hasattr(request.data, "getlist")
+        if form:  # multipart: files may repeat
             payload = {key: payload.getlist(key) if key == "files" else payload[key] for key in payload}
-        data = MessageCreateSerializer(data=payload)
+        data = MessageCreateSerializer(data=payload, context={"form": form})
         data.is_valid(raise_exception=True)
         message = services.ticket_reply(
             ticket=ticket,
