@@ -149,6 +149,9 @@ class StrictSerializer(serializers.Serializer):
 
 class CursorPage(CursorPagination):
     """Lists page with a cursor, not a page number: stable while rows are added.
+    The cursor's ordering is by id, which is unique: DRF's cursor falls back to
+    a plain offset when a page's rows share their position (tickets filed in the
+    same instant), and an offset shifts when rows are added.
     ``page_size`` (1–200, default 50) that is not a whole number in range is an
     error, not quietly the default."""
 
@@ -179,11 +182,13 @@ class CursorPage(CursorPagination):
 
 
 class NewestFirst(CursorPage):
-    ordering = ("-created_at", "-id")
+    """Most recently made first (by id: the order rows were written in)."""
+
+    ordering = ("-id",)
 
 
 class OldestFirst(CursorPage):
-    ordering = ("created_at", "id")
+    ordering = ("id",)
 
 
 # --- Schema ------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""Request guards that must run before anything reads the request body."""
+"""Request guards that must run before anything reads the request body, and the
+API's language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class RequestBodyLimitMiddleware:
@@ -29,7 +32,28 @@ class RequestBodyLimitMiddleware:
                 "mb": settings.EVIDENCE_MAX_FILE_BYTES // (1024 * 1024),
                 "back": request.path,
             }
-            response = render(request, "tickets/public/too_large.html", context, status=413)
+            if request.path.startswith("/api/"):
+                message = _("The request is too large: at most %(files)d files of %(mb)d MB each.") % context
+                response = JsonResponse({"code": "too_large", "message": message}, status=413)
+            else:
+                response = render(request, "tickets/public/too_large.html", context, status=413)
             response["Connection"] = "close"  # the unread body is not drained
             return response
+        return self.get_response(request)
+
+
+class ApiLanguageMiddleware:
+    """The API speaks the caller's language: the language cookie, else
+    Accept-Language, else the default. (LocaleMiddleware gives every path
+    without a language prefix the default language, which suits the site's
+    pages, whose links carry the prefix, but not an API client.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            language = translation.get_language_from_request(request, check_path=False)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

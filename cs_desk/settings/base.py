@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "cs_desk.middleware.ApiLanguageMiddleware",
     # Before anything reads the body (the CSRF check parses POST data).
     "cs_desk.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -5,7 +5,8 @@ from merchants.api.views import ComplaintViewSet, ScorecardView
 
 app_name = "merchant_api"
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with or without the final slash (the constructor takes only a yes/no)
 router.register("complaints", ComplaintViewSet, basename="complaint")
 
 urlpatterns = [

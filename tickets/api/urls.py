@@ -10,7 +10,8 @@ from tickets.api.views import CategoryListView, SLAPreviewView, TicketViewSet
 
 app_name = "api"
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with or without the final slash (the constructor takes only a yes/no)
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("merchants", MerchantViewSet, basename="merchant")
 router.register("feedback", FeedbackViewSet, basename="feedback")

@@ -1,0 +1,160 @@
+"""The rest of /api/v1/ from the outside: the consumer's tracking API, merchants
+for staff, feedback and surveys, report figures, and the schema and its docs."""
+
+import json
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from tests.api.conftest import bearer
+from tests.factories import UserFactory
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data, key=None):
+    return client.post(url, json.dumps(data), content_type="application/json", **(bearer(key) if key else {}))
+
+
+# --- The consumer, with the tracking token --------------------------------------------
+
+
+def test_the_tracking_token_opens_its_own_ticket_only(client, world):
+    services.ticket_reply(ticket=world.mine, author=world.agent, body="内部：商家难缠", public=False)
+    services.ticket_reply(ticket=world.mine, author=world.agent, body="您好，我们正在处理。")
+    mine = client.get(f"/api/v1/track/{world.mine.tracking_token}")
+    assert mine.status_code == 200
+    body = mine.json()
+    assert body["reference"] == world.mine.reference and body["status"] == "awaiting_merchant"
+    authors = [(m["author"], m["body"]) for m in body["messages"]]
+    assert authors[-1] == ("客服", "您好，我们正在处理。")
+    assert "内部：商家难缠" not in [m["body"] for m in body["messages"]]
+    assert "requester_phone" not in body and "tracking_token" not in body
+    for token in ("x" * 43, str(world.mine.pk), world.mine.reference):
+        assert client.get(f"/api/v1/track/{token}").json() == {"code": "not_found", "message": "未找到。"}
+
+
+def test_the_consumer_writes_and_rates_through_the_api(client, world):
+    url = f"/api/v1/track/{world.resolved.tracking_token}"
+    answered = post(client, f"{url}/survey", {"rating": 5})
+    assert answered.status_code == 400 and answered.json()["code"] == "survey_not_open"  # rated already
+    reopened = post(client, f"{url}/messages", {"body": "退款又被退回了"})
+    assert reopened.status_code == 201 and reopened.json()["status"] == "open"
+    assert reopened.json()["response_due"] is not None
+    for data, field, code in (
+        ({"body": 7}, "body", "invalid_type"),
+        ({"body": "x", "files": []}, "files", "unknown_field"),
+        ({}, "body", "required"),
+    ):
+        assert post(client, f"{url}/messages", data).json()["errors"][field][0]["code"] == code
+    bad_rating = post(client, f"{url}/survey", {"rating": 9}).json()
+    assert bad_rating["errors"]["rating"][0]["code"] == "max_value"
+
+
+# --- Merchants for staff -------------------------------------------------------------
+
+
+def test_managers_read_merchants_and_their_scorecards(client, world):
+    key = world.keys["manager"]
+    listed = client.get("/api/v1/merchants/?q=开心", **bearer(key)).json()["results"]
+    assert [m["shop_id"] for m in listed] == ["SHOP00042"]
+    detail = client.get("/api/v1/merchants/SHOP00042", **bearer(key)).json()
+    assert detail["scorecard"]["score"] == 100.0 and detail["scorecard"]["pending"] == 1
+    assert client.get("/api/v1/merchants/NOPE", **bearer(key)).status_code == 404
+    assert client.get("/api/v1/merchants/?status=gone", **bearer(key)).json()["errors"]["status"]
+    assert client.get("/api/v1/merchants/", **bearer(world.keys["agent"])).status_code == 403
+    assert client.get("/api/v1/merchants/SHOP00042", **bearer(world.keys["merchant"])).status_code == 403
+    assert client.get("/api/v1/merchants/").status_code == 401
+    # …and a merchant's token reaches its own shop, never the staff API.
+    assert client.get("/api/v1/merchant/scorecard", **bearer(world.keys["merchant"])).json()["score"] == 100.0
+    assert client.get("/api/v1/merchant/scorecard", **bearer(world.keys["agent"])).status_code == 403
+
+
+# --- Feedback and surveys --------------------------------------------------------------
+
+
+def test_anyone_sends_feedback_readers_handle_it(client, world):
+    sent = post(client, "/api/v1/feedback/", {"topic": "promotions", "body": "活动页打不开", "contact": "a@b.cn"})
+    assert sent.status_code == 201 and set(sent.json()) == {"id", "topic", "created_at"}
+    assert post(client, "/api/v1/feedback/", {"topic": "x", "body": ""}).json()["errors"].keys() == {"topic", "body"}
+    key = world.keys["manager"]
+    rows = client.get("/api/v1/feedback/?topic=promotions", **bearer(key)).json()["results"]
+    assert [(r["body"], r["contact"]) for r in rows] == [("活动页打不开", "a***@b.cn")]
+    handled = client.patch(
+        f"/api/v1/feedback/{rows[0]['id']}",
+        json.dumps({"handled": True}),
+        content_type="application/json",
+        **bearer(key),
+    )
+    assert handled.json()["handled_by"] == "manager"
+    assert client.get("/api/v1/feedback/?handled=false", **bearer(key)).json()["results"][0]["body"] == "App 太慢"
+    assert client.get("/api/v1/feedback/", **bearer(world.keys["agent"])).status_code == 403
+    assert client.get("/api/v1/feedback/").status_code == 401
+
+
+def test_surveys_follow_the_readers_teams(client, world):
+    manager = client.get("/api/v1/surveys/", **bearer(world.keys["manager"])).json()["results"]
+    assert [(s["ticket"], s["rating"], s["team"]) for s in manager] == [(world.resolved.reference, 4, "Orders")]
+    returns_lead = UserFactory(username="returns-boss", groups=["supervisors"])
+    world.returns.supervisors.add(returns_lead)
+    client.force_login(returns_lead)
+    assert client.get("/api/v1/surveys/").json()["results"] == []
+    assert client.get("/api/v1/surveys/?rating=6").status_code == 400
+    assert client.get("/api/v1/surveys/", **bearer(world.keys["agent"])).status_code == 403
+
+
+# --- Report figures --------------------------------------------------------------------
+
+
+def test_report_figures_as_json(client, world):
+    key = world.keys["manager"]
+    sla = client.get("/api/v1/reports/sla?start=2026-11-16&end=2026-11-16&group=team", **bearer(key)).json()
+    assert sla["period"] == {"start": "2026-11-16", "end": "2026-11-16", "time_zone": "Asia/Shanghai"}
+    first = next(t for t in sla["summary"] if t["kind"] == "first_response")
+    # The resolved ticket was answered at once; the other two are still waiting.
+    assert (first["met"], first["breached"], first["open"], first["compliance"]) == (1, 0, 2, 100.0)
+    assert {g["name"] for g in sla["groups"]} == {"Orders", "Returns"}
+    assert sla["days"] == [{"day": "2026-11-16", "tickets": 3, "met": 2, "breached": 0, "compliance": 100.0}]
+    backlog = client.get("/api/v1/reports/backlog", **bearer(key)).json()
+    assert backlog["total"] == 2 and len(backlog["rows"]) == 6
+    volume = client.get("/api/v1/reports/volume?start=2026-11-16&end=2026-11-16", **bearer(key)).json()
+    assert volume["heatmap"][0][10] == 3  # Monday 10:00, Shanghai
+    csat = client.get("/api/v1/reports/satisfaction?start=2026-11-16&end=2026-11-16", **bearer(key)).json()
+    assert (csat["overall"]["answers"], csat["overall"]["average"]) == (1, 4.0)
+
+    bad = client.get("/api/v1/reports/sla?start=16/11/2026&group=city", **bearer(key)).json()
+    assert bad["errors"].keys() == {"start", "group"}
+    backwards = client.get("/api/v1/reports/volume?start=2026-11-20&end=2026-11-16", **bearer(key)).json()
+    assert backwards["errors"]["end"][0]["code"] == "invalid"
+    assert client.get("/api/v1/reports/sla", **bearer(world.keys["agent"])).status_code == 403
+    assert client.get("/api/v1/reports/sla", **bearer(world.keys["merchant"])).status_code == 403
+    assert client.get("/api/v1/reports/sla").status_code == 401
+
+
+# --- Schema and docs -------------------------------------------------------------------
+
+
+def test_the_schema_validates_and_documents_every_endpoint_and_its_errors(client, tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    served = yaml.safe_load(client.get("/api/schema/").content)
+    assert served["openapi"].startswith("3.") and served == yaml.safe_load(target.read_text())
+    operations = [(path, method, op) for path, ops in served["paths"].items() for method, op in ops.items()]
+    assert len(operations) >= 25
+    error = "#/components/schemas/Error"
+    for path, method, op in operations:
+        codes = set(op["responses"])
+        assert any(code.startswith("2") for code in codes), (path, method)
+        assert "429" in codes, (path, method)
+        for code in codes - {"200", "201"}:
+            assert op["responses"][code]["content"]["application/json"]["schema"]["$ref"] == error, (path, code)
+        if "{" in path:
+            assert "404" in codes, path
+        if method in ("post", "patch"):
+            assert "400" in codes and "requestBody" in op, (path, method)
+    assert {"bearerToken", "cookieAuth"} <= set(served["components"]["securitySchemes"])
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content
+    assert b"/static/drf_spectacular_sidecar/" in docs.content  # served from here, not a CDN
