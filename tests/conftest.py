@@ -83,3 +83,12 @@ def urgent_category(team):
 @pytest.fixture
 def low_category(team):
     return CategoryFactory(code="suggestion", name_zh="建议", name_en="Suggestion", default_priority="low", team=team)
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A running webhook receiver that verifies signatures (tests.api.receiver)."""
+    from tests.api.receiver import Receiver
+
+    with Receiver() as receiver:
+        yield receiver

@@ -1,13 +1,8 @@
 """Webhooks, received by a real HTTP receiver written here: it checks each
 request's signature and timestamp the way the README tells integrators to."""
 
-import hashlib
-import hmac
 import json
-import threading
-import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
@@ -18,64 +13,16 @@ from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.webhooks import webhook_redeliver
 from merchants.penalties import merchant_penalty_impose
 from tests.api.conftest import MON_10, bearer
+from tests.api.receiver import SECRET
 from tickets import services
 from tickets.escalation import sla_sweep
 
 pytestmark = pytest.mark.django_db
-SECRET = "whsec_test-secret"
-TOLERANCE_S = 300
-
-
-class Receiver:
-    """An integrator's endpoint: verifies, records, answers ``statuses`` in turn."""
-
-    def __init__(self, secret: str = SECRET):
-        self.secret = secret
-        self.statuses: list[int] = []
-        self.received: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                verdict = receiver.verify(self.headers, body)
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver.received.append({"headers": headers, "body": body, "verdict": verdict})
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                if verdict != "ok":
-                    status = 400
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(verdict.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/cs-desk"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def verify(self, headers, body: bytes) -> str:
-        timestamp = headers.get("x-cs-desk-timestamp", "")  # header names are case-insensitive
-        sent = headers.get("x-cs-desk-signature", "")
-        expected = "v1=" + hmac.new(self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(sent, expected):
-            return "bad signature"
-        if abs(time.time() - int(timestamp)) > TOLERANCE_S:
-            return "too old"
-        return "ok"
-
-    def events(self) -> list[str]:
-        return [json.loads(r["body"])["event"] for r in self.received]
 
 
 @pytest.fixture
-def receiver():
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def receiver(webhook_receiver):
+    return webhook_receiver
 
 
 def endpoint(url: str, *events: str, **extra) -> WebhookEndpoint:

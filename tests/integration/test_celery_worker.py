@@ -1,6 +1,6 @@
 """A real Celery worker and beat, on a real Redis, against the test database:
 an overdue ticket is escalated by the beat-driven sweep and its emails leave the
-outbox; a Redis outage delays escalation but loses nothing."""
+outbox, and its webhooks reach a receiver; a Redis outage delays escalation but loses nothing."""
 
 import os
 import shutil
@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from tests.api.receiver import SECRET
 from tickets import services
 from tickets.models import Notification, TicketEvent
 
@@ -90,6 +92,7 @@ def celery_processes(redis_server, tmp_path):
         "SLA_SWEEP_INTERVAL_S": "1",
         "NOTIFICATIONS_RESWEEP_INTERVAL_S": "1",
         "NOTIFICATION_RESWEEP_AFTER_S": "1",
+        "WEBHOOKS_RESWEEP_INTERVAL_S": "1",
         "CS_DESK_DATA_DIR": str(tmp_path / "data"),
     }
     celery = [sys.executable, "-m", "celery", "-A", "cs_desk"]
@@ -137,10 +140,14 @@ def overdue_ticket(category):
     )
 
 
-def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails(
-    celery_processes, urgent_category, supervisor, manager
+def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails_and_webhooks(
+    celery_processes, urgent_category, supervisor, manager, webhook_receiver
 ):
     mail_dir = celery_processes
+    receiver = webhook_receiver
+    WebhookEndpoint.objects.create(
+        name="ERP", url=receiver.url, events=["ticket.created", "ticket.breached"], secret=SECRET
+    )
     ticket = overdue_ticket(urgent_category)
 
     wait_for(
@@ -159,6 +166,11 @@ def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails(
     sent_mail = "".join(path.read_text() for path in mail_dir.glob("*.log"))
     assert ticket.reference in sent_mail
     assert supervisor.email in sent_mail and "han@example.cn" in sent_mail
+
+    wait_for(lambda: len(receiver.received) >= 2, timeout=60, what="the worker to deliver the two webhooks")
+    assert sorted(receiver.events()) == ["ticket.breached", "ticket.created"]
+    assert {r["verdict"] for r in receiver.received} == {"ok"}
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
 
 
 def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redis_server, urgent_category, supervisor):
