@@ -63,6 +63,12 @@ AGE_BUCKETS = [
 ]
 FORECAST_WEEKS = 8
 MAX_PERIOD_DAYS = 366
+# Report dates outside these are typing mistakes (and 0001-01-01 minus 29 days is no date at all).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def out_of_range_text() -> str:
+    return _("Give a date from %(first)s to %(last)s.") % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
 
 
 def compliance(met: int, breached: int) -> float | None:

@@ -6,7 +6,7 @@ date is an error (400 naming the parameter), not a quiet fall-back."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +24,17 @@ from tickets.models import SLATarget
 DEFAULT_DAYS = 30
 
 
+def _in_range(value: date) -> date:
+    if not reports.EARLIEST <= value <= reports.LATEST:
+        raise serializers.ValidationError(reports.out_of_range_text())
+    return value
+
+
 class PeriodQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD). Default: 29 days before end.")
-    end = serializers.DateField(required=False, help_text="Last day, included. Default: today.")
+    start = serializers.DateField(
+        required=False, validators=[_in_range], help_text="First day (YYYY-MM-DD). Default: 29 days before end."
+    )
+    end = serializers.DateField(required=False, validators=[_in_range], help_text="Last day, included. Default: today.")
 
     def validate(self, attrs):
         end = attrs.get("end")

@@ -71,6 +71,9 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not reports.EARLIEST <= data[name] <= reports.LATEST:
+                self.add_error(name, reports.out_of_range_text())
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:
