@@ -66,8 +66,8 @@ class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no merchant
             return Ticket.objects.none()
-        state = self.request.query_params.get("state", "")
-        if state not in ("", "owed"):
+        state = self.request.query_params.get("state")
+        if state not in (None, "owed"):
             raise ValidationError({"state": [_("Use state=owed, or leave it out.")]})
         owed = state == "owed"
         return portal_complaints(self.request.merchant, owed_only=owed).order_by("-created_at", "-id")
