@@ -124,6 +124,24 @@ def _json_type_ok(field: serializers.Field, value) -> bool:
     return True
 
 
+def storable(value) -> bool:
+    """Whether text can be stored in PostgreSQL: no NUL character, no lone UTF-16
+    surrogate (JSON's \\u0000 and \\ud800 decode to both)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    return True
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not declare (read-only ones included: sending them
     is a mistake too), and, in a JSON body, values of the wrong JSON type; each
@@ -142,6 +160,10 @@ class StrictSerializer(serializers.Serializer):
                 for name, value in data.items():
                     if name in writable and not _json_type_ok(writable[name], value):
                         errors[name] = [serializers.ErrorDetail(str(_("Wrong type of value.")), code="invalid_type")]
+            for name, value in data.items():
+                if name in writable and name not in errors and not storable(value):
+                    text = str(_("The text holds characters that cannot be stored (NUL, lone surrogates)."))
+                    errors[name] = [serializers.ErrorDetail(text, code="invalid_characters")]
             if errors:
                 raise serializers.ValidationError(dict(sorted(errors.items())))
         return super().to_internal_value(data)
@@ -194,7 +216,7 @@ class OldestFirst(CursorPage):
 # --- Schema ------------------------------------------------------------------------
 
 _ERROR_TEXT = {
-    400: "Invalid input: unknown fields, wrong types, values a rule refuses (see errors).",
+    400: "Invalid input: unknown fields, wrong types, values a rule refuses (see errors), a NUL character.",
     401: "No valid credentials: sign in, or send Authorization: Bearer <token>.",
     403: "Signed in, but this kind of user may not use this endpoint.",
     404: "No such object, or not one you may see (the two are not told apart).",
@@ -204,15 +226,14 @@ _ERROR_TEXT = {
 
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, with each operation's error responses (all in
-    ``ErrorSerializer``'s shape): 400 where there is input (a body, or query
-    parameters the view validates: ``validates_query``), 401/403 where there are
+    ``ErrorSerializer``'s shape): 400 always (a malformed request), 401/403 where there are
     credentials to check, 404 where the path names an object or a cursor pages,
     429 always."""
 
     def _error_statuses(self) -> list[int]:
         statuses = []
-        if self.method in ("POST", "PUT", "PATCH") or getattr(self.view, "validates_query", False):
-            statuses.append(400)
+        # Any request can be refused as malformed (a NUL in the path or the query, a bad body).
+        statuses.append(400)
         public = all(isinstance(p, AllowAny) for p in self.view.get_permissions())
         # A public endpoint still refuses a bad token (401) and a session POST without its CSRF token (403).
         if not public or self.view.get_authenticators():

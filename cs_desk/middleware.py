@@ -42,6 +42,23 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
+class ApiInputGuardMiddleware:
+    """Under /api/: a NUL character in the path or a query parameter (``%00``)
+    answers 400, before a filter hands it to PostgreSQL (which refuses it with an
+    error that would otherwise surface as a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            values = [request.path, *(v for _k, vs in request.GET.lists() for v in (_k, *vs))]
+            if any("\x00" in value for value in values):
+                message = _("The request holds a NUL character (%00).")
+                return JsonResponse({"code": "invalid_characters", "message": message}, status=400)
+        return self.get_response(request)
+
+
 class ApiLanguageMiddleware:
     """The API speaks the caller's language: the language cookie, else
     Accept-Language, else the default. (LocaleMiddleware gives every path

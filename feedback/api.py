@@ -97,7 +97,6 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     pagination_class = NewestFirst
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
-    validates_query = True  # documents 400 for bad filters
 
     def get_permissions(self):
         return [AllowAny()] if self.action == "create" else [ReadsReports()]
@@ -161,7 +160,6 @@ class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = SurveySerializer
     pagination_class = NewestFirst
     permission_classes = [ReadsReports]
-    validates_query = True
 
     def get_queryset(self):
         rows = scoped(Survey.objects.all(), self.request.user, "ticket__")

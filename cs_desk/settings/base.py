@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "cs_desk.middleware.ApiLanguageMiddleware",
+    "cs_desk.middleware.ApiInputGuardMiddleware",
     # Before anything reads the body (the CSRF check parses POST data).
     "cs_desk.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -71,7 +71,6 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = NewestFirst
     lookup_field = "shop_id"
     lookup_value_regex = "[^/]+"
-    validates_query = True
 
     def get_queryset(self):
         rows = Merchant.objects.all()

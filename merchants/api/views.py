@@ -61,7 +61,6 @@ class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
 
     pagination_class = NewestFirst
     lookup_value_regex = "[0-9]+"
-    validates_query = True
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no merchant

@@ -174,6 +174,18 @@ def test_missing_fields_domain_rules_and_broken_json(client, world):
     assert broken.status_code == 400 and broken.json()["code"] == "parse_error"
     as_list = post(client, f"{API}/", [NEW_TICKET], key)
     assert as_list.status_code == 400 and "non_field_errors" in as_list.json()["errors"]
+    # Text PostgreSQL cannot store is refused, not a 500 (found by the conformance run).
+    nul = post(client, f"{API}/", {**NEW_TICKET, "category": "re\u0000fund"}, key).json()
+    assert nul["errors"]["category"][0]["code"] == "invalid_characters"
+    surrogate = client.post(
+        f"{API}/",
+        json.dumps(NEW_TICKET, ensure_ascii=False).replace("李先生", "\\udac7"),
+        content_type="application/json",
+        **bearer(key),
+    )
+    assert surrogate.json()["errors"]["requester_name"][0]["code"] == "invalid_characters"
+    assert client.get(f"{API}/?q=%00", **bearer(key)).json()["code"] == "invalid_characters"
+    assert client.get("/api/v1/track/abc%00def").status_code == 400
     unknown_path = client.get("/api/v1/no-such-thing", **bearer(key))
     assert unknown_path.status_code == 404 and unknown_path.json()["code"] == "not_found"
 

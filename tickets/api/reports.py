@@ -199,7 +199,6 @@ def _key(key) -> str | None:
 
 class _ReportView(APIView):
     permission_classes = [ReadsReports]
-    validates_query = True
 
 
 class SLAReportView(_ReportView):
@@ -236,8 +235,6 @@ class SLAReportView(_ReportView):
 
 
 class BacklogView(_ReportView):
-    validates_query = False
-
     @extend_schema(responses=BacklogSerializer, operation_id="reports_backlog")
     def get(self, request: Request) -> Response:
         backlog = reports.backlog(now=timezone.now(), reader=request.user)

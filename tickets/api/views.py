@@ -71,7 +71,6 @@ class SLAPreviewView(APIView):
     reveals only the policy."""
 
     permission_classes = [AllowAny]
-    validates_query = True
 
     @extend_schema(parameters=[SLAPreviewQuerySerializer], responses=SLAPreviewSerializer, operation_id="sla_preview")
     def get(self, request: Request) -> Response:
@@ -147,7 +146,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = TicketSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]+"
-    validates_query = True
 
     def get_queryset(self):
         tickets = tickets_visible_to(self.request.user)
