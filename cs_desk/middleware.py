@@ -52,10 +52,13 @@ class ApiInputGuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            values = [request.path, *(v for _k, vs in request.GET.lists() for v in (_k, *vs))]
-            if any("\x00" in value for value in values):
-                message = _("The request holds a NUL character (%00).")
-                return JsonResponse({"code": "invalid_characters", "message": message}, status=400)
+            bad = ["path"] if "\x00" in request.path else []
+            bad += [name for name, values in request.GET.lists() if any("\x00" in v for v in (name, *values))]
+            if bad:
+                message = str(_("The request holds a NUL character (%00)."))
+                problem = {"code": "invalid_characters", "message": message}
+                body = {**problem, "field": bad[0], "errors": {name: [problem] for name in bad}}
+                return JsonResponse(body, status=400)
         return self.get_response(request)
 
 
