@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_VERSION = "v1"
 USER_AGENT = "cs_desk-webhooks/1"
-Event = WebhookEvent
 
 
 # --- What is sent ---------------------------------------------------------------------
@@ -78,55 +77,68 @@ def ticket_event_webhooks(kind: str, *, target_kind: str = "", data: dict | None
     """The webhook events (with their extra data) one ticket event stands for."""
     data = data or {}
     if kind == TicketEvent.Kind.CREATED:
-        return [(Event.TICKET_CREATED, {})]
+        return [(WebhookEvent.TICKET_CREATED, {})]
     if kind == TicketEvent.Kind.PUBLIC_REPLY:
-        return [(Event.TICKET_REPLIED, {"by": "agent", "message_id": data.get("message")})]
+        return [(WebhookEvent.TICKET_REPLIED, {"by": "agent", "message_id": data.get("message")})]
     if kind == TicketEvent.Kind.MERCHANT_REPLIED:
-        return [(Event.TICKET_REPLIED, {"by": "merchant", "message_id": data.get("message")})]
+        return [(WebhookEvent.TICKET_REPLIED, {"by": "merchant", "message_id": data.get("message")})]
     if kind == TicketEvent.Kind.STATUS_CHANGED and data.get("to") == Ticket.Status.RESOLVED:
-        return [(Event.TICKET_RESOLVED, {})]
+        return [(WebhookEvent.TICKET_RESOLVED, {})]
     if kind == TicketEvent.Kind.SLA_BREACH:
         target = {"target": target_kind, "due_at": data.get("due_at")}
         return [
-            (Event.TICKET_BREACHED, target),
-            (Event.TICKET_ESCALATED, {"level": 1, "reason": "sla_breach", **target}),
+            (WebhookEvent.TICKET_BREACHED, target),
+            (WebhookEvent.TICKET_ESCALATED, {"level": 1, "reason": "sla_breach", **target}),
         ]
     if kind == TicketEvent.Kind.SLA_LEVEL2:
-        return [(Event.TICKET_ESCALATED, {"level": 2, "reason": "sla_level2", "target": target_kind})]
+        return [(WebhookEvent.TICKET_ESCALATED, {"level": 2, "reason": "sla_level2", "target": target_kind})]
     if kind == TicketEvent.Kind.MERCHANT_MISSED:
-        return [(Event.TICKET_ESCALATED, {"level": 1, "reason": "merchant_missed", "target": target_kind})]
+        return [(WebhookEvent.TICKET_ESCALATED, {"level": 1, "reason": "merchant_missed", "target": target_kind})]
     return []
 
 
 def ticket_webhooks(items: Iterable[tuple[Ticket, str, str, dict | None]], *, at: datetime) -> int:
     """Emit the webhooks of ticket events ``(ticket, kind, target_kind, data)``,
-    each ticket described as it stands now. Returns the deliveries written."""
-    events = []
-    for ticket, kind, target_kind, data in items:
-        for event, extra in ticket_event_webhooks(kind, target_kind=target_kind, data=data):
-            events.append((event, {"ticket": ticket_data(ticket), **extra}))
-    return webhooks_emit(events, at=at)
+    each ticket described as it stands now. Returns the deliveries written.
+    The services and every sweep batch call this: nothing is queried unless an
+    event maps to a webhook, and no payload is built unless someone subscribed."""
+    mapped = [
+        (event, ticket, extra)
+        for ticket, kind, target_kind, data in items
+        for event, extra in ticket_event_webhooks(kind, target_kind=target_kind, data=data)
+    ]
+    endpoints = _subscribed({event for event, _ticket, _extra in mapped})
+    if not endpoints:
+        return 0
+    return _deliveries_write(
+        [(event, {"ticket": ticket_data(ticket), **extra}) for event, ticket, extra in mapped], endpoints, at=at
+    )
 
 
 def webhooks_emit(events: Sequence[tuple[str, dict]], *, at: datetime) -> int:
     """Write the deliveries of ``events`` (name, data) to every active endpoint
     subscribed to them; deliver them after the commit. Returns how many."""
-    if not events:
-        return 0
-    names = sorted({name for name, _data in events})
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, events__overlap=names).only("pk", "events"))
-    if not endpoints:
-        return 0
+    endpoints = _subscribed({name for name, _data in events})
+    return _deliveries_write(events, endpoints, at=at) if endpoints else 0
+
+
+def _subscribed(names: set[str]) -> list[WebhookEndpoint]:
+    """The active endpoints subscribed to any of ``names`` (no query for none)."""
+    if not names:
+        return []
+    return list(WebhookEndpoint.objects.filter(is_active=True, events__overlap=sorted(names)).only("pk", "events"))
+
+
+def _deliveries_write(events: Sequence[tuple[str, dict]], endpoints: list[WebhookEndpoint], *, at: datetime) -> int:
     rows = []
     for name, data in events:
-        body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+        body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # datetimes and decimals as JSON text
         for endpoint in endpoints:
             if name in endpoint.events:
                 rows.append(
                     WebhookDelivery(endpoint=endpoint, event=name, payload=body, next_attempt_at=at, created_at=at)
                 )
-    saved = WebhookDelivery.objects.bulk_create(rows)
-    ids = [d.pk for d in saved]
+    ids = [d.pk for d in WebhookDelivery.objects.bulk_create(rows)]
     if ids:
         transaction.on_commit(lambda: webhooks_dispatch(ids))
     return len(ids)

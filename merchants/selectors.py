@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from merchants.access import complaints_for
-from merchants.models import Merchant, MerchantScore, MerchantStrike
+from merchants.models import Merchant, MerchantPenalty, MerchantScore, MerchantStrike
 from merchants.scoring import window_start
 from tickets.models import SLATarget, Ticket
 
@@ -40,6 +40,11 @@ def warn_at(started: datetime | None, due: datetime | None, percent: int = 75) -
     if started is None or due is None:
         return None
     return started + (due - started) * percent / 100
+
+
+def merchant_penalties(merchant: Merchant) -> QuerySet[MerchantPenalty]:
+    """A merchant's penalties, newest first, with the tickets behind each."""
+    return merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id")
 
 
 def strikes_in_window(merchant: Merchant, *, now: datetime) -> QuerySet[MerchantStrike]:

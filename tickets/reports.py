@@ -63,12 +63,37 @@ AGE_BUCKETS = [
 ]
 FORECAST_WEEKS = 8
 MAX_PERIOD_DAYS = 366
+DEFAULT_DAYS = 30
 # Report dates outside these are typing mistakes (and 0001-01-01 minus 29 days is no date at all).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def out_of_range_text() -> str:
     return _("Give a date from %(first)s to %(last)s.") % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
+
+
+def period_problems(start: date | None, end: date | None) -> dict[str, str]:
+    """What is wrong with the dates a reader asked for (field → message), for
+    the report pages' form and the API alike."""
+    problems = {
+        name: str(out_of_range_text())
+        for name, value in (("start", start), ("end", end))
+        if value and not EARLIEST <= value <= LATEST
+    }
+    if not problems and start and end:
+        if start > end:
+            problems["end"] = str(_("The end date is before the start date."))
+        elif (end - start).days + 1 > MAX_PERIOD_DAYS:
+            problems["end"] = str(_("Choose a period of at most %(days)s days.") % {"days": MAX_PERIOD_DAYS})
+    return problems
+
+
+def period_asked(start: date | None, end: date | None, *, now: datetime, zone: ZoneInfo) -> Period:
+    """The period for the dates asked: a missing end is today, a missing start
+    DEFAULT_DAYS - 1 days before the end. (It can still run backwards when only
+    a start after today was given; callers refuse that.)"""
+    end = end or now.astimezone(zone).date()
+    return Period(start or end - timedelta(days=DEFAULT_DAYS - 1), end, zone)
 
 
 def compliance(met: int, breached: int) -> float | None:

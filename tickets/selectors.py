@@ -12,7 +12,7 @@ from cs_desk.exceptions import ApplicationError
 from feedback.models import Survey
 from merchants.models import Merchant
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.models import Attachment, Category, Message, SLAPolicy, Ticket
+from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket
 from tickets.services import policy_for
 from tickets.sla.calendar import deadline
 
@@ -101,6 +101,17 @@ def public_author_label(message: Message, ticket: Ticket) -> str:
     return str(_("Customer service"))
 
 
+def ticket_promised(*, ticket: Ticket) -> tuple[datetime | None, datetime | None]:
+    """When the consumer was promised a reply (a response owed) and a resolution,
+    from the ticket's running targets; None for what is not running."""
+    from tickets.targets import RESPONSE_KINDS
+
+    running = list(ticket.targets.filter(status=SLATarget.Status.RUNNING))
+    response = min((t.due_at for t in running if t.kind in RESPONSE_KINDS and t.due_at), default=None)
+    resolution = min((t.due_at for t in running if t.kind == SLATarget.Kind.RESOLUTION and t.due_at), default=None)
+    return response, resolution
+
+
 def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:
     """An evidence file the consumer may open: on this ticket, on a public message."""
     return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()
@@ -131,7 +142,8 @@ def category_promise(*, category: Category) -> str:
 
 def complaint_categories() -> list[tuple[Category, str]]:
     """The categories a consumer chooses from, each with its promise."""
-    return [(c, category_promise(category=c)) for c in Category.objects.filter(is_active=True).order_by("sort_order")]
+    categories = Category.objects.filter(is_active=True).select_related("team").order_by("sort_order")
+    return [(c, category_promise(category=c)) for c in categories]
 
 
 def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:

@@ -19,6 +19,7 @@ from cs_desk.api import NewestFirst
 from merchants.api.serializers import ScorecardSerializer
 from merchants.models import Merchant
 from merchants.scoring import scorecards
+from merchants.selectors import merchant_penalties
 from tickets.access import reads_merchant_reports
 
 
@@ -92,6 +93,6 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def retrieve(self, request: Request, shop_id=None) -> Response:
         merchant = self.get_object()
         card = scorecards(now=timezone.now(), merchant_ids=[merchant.pk])[merchant.pk]
-        penalties = merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id")
+        penalties = merchant_penalties(merchant)
         context = {"card": card, "merchant": merchant, "penalties": penalties}
         return Response(MerchantDetailSerializer(merchant, context=context).data)

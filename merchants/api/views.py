@@ -28,7 +28,7 @@ from merchants.api.serializers import (
     ScorecardSerializer,
 )
 from merchants.scoring import scorecard
-from merchants.selectors import portal_complaints
+from merchants.selectors import merchant_penalties, portal_complaints
 from tickets import services
 from tickets.models import Ticket
 
@@ -103,6 +103,6 @@ class ScorecardView(MerchantAPIMixin, APIView):
     @extend_schema(responses=ScorecardSerializer, operation_id="merchant_scorecard")
     def get(self, request: Request) -> Response:
         merchant = request.merchant
-        penalties = merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id")
+        penalties = merchant_penalties(merchant)
         card = scorecard(merchant, now=timezone.now())
         return Response(ScorecardSerializer(card, context={"merchant": merchant, "penalties": penalties}).data)

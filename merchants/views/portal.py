@@ -30,7 +30,7 @@ from cs_desk.exceptions import ApplicationError
 from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
 from merchants.models import MerchantApiToken
 from merchants.scoring import scorecard as scorecard_of
-from merchants.selectors import portal_complaints, score_trend, strikes_in_window, warn_at
+from merchants.selectors import merchant_penalties, portal_complaints, score_trend, strikes_in_window, warn_at
 from merchants.tokens import token_create, token_revoke
 from tickets import services
 from tickets.models import SLATarget
@@ -147,7 +147,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     context = {
         "merchant": merchant,
         "card": scorecard_of(merchant, now=now),
-        "penalties": merchant.penalties.prefetch_related("tickets").order_by("-created_at", "-id"),
+        "penalties": merchant_penalties(merchant),
         "strikes": strikes_in_window(merchant, now=now),
         "trend": score_trend(merchant, now=now),
         "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,

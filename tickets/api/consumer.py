@@ -19,9 +19,8 @@ from cs_desk.api import StrictSerializer
 from cs_desk.ratelimit import client_ip, rate_limits_check
 from feedback.services import survey_resolution, survey_submit
 from tickets import services
-from tickets.models import SLATarget, Ticket
-from tickets.selectors import public_author_label, ticket_for_token, ticket_public_conversation
-from tickets.targets import RESPONSE_KINDS
+from tickets.models import Ticket
+from tickets.selectors import public_author_label, ticket_for_token, ticket_promised, ticket_public_conversation
 
 
 class ConsumerMessageSerializer(serializers.Serializer):
@@ -70,16 +69,14 @@ class _TokenView(APIView):
 
 
 def tracked(ticket: Ticket) -> dict:
-    running = list(ticket.targets.filter(status=SLATarget.Status.RUNNING))
+    response_due, resolution_due = ticket_promised(ticket=ticket)
     return {
         "reference": ticket.reference,
         "subject": ticket.subject,
         "status": ticket.status,
         "category": ticket.category.name,
-        "response_due": min((t.due_at for t in running if t.kind in RESPONSE_KINDS and t.due_at), default=None),
-        "resolution_due": min(
-            (t.due_at for t in running if t.kind == SLATarget.Kind.RESOLUTION and t.due_at), default=None
-        ),
+        "response_due": response_due,
+        "resolution_due": resolution_due,
         "can_reply": ticket.status != Ticket.Status.CLOSED,
         "survey_open": survey_resolution(ticket=ticket) is not None,
         "messages": [

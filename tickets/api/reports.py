@@ -6,8 +6,6 @@ date is an error (400 naming the parameter), not a quiet fall-back."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -21,31 +19,15 @@ from feedback.reports import CSAT_GROUPINGS, Satisfaction, csat_by, csat_overall
 from tickets import reports
 from tickets.models import SLATarget
 
-DEFAULT_DAYS = 30
-
-
-def _in_range(value: date) -> date:
-    if not reports.EARLIEST <= value <= reports.LATEST:
-        raise serializers.ValidationError(reports.out_of_range_text())
-    return value
-
 
 class PeriodQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(
-        required=False, validators=[_in_range], help_text="First day (YYYY-MM-DD). Default: 29 days before end."
-    )
-    end = serializers.DateField(required=False, validators=[_in_range], help_text="Last day, included. Default: today.")
+    start = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD). Default: 29 days before end.")
+    end = serializers.DateField(required=False, help_text="Last day, included. Default: today.")
 
     def validate(self, attrs):
-        end = attrs.get("end")
-        start = attrs.get("start")
-        if start and end:
-            if start > end:
-                raise serializers.ValidationError({"end": [_("The end date is before the start date.")]})
-            if (end - start).days + 1 > reports.MAX_PERIOD_DAYS:
-                raise serializers.ValidationError(
-                    {"end": [_("Choose a period of at most %(days)s days.") % {"days": reports.MAX_PERIOD_DAYS}]}
-                )
+        problems = reports.period_problems(attrs.get("start"), attrs.get("end"))
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
         return attrs
 
 
@@ -167,12 +149,12 @@ def _period(request: Request, query_class=PeriodQuerySerializer) -> tuple[report
     query = query_class(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     zone = reports.reader_zone(request.user)
-    today = timezone.now().astimezone(zone).date()
-    end = query.validated_data.get("end") or today
-    start = query.validated_data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
+    period = reports.period_asked(
+        query.validated_data.get("start"), query.validated_data.get("end"), now=timezone.now(), zone=zone
+    )
+    if period.first > period.last:
         raise serializers.ValidationError({"start": [_("The start date is after the end date.")]})
-    return reports.Period(start, end, zone), query.validated_data
+    return period, query.validated_data
 
 
 def _period_data(period: reports.Period) -> dict:

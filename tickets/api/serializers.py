@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cs_desk.api import StrictSerializer
@@ -110,12 +111,14 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "message", "original_name", "content_type", "size", "width", "height", "sha256", "created_at"]
-        fields = [*fields, "download_url"]
+        fields = [
+            "id", "message", "original_name", "content_type", "size", "width", "height", "sha256", "created_at",
+            "download_url",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_download_url(self, attachment: Attachment) -> str:
-        return f"/api/v1/tickets/{attachment.ticket_id}/attachments/{attachment.pk}/download"
+        return reverse("api:ticket-download", kwargs={"pk": attachment.ticket_id, "attachment_id": attachment.pk})
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -147,8 +150,6 @@ class MessageCreateSerializer(StrictSerializer):
     )  # fmt: skip
 
     def validate_files(self, files):
-        from django.core.exceptions import ValidationError
-
         cleaned = []
         for index, upload in enumerate(files):
             try:
@@ -188,8 +189,3 @@ class SLAPreviewSerializer(serializers.Serializer):
     first_response_due = serializers.CharField()
     next_response_due = serializers.CharField()
     resolution_due = serializers.CharField()
-
-
-@extend_schema_field({"type": "string", "format": "binary"})
-class BinaryField(serializers.Field):
-    pass

@@ -28,10 +28,10 @@ from tickets.selectors import (
     public_author_label,
     ticket_for_token,
     ticket_latest_survey,
+    ticket_promised,
     ticket_public_attachment,
     ticket_public_conversation,
 )
-from tickets.targets import RESPONSE_KINDS
 
 # The status as a consumer reads it.
 STATUS_TEXT = {
@@ -140,9 +140,7 @@ def complaint_submitted(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_form=None, status=200, extra=None):
-    running = list(ticket.targets.filter(status=SLATarget.Status.RUNNING))
-    response_due = min((t.due_at for t in running if t.kind in RESPONSE_KINDS and t.due_at), default=None)
-    resolution_due = min((t.due_at for t in running if t.kind == SLATarget.Kind.RESOLUTION and t.due_at), default=None)
+    response_due, resolution_due = ticket_promised(ticket=ticket)
     conversation = [(m, public_author_label(m, ticket)) for m in ticket_public_conversation(ticket=ticket)]
     survey_open = survey_resolution(ticket=ticket) is not None
     context = {

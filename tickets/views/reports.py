@@ -28,7 +28,6 @@ from cs_desk.csv_export import csv_response
 from tickets import reports
 from tickets.access import reads_reports
 
-DEFAULT_DAYS = 30
 WEEKDAYS = [
     gettext_lazy("Monday"),
     gettext_lazy("Tuesday"),
@@ -71,17 +70,8 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for name in ("start", "end"):
-            if data.get(name) and not reports.EARLIEST <= data[name] <= reports.LATEST:
-                self.add_error(name, reports.out_of_range_text())
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start > end:
-                self.add_error("end", _("The end date is before the start date."))
-            elif (end - start).days + 1 > reports.MAX_PERIOD_DAYS:
-                self.add_error(
-                    "end", _("Choose a period of at most %(days)s days.") % {"days": reports.MAX_PERIOD_DAYS}
-                )
+        for name, message in reports.period_problems(data.get("start"), data.get("end")).items():
+            self.add_error(name, message)
         return data
 
 
@@ -99,15 +89,15 @@ def report_period(request: HttpRequest, form_class=PeriodForm) -> tuple[forms.Fo
     missing end is today, a missing start 30 days before the end."""
     zone = reports.reader_zone(request.user)
     form = form_class(request.GET or None)
-    default = reports.Period.last_days(DEFAULT_DAYS, now=timezone.now(), zone=zone)
+    now = timezone.now()
+    default = reports.Period.last_days(reports.DEFAULT_DAYS, now=now, zone=zone)
     if not form.is_bound or not form.is_valid():
         return form, default
-    end = form.cleaned_data.get("end") or default.last
-    start = form.cleaned_data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
+    period = reports.period_asked(form.cleaned_data.get("start"), form.cleaned_data.get("end"), now=now, zone=zone)
+    if period.first > period.last:
         form.add_error("start", _("The start date is after the end date."))
         return form, default
-    return form, reports.Period(start, end, zone)
+    return form, period
 
 
 # --- Tables and CSV ---------------------------------------------------------------------
