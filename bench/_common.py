@@ -63,7 +63,7 @@ def database_drop(name: str) -> None:
 
 def django_setup(*, db_name: str, redis_url: str) -> None:
     """Point the settings at the benchmark's database and Redis, then set up Django."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "cs_desk.settings.base"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cs_desk.settings.dev"
     os.environ["DATABASE_URL"] = database_url(db_name)
     os.environ["REDIS_URL"] = redis_url
     os.environ["CELERY_BROKER_URL"] = redis_url

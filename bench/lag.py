@@ -5,7 +5,7 @@ its deadline is a breach recorded?
 
 Creates its own database (``cs_desk_bench_lag``, dropped and recreated) and
 flushes Redis db 13, starts ``celery worker`` and ``celery beat`` as separate
-processes (settings ``cs_desk.settings.base``, beat schedule file in a temporary
+processes (settings ``cs_desk.settings.dev``, beat schedule file in a temporary
 directory, ``SLA_SWEEP_INTERVAL_S`` as in production), then files ``--tickets``
 urgent tickets through ``tickets.services.ticket_create`` with ``now`` 24 hours
 before instants spread uniformly over [T + 10 s, T + 10 s + spread], so that
@@ -74,7 +74,7 @@ class Celery:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.base",
+            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.dev",
             "DATABASE_URL": common.database_url(DB_NAME),
             "REDIS_URL": REDIS_URL,
             "CELERY_BROKER_URL": REDIS_URL,
@@ -244,7 +244,7 @@ Machine:
 {common.machine_markdown(info)}
 
 Command: `{common.command_line()}`; a real `celery worker` (prefork, concurrency 2) and a separate
-`celery beat`, settings `cs_desk.settings.base`, DATABASE_URL of its own database `{DB_NAME}`,
+`celery beat`, settings `cs_desk.settings.dev`, DATABASE_URL of its own database `{DB_NAME}`,
 broker `{REDIS_URL}` (flushed at start), `SLA_SWEEP_INTERVAL_S={result["sweep_interval_s"]:g}`.
 
 {result["tickets"]} urgent tickets filed through `ticket_create` (in {extra["create_s"]:.1f} s) with `now` 24 h

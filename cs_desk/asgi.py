@@ -2,5 +2,5 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
 application = get_asgi_application()

@@ -5,7 +5,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
 
 app = Celery("cs_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")

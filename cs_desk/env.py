@@ -39,26 +39,23 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def embedded_database_url() -> str:
-    """Start (or attach to) the embedded PostgreSQL in DATA_DIR and return its URL.
+# While ``make run`` runs, the addresses of the embedded servers it started, so
+# that a developer's ``manage.py`` in another terminal talks to the same ones.
+RUN_ENV_FILE = DATA_DIR / "run.env"
 
-    pgserver keeps one server per data directory and shares it between processes
-    (the last process holding a handle stops it), so the web server, the Celery
-    worker and beat started by ``cs_desk.launcher`` all talk to the same database.
-    """
-    from urllib.parse import quote
 
-    import pgserver
-
-    (DATA_DIR / "pg").mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(DATA_DIR / "pg")
-    info = server.get_postmaster_info()
-    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'cs_desk';")
-    if "(1 row)" not in exists:
-        server.psql("CREATE DATABASE cs_desk;")
-    if info.socket_dir is not None:
-        return f"postgres://postgres@{quote(str(info.socket_dir), safe='')}/cs_desk"
-    return f"postgres://postgres@{info.hostname}:{info.port}/cs_desk"
+def load_run_env() -> None:
+    """Development only: take DATABASE_URL, CELERY_BROKER_URL and REDIS_URL from
+    the file the running launcher wrote, where the environment does not set them.
+    Reads a file; starts nothing."""
+    try:
+        lines = RUN_ENV_FILE.read_text().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        name, _, value = line.partition("=")
+        if name in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"} and value:
+            os.environ.setdefault(name, value)
 
 
 def embedded_redis_socket() -> Path:

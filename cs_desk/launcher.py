@@ -48,6 +48,28 @@ def start_embedded_redis(directory: Path) -> subprocess.Popen:
     raise SystemExit("embedded redis-server did not start; see " + str(directory / "redis.log"))
 
 
+def embedded_database_url() -> str:
+    """Start (or attach to) the embedded PostgreSQL in DATA_DIR and return its URL.
+
+    pgserver keeps one server per data directory and shares it between processes
+    (the last process holding a handle stops it), so the web server, the Celery
+    worker and beat started here all talk to the same database.
+    """
+    from urllib.parse import quote
+
+    import pgserver
+
+    (env.DATA_DIR / "pg").mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(env.DATA_DIR / "pg")
+    info = server.get_postmaster_info()
+    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'cs_desk';")
+    if "(1 row)" not in exists:
+        server.psql("CREATE DATABASE cs_desk;")
+    if info.socket_dir is not None:
+        return f"postgres://postgres@{quote(str(info.socket_dir), safe='')}/cs_desk"
+    return f"postgres://postgres@{info.hostname}:{info.port}/cs_desk"
+
+
 def manage(*args: str, environ: dict) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=environ, check=True)
 
@@ -61,7 +83,7 @@ def pump(name: str, stream) -> None:
 def main() -> int:
     env.DATA_DIR.mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ)
-    environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.base")
+    environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
     environ.setdefault("CS_DESK_DATA_DIR", str(env.DATA_DIR))
     port = environ.get("PORT", "8000")
     environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
@@ -76,7 +98,7 @@ def main() -> int:
     pg_server = None
     if not environ.get("DATABASE_URL"):
         log("DATABASE_URL not set: starting the embedded PostgreSQL (pgserver) in " + str(env.DATA_DIR / "pg"))
-        environ["DATABASE_URL"] = env.embedded_database_url()
+        environ["DATABASE_URL"] = embedded_database_url()
         import pgserver
 
         pg_server = pgserver.get_server(env.DATA_DIR / "pg")  # held for our lifetime
@@ -85,6 +107,10 @@ def main() -> int:
         children.append(("redis", start_embedded_redis(env.DATA_DIR / "redis")))
         environ["CELERY_BROKER_URL"] = env.embedded_broker_url()
         environ["REDIS_URL"] = env.embedded_redis_url()
+
+    # For a developer's manage.py in another terminal (cs_desk.settings.dev reads it).
+    names = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")
+    env.RUN_ENV_FILE.write_text("".join(f"{name}={environ[name]}\n" for name in names if environ.get(name)))
 
     stopping = threading.Event()
 
@@ -135,6 +161,7 @@ def main() -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        env.RUN_ENV_FILE.unlink(missing_ok=True)
         if pg_server is not None:
             pg_server.cleanup()
     return code

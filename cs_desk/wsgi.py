@@ -2,5 +2,5 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
 application = get_wsgi_application()

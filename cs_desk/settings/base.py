@@ -1,19 +1,25 @@
 """Settings shared by every environment. Everything configurable comes from the
-environment through :mod:`cs_desk.env`."""
+environment through :mod:`cs_desk.env`. Importing settings starts nothing: the
+embedded servers of ``make run`` are started by ``cs_desk.launcher`` alone, which
+hands their addresses to its children in the environment.
+
+Use a module for an environment, never this one directly: ``dev`` (the default
+of manage.py, WSGI, ASGI and Celery), ``test`` or ``production``."""
 
 from datetime import timedelta
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk import env
 
 BASE_DIR = env.BASE_DIR
 
-SECRET_KEY = env.env_str("SECRET_KEY", "dev-insecure-change-me")
+SECRET_KEY = env.env_str("SECRET_KEY")
 DEBUG = env.env_bool("DEBUG", False)
-ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -28,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tickets",
     "merchants",
     "feedback",
@@ -48,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page (cs_desk.signin).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cs_desk.urls"
@@ -69,15 +78,17 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: external PostgreSQL from DATABASE_URL, else the embedded pgserver ---
-_database_url = env.env_str("DATABASE_URL") or env.embedded_database_url()
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+# --- Database and Redis: from the environment only (see the module docstring) ---
+DATABASE_URL = env.env_str("DATABASE_URL")
+DATABASES = {}
+if DATABASE_URL:
+    DATABASES["default"] = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: broker for Celery, cache for the app ---
-CELERY_BROKER_URL = env.env_str("CELERY_BROKER_URL") or env.env_str("REDIS_URL") or env.embedded_broker_url()
+# Redis: broker for Celery, cache for the app.
+CELERY_BROKER_URL = env.env_str("CELERY_BROKER_URL") or env.env_str("REDIS_URL")
 REDIS_URL = env.env_str("REDIS_URL") or (
-    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else env.embedded_redis_url()
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
 CACHES = {
     "default": {
@@ -86,6 +97,25 @@ CACHES = {
         "KEY_PREFIX": "cs_desk",
     }
 }
+
+# --- Sign-in: django-axes counts failed sign-ins on every login form (desk,
+# merchant portal, admin) by account and by client address; at the limit that
+# account, or that address, is refused for the cool-off (429, cs_desk.signin).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cs_desk.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "cs_desk.signin.lockout_response"
+# Successful sign-ins are not logged (failures are: AccessAttempt).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The lockouts are shown in our own admin (translated, cs_desk.signin_admin).
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -186,6 +216,9 @@ CELERY_BEAT_SCHEDULE = {
 # many attempts a delivery gets before it is given up.
 WEBHOOK_TIMEOUT_S = env.env_float("WEBHOOK_TIMEOUT_S", 10)
 WEBHOOK_MAX_ATTEMPTS = env.env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+# Webhook deliveries to loopback, private, link-local and cloud-metadata addresses
+# are refused unless this is set (a receiver on the same host or network).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Absolute base of links in emails (tracking pages).
 SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -228,6 +261,26 @@ MERCHANT_RISK_ODD_SHARE = env.env_float("MERCHANT_RISK_ODD_SHARE", 0.5)
 MERCHANT_RISK_ODD_MIN = env.env_int("MERCHANT_RISK_ODD_MIN", 5)
 MERCHANT_RISK_BURST_COUNT = env.env_int("MERCHANT_RISK_BURST_COUNT", 10)
 MERCHANT_RISK_BURST_MINUTES = env.env_int("MERCHANT_RISK_BURST_MINUTES", 5)
+
+# --- Content-Security-Policy on every response (django-csp): scripts, styles,
+# fonts and pictures only from our own origin; no inline script or style (every
+# page's script and style is a static file), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the admin's and Swagger UI's small icons; blob: for the
+        # complaint form's previews of the pictures a consumer picked.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Staff sign-in (the agent desk) ---
 LOGIN_URL = "desk:login"
@@ -316,5 +369,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins are in the admin (lockouts); its INFO lines are noise.
+        "axes": {"level": "WARNING"},
+    },
 }

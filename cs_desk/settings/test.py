@@ -9,6 +9,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 
 from .base import *  # noqa: F403
 
+SECRET_KEY = "test-only-secret-key-not-for-any-real-deployment"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "[::1]"]
+# The tests' webhook receiver listens on 127.0.0.1 (the refusal tests turn this off).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

@@ -83,7 +83,7 @@ def celery_processes(redis_server, tmp_path):
     mail_dir = tmp_path / "mail"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cs_desk.settings.base",
+        "DJANGO_SETTINGS_MODULE": "cs_desk.settings.dev",
         "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
         "REDIS_URL": redis_server.url,
         "CELERY_BROKER_URL": redis_server.url,
@@ -216,7 +216,7 @@ def test_filing_a_ticket_with_the_broker_down_succeeds_and_keeps_the_email(urgen
         cwd=ROOT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.base",
+            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.dev",
             "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{_free_port()}/0",
             "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",

