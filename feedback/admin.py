@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
+from tickets.admin.common import MaskedContactMixin, TicketScopedAdminMixin
+from tickets.privacy import mask_email
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -35,7 +37,10 @@ class AlertKeywordAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeywordHit)
-class KeywordHitAdmin(_ReadOnly):
+class KeywordHitAdmin(TicketScopedAdminMixin, _ReadOnly):
+    """Hits in complaints follow the ticket rule; hits in feedback (no ticket) are
+    for those who see every ticket."""
+
     list_display = ["created_at", "keyword", "ticket", "feedback"]
     list_filter = ["keyword"]
     list_select_related = ["keyword", "ticket", "feedback"]
@@ -43,7 +48,7 @@ class KeywordHitAdmin(_ReadOnly):
 
 
 @admin.register(Survey)
-class SurveyAdmin(_ReadOnly):
+class SurveyAdmin(TicketScopedAdminMixin, _ReadOnly):
     list_display = ["created_at", "ticket", "resolution", "rating", "team", "category", "agent", "comment"]
     list_filter = ["rating", "team", "category"]
     list_select_related = ["ticket", "team", "category", "agent"]
@@ -52,9 +57,14 @@ class SurveyAdmin(_ReadOnly):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(_ReadOnly):
+class FeedbackAdmin(MaskedContactMixin, _ReadOnly):
+    contact_fields = ("contact",)
     list_display = ["created_at", "topic", "body", "contact", "is_flagged", "handled_at", "handled_by"]
     list_filter = ["topic", "is_flagged", ("handled_at", admin.EmptyFieldListFilter)]
     list_select_related = ["handled_by"]
     search_fields = ["body"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("contact"))
+    def contact_masked(self, obj: Feedback) -> str:
+        return mask_email(obj.contact) or "—"

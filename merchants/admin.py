@@ -38,6 +38,7 @@ from merchants.penalties import (
     merchant_suspend,
     merchants_rescore,
 )
+from tickets.admin.common import TicketScopedAdminMixin
 from tickets.evidence import file_response
 from tickets.uploads import evidence_clean
 
@@ -202,7 +203,7 @@ class MerchantUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(MerchantStrike)
-class MerchantStrikeAdmin(admin.ModelAdmin):
+class MerchantStrikeAdmin(TicketScopedAdminMixin, admin.ModelAdmin):
     """Strikes are recorded by the SLA sweep when a merchant misses the reply
     deadline (one per missed target); they are not added by hand. Deleting one
     withdraws it (e.g. after an appeal); the admin log keeps who did it."""

@@ -6,8 +6,7 @@ from django.apps import apps
 from tests.factories import CategoryFactory, TeamFactory, UserFactory
 
 _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
-_role_permissions = importlib.import_module("tickets.migrations.0005_canned_answers_merge_role_permissions")
-_report_readers = importlib.import_module("tickets.migrations.0008_reports_elapsed_time_zone_digest")
+_roles = importlib.import_module("tickets.migrations.0009_admin_roles")
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +21,7 @@ def _sla_defaults(request):
 
     if not SLAPolicy.objects.exists():
         _defaults.forwards(apps, None)
-        _role_permissions.grant(apps, None)
-        _report_readers.grant(apps, None)
+        _roles.set_roles(apps, None)
 
 
 @pytest.fixture(autouse=True, scope="session")

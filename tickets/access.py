@@ -69,6 +69,30 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     return Ticket.objects.all() if scope is None else Ticket.objects.filter(scope)
 
 
+def rows_visible_to(user, queryset: QuerySet, *, ticket_field: str | None = "ticket") -> QuerySet:
+    """``queryset`` narrowed to what ``user`` may see: tickets themselves
+    (``ticket_field`` None), or rows hanging off a ticket through ``ticket_field``
+    (messages, targets, events, notifications, surveys, strikes …). A row with no
+    ticket is for those who see everything. The admin's pages go through this,
+    so that they show exactly what the desk and the API show."""
+    if not is_staff_user(user):
+        return queryset.none()
+    if ticket_field is None:
+        scope = ticket_scope(user)
+    else:
+        scope = ticket_scope(user, f"{ticket_field}__")
+        if scope is not None:
+            scope &= Q(**{f"{ticket_field}__isnull": False})
+    return queryset if scope is None else queryset.filter(scope)
+
+
+def sees_contact(user) -> bool:
+    """Whether a consumer's phone number and email address are shown in full:
+    to those who work tickets (they call and write back) and administrators;
+    masked for everyone else (managers and other read-only readers)."""
+    return can_work(user)
+
+
 def ticket_for_staff(user, pk: int) -> Ticket | None:
     """The ticket if ``user`` may see it, else None (the views answer 404 either
     way, never revealing that it exists)."""
@@ -88,7 +112,8 @@ def _team_staff(team_ids=None):
 
 
 def assignable_users(user, ticket: Ticket):
-    """Who a ticket may be assigned to: members and supervisors of its team."""
+    """Who a ticket may be assigned to: members and supervisors of its team
+    (``tickets.services.ticket_assign`` refuses anyone else, at every door)."""
     return _team_staff([ticket.team_id])
 
 
@@ -97,6 +122,16 @@ def colleagues(user):
     their teams (of every team for those who see everything). Each ticket is
     still checked against its own team when assigned."""
     return _team_staff(None if sees_everything(user) else user_team_ids(user))
+
+
+def canned_answers_kept_by(user) -> Q | None:
+    """The canned answers ``user`` keeps (adds, changes, deletes): those of the
+    categories of the teams they supervise; every one for an administrator
+    (None: no condition). Answers for every category (none set) are the
+    administrators'; supervisors read them."""
+    if user.is_superuser:
+        return None
+    return Q(category__team__in=Team.objects.filter(supervisors=user))
 
 
 def manages_canned_answers(user) -> bool:

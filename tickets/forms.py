@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from tickets.access import assignable_users
 from tickets.models import BusinessCalendar, CalendarDay, SLAPolicy, Ticket
 from tickets.services import _PHONE as PHONE_PATTERN
 from tickets.services import ALLOWED as ALLOWED_TRANSITIONS
@@ -136,7 +137,7 @@ def ticket_version(ticket: Ticket) -> str:
 
 class TicketAdminForm(forms.ModelForm):
     """Status, priority and assignee are applied through :mod:`tickets.services`
-    by :meth:`tickets.admin.TicketAdmin.save_model`, exactly as in the agent
+    by :meth:`tickets.admin.tickets.TicketAdmin.save_model`, exactly as in the agent
     workspace; the other fields describe the complaint and are saved as they are."""
 
     SERVICE_FIELDS = ("assignee", "priority", "status")
@@ -172,8 +173,9 @@ class TicketAdminForm(forms.ModelForm):
             widget = self.fields["assignee"].widget
             # Pick an agent here; adding or editing users belongs on the user pages.
             widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            # The ticket's team, as on the desk and the API (the service refuses anyone else).
             self.fields["assignee"].queryset = User.objects.filter(
-                Q(is_staff=True, is_active=True) | Q(pk=ticket.assignee_id)
+                Q(pk__in=assignable_users(None, ticket).values("pk")) | Q(pk=ticket.assignee_id)
             ).order_by("username")
 
     def clean_requester_phone(self) -> str:

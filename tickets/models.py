@@ -618,7 +618,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient}"
+        # Names no address: it shows in page titles and logs (the recipient is masked for some readers).
+        return f"{self.kind} #{self.pk}"
 
 
 # --- Evidence and staff profiles ----------------------------------------------------

@@ -23,7 +23,7 @@ from cs_desk.exceptions import ApplicationError, InvalidTransition
 from feedback.models import KeywordHit
 from feedback.services import keywords_in
 from integrations.webhooks import ticket_webhooks
-from tickets.access import user_team_ids
+from tickets.access import assignable_users
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.events import event_build
 from tickets.evidence import evidence_record, evidence_staged
@@ -520,8 +520,19 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, actor=None, now: da
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee, actor=None, now: datetime | None = None) -> Ticket:
+    """Give the ticket to ``assignee`` (None: nobody), who must be an active member
+    or supervisor of the ticket's team: an assignment opens the ticket to its
+    assignee on every door, so it may not reach outside the team."""
     work = _Work.lock(ticket, now=now, actor=actor)
     t = work.ticket
+    if (
+        assignee is not None
+        and assignee.pk != t.assignee_id
+        and not assignable_users(actor, t).filter(pk=assignee.pk).exists()
+    ):
+        raise ApplicationError(
+            _("%(user)s is not in this ticket's team.") % {"user": assignee}, code="not_assignable", field="assignee"
+        )
     if t.assignee_id != (assignee.pk if assignee else None):
         work.event(EventKind.ASSIGNED, data={"from": t.assignee_id, "to": assignee.pk if assignee else None})
         work.set(assignee=assignee)
@@ -672,13 +683,7 @@ def tickets_bulk_update(*, tickets: Sequence[Ticket], action: str, value, actor,
     if action == "priority" and value not in Ticket.Priority.values:
         raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
     result = BulkResult()
-    team_ids = set()
-    if action == "assign" and value is not None:
-        team_ids = set(user_team_ids(value))
     for ticket in tickets:
-        if action == "assign" and value is not None and ticket.team_id not in team_ids:
-            result.failed.append((ticket, str(_("%(user)s is not in this ticket's team.") % {"user": value})))
-            continue
         try:
             services[action](ticket)
         except ApplicationError as error:

@@ -85,23 +85,37 @@ class TestCannedAnswers:
     def test_answers_of_a_ticket_one_cannot_see_are_404(self, desk, other_ticket):
         assert desk.get(f"/desk/tickets/{other_ticket.pk}/answers/").status_code == 404
 
-    def test_a_supervisor_keeps_them_an_agent_only_reads(self, client, supervisor, agent, category):
+    def test_a_supervisor_keeps_their_teams_answers_an_agent_uses_them_in_the_desk(
+        self, client, supervisor, agent, category
+    ):
         client.force_login(supervisor)
         response = client.post(
             "/admin/tickets/cannedanswer/add/",
-            {"title": "物流延误", "language": "zh-hans", "body": "您好{consumer_name}，订单 {order_number} 已催促。",
-             "is_active": "on"},
+            {"title": "物流延误", "language": "zh-hans", "category": category.pk,
+             "body": "您好{consumer_name}，订单 {order_number} 已催促。", "is_active": "on"},
         )  # fmt: skip
         assert response.status_code == 302
         assert CannedAnswer.objects.get(title="物流延误").created_by == supervisor
         typo = client.post(
             "/admin/tickets/cannedanswer/add/",
-            {"title": "错字", "language": "zh-hans", "body": "您好{consumer}", "is_active": "on"},
+            {
+                "title": "错字",
+                "language": "zh-hans",
+                "category": category.pk,
+                "body": "您好{consumer}",
+                "is_active": "on",
+            },
         )
         assert typo.status_code == 200 and "{consumer}" in typo.content.decode()
-        assert not CannedAnswer.objects.filter(title="错字").exists()
+        # An answer for every category is the administrators' to write.
+        general = client.post(
+            "/admin/tickets/cannedanswer/add/",
+            {"title": "通用", "language": "zh-hans", "body": "您好", "is_active": "on"},
+        )
+        assert general.status_code == 200 and "该字段是必填项" in general.content.decode()
+        assert not CannedAnswer.objects.filter(title__in=["错字", "通用"]).exists()
         client.force_login(agent)
-        assert client.get("/admin/tickets/cannedanswer/").status_code == 200
+        assert client.get("/admin/tickets/cannedanswer/").status_code == 403
         assert client.get("/admin/tickets/cannedanswer/add/").status_code == 403
 
 

@@ -1,0 +1,24 @@
+"""The Django admin: configuration (calendars and their days, SLA policies,
+teams, categories) and read-mostly views of tickets, their SLA targets, the
+audit trail and the notification outbox.
+
+Nothing here goes around the domain code:
+
+* ticket changes are applied by :mod:`tickets.services` (an event, re-dated
+  targets and notifications, as in the agent workspace); tickets are not added
+  or deleted here;
+* every calendar edit (the calendar, its working periods, its days, including
+  bulk deletes) bumps the calendar's version through
+  :func:`tickets.calendars.calendar_changed`, so cached compiled calendars notice;
+* the audit trail (events) and the SLA targets are read-only.
+"""
+
+from django.contrib import admin
+
+from tickets.admin import calendars, config, tickets  # noqa: F401  (registers the pages)
+from tickets.admin.calendars import index_with_calendar_warnings
+
+# The admin index shows the same warning. The default site is kept (the project's
+# URLconf mounts ``admin.site``); its index view is wrapped before the URLconf is
+# built, which happens after admin autodiscovery has imported this module.
+admin.site.index = index_with_calendar_warnings(admin.site.index)

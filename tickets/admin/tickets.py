@@ -1,0 +1,313 @@
+"""Tickets and what hangs off them: messages, evidence, SLA targets, the audit
+trail and the notification outbox. Ticket changes go through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Case, F, PositiveSmallIntegerField, QuerySet, Value, When
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from cs_desk.exceptions import ApplicationError
+from tickets import services
+from tickets.access import can_work
+from tickets.admin.common import MaskedContactMixin, ReadOnlyAdminMixin, ReadOnlyInline, TicketScopedAdminMixin
+from tickets.forms import (
+    TicketAdminForm,
+)
+from tickets.models import (
+    Attachment,
+    Message,
+    Notification,
+    SLATarget,
+    Ticket,
+    TicketEvent,
+)
+from tickets.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
+from tickets.notifications import notifications_dispatch
+from tickets.privacy import mask_contact, mask_email, mask_phone
+
+# --- Tickets ------------------------------------------------------------------------
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "author_kind", "author_user", "is_public", "body"]
+
+    @admin.display(description=_("user"))
+    def author_user(self, obj: Message) -> str:
+        return str(obj.author) if obj.author_id else "—"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("author")
+
+
+class AttachmentInline(ReadOnlyInline):
+    """Evidence files, listed (their contents are opened from the agent workspace)."""
+
+    model = Attachment
+    fields = ["created_at", "original_name", "content_type", "size", "width", "height", "sha256"]
+
+
+class SLATargetInline(ReadOnlyInline):
+    model = SLATarget
+    fields = ["kind", "cycle", "status", "clock", "duration", "started_at", "due_at", "steps_taken", "met_at"]
+
+
+class TicketEventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ["kind", "created_at", "target_kind", "step", "actor", "data"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("actor")
+
+
+class EscalationLevelFilter(admin.SimpleListFilter):
+    """Fixed levels: no ``SELECT DISTINCT`` over the whole ticket table."""
+
+    title = _("escalation level")
+    parameter_name = "escalation_level"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("0", _("0 — not escalated")), ("1", _("1 — breached")), ("2", _("2 — managers notified"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("0", "1", "2"):
+            return queryset.filter(escalation_level=int(self.value()))
+        return queryset
+
+
+@admin.register(Ticket)
+class TicketAdmin(TicketScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+    ticket_field = None
+    contact_fields = ("requester_email", "requester_phone")
+    form = TicketAdminForm
+    inlines = [MessageInline, AttachmentInline, SLATargetInline, TicketEventInline]
+    list_display = [
+        "reference",
+        "subject",
+        "requester",
+        "category",
+        "priority",
+        "status",
+        "team",
+        "assignee",
+        "merchant",
+        "due_at",
+        "is_overdue",
+        "escalation_level",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", "team", "category", "is_overdue", EscalationLevelFilter, "channel"]
+    list_select_related = ["category", "team", "assignee", "merchant"]
+    search_fields = ["reference", "order_number", "subject", "requester_email", "requester_phone"]
+    search_help_text = _("Reference, order number, subject, or the requester's email or phone.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "reference",
+        "category",
+        "team",
+        "merchant",
+        "due_at",
+        "is_overdue",
+        "escalation_level",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["reference", "subject", "category", "team", "merchant", "order_number"],
+                "description": _(
+                    "Tickets are filed by consumers (the complaint form and the API) and by agents (the agent "
+                    "workspace, e.g. a phone call), never here: filing starts the SLA clocks and acknowledges the "
+                    "consumer. Tickets are closed, not deleted, so that the audit trail stays complete."
+                ),
+            },
+        ),
+        (_("Requester"), {"fields": ["requester_name", "requester_email", "requester_phone", "language", "channel"]}),
+        (
+            _("Handling"),
+            {
+                "fields": ["status", "priority", "assignee", "loaded_version"],
+                "description": _(
+                    "Changes to status, priority and assignee are made by the same services as in the agent "
+                    "workspace: each writes an event with your name, re-dates or pauses the SLA targets and "
+                    "sends the notifications it causes."
+                ),
+            },
+        ),
+        (
+            _("SLA"),
+            {
+                "fields": [
+                    "due_at",
+                    "is_overdue",
+                    "escalation_level",
+                    "first_responded_at",
+                    "resolved_at",
+                    "closed_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # As on the desk: only those who work tickets change them (managers read).
+        return super().has_change_permission(request, obj) and can_work(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("requester's email"))
+    def requester_email_masked(self, obj: Ticket) -> str:
+        return mask_email(obj.requester_email) or "—"
+
+    @admin.display(description=_("requester's phone"))
+    def requester_phone_masked(self, obj: Ticket) -> str:
+        return mask_phone(obj.requester_phone) or "—"
+
+    @admin.display(description=_("requester"))
+    def requester(self, obj: Ticket) -> str:
+        """Lists never show a consumer's full phone number or email address."""
+        return f"{obj.requester_name} {mask_contact(phone=obj.requester_phone, email=obj.requester_email)}"
+
+    def save_model(self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool) -> None:
+        changed = set(form.changed_data)
+        direct = [name for name in form.Meta.fields if name in changed and name not in form.SERVICE_FIELDS]
+        if direct:
+            obj.save(update_fields=[*direct, "updated_at"])
+        now = timezone.now()
+        data = form.cleaned_data
+        try:
+            if "assignee" in changed:
+                services.ticket_assign(ticket=obj, assignee=data["assignee"], actor=request.user, now=now)
+            if "priority" in changed:
+                services.ticket_change_priority(ticket=obj, priority=data["priority"], actor=request.user, now=now)
+            if "status" in changed:
+                services.ticket_change_status(ticket=obj, status=data["status"], actor=request.user, now=now)
+        except ApplicationError as exc:
+            # The form checked the move; this is a race with another writer.
+            messages.error(request, exc.message)
+        obj.refresh_from_db()
+
+
+@admin.register(SLATarget)
+class SLATargetAdmin(TicketScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "ticket",
+        "kind",
+        "cycle",
+        "status",
+        "clock",
+        "duration",
+        "started_at",
+        "due_at",
+        "next_step_at",
+        "steps_taken",
+        "met_at",
+    ]
+    list_filter = ["kind", "status"]
+    list_select_related = ["ticket"]
+    search_fields = ["=ticket__reference"]
+    search_help_text = _("Exact ticket reference.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
+    ordering = ["-id"]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(TicketScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail: nobody edits or deletes it."""
+
+    list_display = ["created_at", "ticket", "kind", "target_kind", "cycle", "step", "actor"]
+    list_filter = ["kind", "target_kind"]
+    list_select_related = ["ticket", "actor"]
+    search_fields = ["=ticket__reference"]
+    search_help_text = _("Exact ticket reference.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
+    ordering = ["-id"]
+
+
+class NotificationKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(kind, kind) for kind in NOTIFICATION_TEMPLATES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(TicketScopedAdminMixin, MaskedContactMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    contact_fields = ("recipient",)
+    list_display = ["created_at", "kind", "recipient", "ticket", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", NotificationKindFilter]
+    list_select_related = ["ticket"]
+    search_fields = ["=recipient", "=ticket__reference"]
+    search_help_text = _("Exact recipient address or ticket reference.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
+    ordering = ["-id"]
+    actions = ["retry_now"]
+
+    @admin.display(description=_("recipient"))
+    def recipient_masked(self, obj: Notification) -> str:
+        return mask_email(obj.recipient)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("tickets.change_notification")
+
+    @admin.action(description=_("Retry delivery now"), permissions=["retry"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Pending and failed rows go back to pending, due now, and are handed to
+        the delivery task once this transaction commits. A failed row starts its
+        attempts afresh; rows already sent, or being sent right now, are left alone."""
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk__in=queryset.values("pk"),
+                    status__in=(Notification.Status.PENDING, Notification.Status.FAILED),
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            Notification.objects.filter(pk__in=ids).update(
+                status=Notification.Status.PENDING,
+                next_attempt_at=now,
+                attempts=Case(
+                    When(status=Notification.Status.FAILED, then=Value(0)),
+                    default=F("attempts"),
+                    output_field=PositiveSmallIntegerField(),
+                ),
+            )
+            if ids:
+                transaction.on_commit(lambda: notifications_dispatch(ids))
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d notification queued for delivery now.",
+                "%(count)d notifications queued for delivery now.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+        )
