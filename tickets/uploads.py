@@ -9,8 +9,10 @@ the browser sent are ignored. What is kept:
   XMP, comments, PNG text chunks); images over ``MAX_PIXELS`` are refused
   before they are decoded (decompression bombs);
 * a PDF is kept as sent, but only if it parses, is not encrypted, and carries
-  no active content (JavaScript, launch actions) and no embedded files; it is
-  only ever served as a download (``tickets.evidence.evidence_response``).
+  no active content (JavaScript, launch actions, automatic actions other than
+  moving inside the document) and no embedded files, checked through every
+  object it defines (``tickets.pdf_safety``); it is only ever served as a
+  download (``tickets.evidence.evidence_response``).
 
 Each file's size is checked from the upload's metadata before it is read. The
 sender's file name is kept for display only, reduced to a harmless base name.
@@ -19,6 +21,7 @@ sender's file name is kept for display only, reduced to a harmless base name.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 import warnings
@@ -30,6 +33,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+logger = logging.getLogger(__name__)
+
 MAX_PIXELS = 40_000_000
 IMAGE_TYPES = {
     # Pillow format: (content type, extension, save options)
@@ -38,8 +43,6 @@ IMAGE_TYPES = {
     "GIF": ("image/gif", ".gif", {}),
     "WEBP": ("image/webp", ".webp", {"quality": 90}),
 }
-# PDF names that make a document do something when opened, or carry files.
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData|XFA)\b")
 ACCEPTED = _("Send a photo or screenshot (PNG, JPEG, GIF, WebP) or a PDF.")
 
 
@@ -188,34 +191,13 @@ def _too_many_pixels(name: str) -> ValidationError:
 
 
 def _clean_pdf(data: bytes, name: str) -> CleanFile:
-    from pypdf import PdfReader
+    from tickets import pdf_safety  # pypdf is loaded on the first PDF, not with every process
 
     try:
-        reader = PdfReader(BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(
-                _("“%(name)s” is password-protected. Send a PDF without a password, or a screenshot."),
-                code="pdf_encrypted",
-                params={"name": name},
-            )
-        pages = len(reader.pages)
-        catalog = reader.trailer["/Root"]
-        active = "/OpenAction" in catalog and _PDF_ACTIVE.search(repr(catalog.get("/OpenAction")).encode())
-    except ValidationError:
-        raise
-    except Exception as exc:
-        raise _unreadable_pdf(name) from exc
-    if pages < 1:
-        raise _unreadable_pdf(name)
-    if active or _PDF_ACTIVE.search(data) or _has_javascript_in_streams(reader):
-        raise ValidationError(
-            _(
-                "“%(name)s” contains scripts or attached files. Print it to a plain PDF "
-                "(“Save as PDF”) or send a screenshot instead."
-            ),
-            code="pdf_active_content",
-            params={"name": name},
-        )
+        pdf_safety.pdf_check(data=data)
+    except pdf_safety.PdfRefused as exc:
+        logger.info("Evidence PDF refused (%s): %s", exc.code, exc.reason)
+        raise _pdf_refusal(exc.code, name) from exc
     return CleanFile(
         content=data,
         content_type="application/pdf",
@@ -227,19 +209,21 @@ def _clean_pdf(data: bytes, name: str) -> CleanFile:
     )
 
 
-def _has_javascript_in_streams(reader) -> bool:
-    """Names hidden inside compressed object streams are not in the raw bytes:
-    look through every object pypdf can resolve."""
-    try:
-        root = reader.trailer["/Root"]
-        names = root.get("/Names")
-        if names is not None and any(key in names.get_object() for key in ("/JavaScript", "/EmbeddedFiles")):
-            return True
-        for page in reader.pages:
-            for annotation in page.get("/Annots") or []:
-                action = annotation.get_object().get("/A")
-                if action is not None and action.get_object().get("/S") in ("/JavaScript", "/Launch"):
-                    return True
-    except Exception:
-        return False
-    return False
+def _pdf_refusal(code: str, name: str) -> ValidationError:
+    """The sender's message for a refusal of ``tickets.pdf_safety`` (whose codes are ours)."""
+    if code == "pdf_encrypted":
+        return ValidationError(
+            _("“%(name)s” is password-protected. Send a PDF without a password, or a screenshot."),
+            code="pdf_encrypted",
+            params={"name": name},
+        )
+    if code == "pdf_active_content":
+        return ValidationError(
+            _(
+                "“%(name)s” contains scripts or attached files. Print it to a plain PDF "
+                "(“Save as PDF”) or send a screenshot instead."
+            ),
+            code="pdf_active_content",
+            params={"name": name},
+        )
+    return _unreadable_pdf(name)
