@@ -4,17 +4,20 @@ each attempt, where a failed delivery can be sent again."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from integrations.destinations import KIND_TEXT, SCHEMES, url_refusal
 from integrations.models import StaffApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.tokens import staff_token_create
-from integrations.webhooks import webhook_redeliver
+from integrations.webhooks import SECRET_BYTES_MAX, SECRET_BYTES_MIN, webhook_redeliver, webhook_secret_key
 from tickets.access import is_staff_user
 
 
@@ -80,9 +83,38 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        if not url.lower().startswith(("https://", "http://")):
+        if urlsplit(url).scheme.lower() not in SCHEMES:
             raise forms.ValidationError(_("Give an http:// or https:// URL."))
+        refusal = url_refusal(url)
+        if refusal is not None:
+            host = urlsplit(url).hostname
+            kind = gettext(KIND_TEXT[refusal.kind])
+            if refusal.address == host:
+                message = _("Webhooks are sent only to public addresses; %(address)s is %(kind)s.")
+            else:
+                message = _("Webhooks are sent only to public addresses; %(host)s resolves to %(address)s, %(kind)s.")
+            raise forms.ValidationError(message % {"host": host, "address": refusal.address, "kind": kind})
         return url
+
+    def clean_secret(self):
+        """A secret the administrator typed must be one Standard Webhooks
+        receivers can use; one already stored (from before) is kept as it is."""
+        secret = self.cleaned_data["secret"]
+        if self.instance.pk and secret == self.instance.secret:
+            return secret
+        try:
+            key = webhook_secret_key(secret)
+        except ValueError:
+            key = b""
+        if not SECRET_BYTES_MIN <= len(key) <= SECRET_BYTES_MAX:
+            raise forms.ValidationError(
+                _(
+                    "Give whsec_ followed by the base64 of %(min)d to %(max)d random bytes, "
+                    "or keep the secret generated for you."
+                )
+                % {"min": SECRET_BYTES_MIN, "max": SECRET_BYTES_MAX}
+            )
+        return secret
 
 
 @admin.register(WebhookEndpoint)

@@ -4,6 +4,7 @@ helpdesk calls them when something happens)."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 
@@ -49,7 +50,9 @@ class WebhookEvent(models.TextChoices):
 
 
 def _secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A new endpoint's signing secret in the Standard Webhooks form: ``whsec_``
+    and the base64 of 32 random bytes (the key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class WebhookEndpoint(models.Model):
@@ -62,11 +65,16 @@ class WebhookEndpoint(models.Model):
         verbose_name=_("events"),
         help_text=_("The events this URL is told about."),
     )
+    # whsec_ and the base64 of the key (integrations.webhooks.webhook_secret_key). Room for the
+    # secrets from before Standard Webhooks (any 100 characters), which migration 0002 encoded so.
     secret = models.CharField(
         _("signing secret"),
-        max_length=100,
+        max_length=600,
         default=_secret,
-        help_text=_("The receiver checks each delivery's X-CS-Desk-Signature with it. Keep it secret."),
+        help_text=_(
+            "The receiver verifies each delivery's webhook-signature with exactly this text "
+            "(Standard Webhooks). Keep it secret."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -93,7 +101,7 @@ class WebhookDelivery(models.Model):
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
     )
     event = models.CharField(_("event"), max_length=30, choices=WebhookEvent.choices)
-    # Sent as X-CS-Desk-Delivery: the same on every attempt, so receivers can drop repeats.
+    # Sent as webhook-id (and X-CS-Desk-Delivery): the same on every attempt, so receivers can drop repeats.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField(_("payload"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)

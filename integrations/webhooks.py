@@ -6,16 +6,35 @@
   the new rows to Celery once the transaction commits. The request that caused
   them never waits for a receiver.
 * **Retries.** A delivery that fails (no answer in ``WEBHOOK_TIMEOUT_S``, a
-  connection error, any status but 2xx, a redirect) is tried again after 30 s,
-  1, 2, 4 … minutes (at most 6 h apart), ``WEBHOOK_MAX_ATTEMPTS`` times in all,
-  then given up (status *failed*); an administrator can send it again. The
-  re-sweep (beat, every ``WEBHOOKS_RESWEEP_INTERVAL_S``) picks up what is due.
-  Every attempt is logged with the receiver's status code or the error.
-* **Signature.** Each request carries ``X-CS-Desk-Timestamp`` (Unix seconds)
-  and ``X-CS-Desk-Signature: v1=<hex>``, the HMAC-SHA256, keyed with the
-  endpoint's secret, of ``<timestamp>.<body>``. A receiver recomputes it, and
-  refuses a timestamp more than a few minutes old (a replayed request).
-  ``X-CS-Desk-Delivery`` is the same on every attempt of one delivery.
+  connection error, any status but 2xx, a redirect, a refused destination) is
+  tried again after 30 s, 1, 2, 4 … minutes (at most 6 h apart),
+  ``WEBHOOK_MAX_ATTEMPTS`` times in all, then given up (status *failed*); an
+  administrator can send it again. The re-sweep (beat, every
+  ``WEBHOOKS_RESWEEP_INTERVAL_S``) picks up what is due. Every attempt is
+  logged with the receiver's status code or the error.
+* **Destinations.** Only http and https, only to public addresses
+  (``integrations.destinations``): the host is resolved once, every address it
+  resolves to is checked, and the request goes to the checked address (with the
+  URL's host in the Host header and, for https, in SNI and the certificate
+  check). A refused destination is a failed attempt ("refused: 127.0.0.1 is a
+  loopback address …") and nothing is sent. Redirects are never followed.
+* **Signature** (`Standard Webhooks <https://www.standardwebhooks.com/>`_).
+  Each request carries ``webhook-id`` (the delivery's UUID, the same on every
+  attempt of one delivery: a receiver drops repeats), ``webhook-timestamp``
+  (Unix seconds of this attempt) and ``webhook-signature: v1,<base64>``, the
+  HMAC-SHA256 of ``<id>.<timestamp>.<body>`` keyed with the endpoint's secret
+  ``whsec_<base64 key>``. A receiver checks it with the ``standardwebhooks``
+  package, ``Webhook(secret).verify(body, headers)``, which also refuses a
+  timestamp more than five minutes away; the id being signed, a captured request
+  cannot be passed off as another delivery.
+* **Legacy signature**, while ``WEBHOOK_LEGACY_SIGNATURE`` is on (the default,
+  for receivers written before Standard Webhooks): also ``X-CS-Desk-Delivery``
+  (the same UUID), ``X-CS-Desk-Timestamp`` and ``X-CS-Desk-Signature:
+  v1=<hex>``, the HMAC-SHA256 of ``<timestamp>.<body>`` keyed with the same key
+  bytes — for an endpoint made before Standard Webhooks, exactly the secret it
+  was given then (migration ``0002`` stored it as ``whsec_`` and its base64).
+  It does not cover the delivery id; turn it off once every receiver checks
+  ``webhook-signature``.
 * **Payload.** ``{"id", "event", "created_at", "data": {"ticket": {...}, ...}}``:
   the ticket as it stood after the change, without the consumer's contact
   details (a receiver that needs them asks the API, with its own rights).
@@ -23,29 +42,37 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from standardwebhooks import Webhook
 
+from integrations.destinations import DestinationRefused, destination_resolve, destination_split
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_VERSION = "v1"
 USER_AGENT = "cs_desk-webhooks/1"
+SECRET_PREFIX = "whsec_"
+# A secret an administrator types: whsec_ and the base64 of this many random bytes (Standard Webhooks).
+SECRET_BYTES_MIN, SECRET_BYTES_MAX = 24, 64
 
 
 # --- What is sent ---------------------------------------------------------------------
@@ -158,10 +185,43 @@ def webhooks_dispatch(ids: list[int]) -> None:
 # --- Signing -------------------------------------------------------------------------
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """``v1=`` and the hex HMAC-SHA256 of ``<timestamp>.<body>`` keyed with ``secret``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
+def webhook_secret_key(secret: str) -> bytes:
+    """The key of an endpoint's secret ``whsec_<base64>`` (the padding may be
+    left out), as the ``standardwebhooks`` package reads it. Raises ValueError
+    if the secret is not in that form."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"the signing secret does not start with {SECRET_PREFIX}")
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError(f"the signing secret is not {SECRET_PREFIX} and base64") from None
+    if not key:
+        raise ValueError("the signing secret is empty")
+    return key
+
+
+def legacy_signature(key: bytes, timestamp: int, body: bytes) -> str:
+    """``X-CS-Desk-Signature``: ``v1=`` and the hex HMAC-SHA256 of ``<timestamp>.<body>``."""
+    return "v1=" + hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(*, delivery_id: str, secret: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers of one attempt (and, while
+    ``WEBHOOK_LEGACY_SIGNATURE`` is on, the legacy ones). Raises ValueError for
+    a secret not in the ``whsec_`` form."""
+    key = webhook_secret_key(secret)
+    at = datetime.fromtimestamp(timestamp, tz=UTC)  # the package reads it as UTC whatever its zone
+    headers = {
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": Webhook(secret).sign(delivery_id, at, body.decode()),
+    }
+    if getattr(settings, "WEBHOOK_LEGACY_SIGNATURE", True):
+        headers["X-CS-Desk-Delivery"] = delivery_id
+        headers["X-CS-Desk-Timestamp"] = str(timestamp)
+        headers["X-CS-Desk-Signature"] = legacy_signature(key, timestamp, body)
+    return headers
 
 
 def request_body(delivery: WebhookDelivery) -> bytes:
@@ -177,30 +237,71 @@ def request_body(delivery: WebhookDelivery) -> bytes:
 # --- Delivering ----------------------------------------------------------------------
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is an answer to log, not a place to send the body
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def backoff(attempts: int) -> timedelta:
     """How long after the ``attempts``-th failure to try again: 30 s, 1 min, 2 min … ≤ 6 h."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
+def _connect(entries: list[tuple], timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked ``getaddrinfo`` entries that answers."""
+    errors = []
+    for family, type_, proto, _canonname, sockaddr in entries:
+        sock = socket.socket(family, type_, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+    raise errors[0] if errors else OSError("the host resolved to no address")
+
+
+class _Checked:
+    """An HTTP(S) connection to addresses checked beforehand: the Host header
+    (and, for https, SNI and the certificate check) name the URL's host, but the
+    socket goes to ``entries`` and nowhere else: no second lookup."""
+
+    def __init__(self, host: str, port: int, *, entries: list[tuple], **kwargs):
+        super().__init__(host, port, **kwargs)
+        # http.client opens its socket through this hook (with the host and port, which we ignore).
+        self._create_connection = lambda _address, timeout, _source=None: _connect(entries, timeout)
+
+
+class _CheckedHTTPConnection(_Checked, http.client.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_Checked, http.client.HTTPSConnection):
+    pass
+
+
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
-    """POST and return (status code, start of the answer, error)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST and return (status code, start of the answer, error). A redirect is
+    an answer like any other: it is never followed. Raises ``DestinationRefused``
+    (before any connection) if the URL leads to an address it may not."""
+    scheme, host, port = destination_split(url)
+    timeout = settings.WEBHOOK_TIMEOUT_S
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_S) as response:
-            return response.status, response.read(500).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, excerpt, f"HTTP {exc.code}"
-    except Exception as exc:  # refused, reset, timed out, bad TLS, bad URL: all worth a retry
+        entries = destination_resolve(host=host, port=port)
+    except (OSError, UnicodeError) as exc:  # does not resolve (now): worth a retry
         return None, "", f"{type(exc).__name__}: {exc}"[:1000]
+    if scheme == "https":
+        connection = _CheckedHTTPSConnection(
+            host, port, entries=entries, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = _CheckedHTTPConnection(host, port, entries=entries, timeout=timeout)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(500).decode("utf-8", "replace"), ""
+    except Exception as exc:  # refused, reset, timed out, bad TLS: all worth a retry
+        return None, "", f"{type(exc).__name__}: {exc}"[:1000]
+    finally:
+        connection.close()
 
 
 def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str | None:
@@ -220,20 +321,33 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str | N
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
     body = request_body(delivery)
-    timestamp = int(now.timestamp())
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-        "X-CS-Desk-Event": delivery.event,
-        "X-CS-Desk-Delivery": str(delivery.uuid),
-        "X-CS-Desk-Timestamp": str(timestamp),
-        "X-CS-Desk-Signature": signature(endpoint.secret, timestamp, body),
-    }
     started = time.monotonic()
-    if endpoint.is_active:
-        status_code, excerpt, error = _post(endpoint.url, body, headers)
+    status_code, excerpt, error = None, "", ""
+    if not endpoint.is_active:
+        error = "The endpoint was deactivated."
     else:
-        status_code, excerpt, error = None, "", "The endpoint was deactivated."
+        try:
+            # The time of this attempt (a batch's ``now`` may be minutes old by the time its turn comes).
+            signed = signed_headers(
+                delivery_id=str(delivery.uuid),
+                secret=endpoint.secret,
+                timestamp=int(timezone.now().timestamp()),
+                body=body,
+            )
+        except ValueError as exc:
+            error = f"Cannot sign: {exc}."
+        else:
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": USER_AGENT,
+                "X-CS-Desk-Event": delivery.event,
+                **signed,
+            }
+            try:
+                status_code, excerpt, error = _post(endpoint.url, body, headers)
+            except DestinationRefused as exc:
+                error = str(exc)
+                logger.warning("Webhook %s to %s (%s): %s", delivery.pk, endpoint, endpoint.pk, error)
     took = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
     if not ok and not error:

@@ -220,6 +220,12 @@ WEBHOOK_MAX_ATTEMPTS = env.env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 # are refused unless this is set (a receiver on the same host or network).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
+# Also send the signature headers from before Standard Webhooks (X-CS-Desk-Delivery,
+# X-CS-Desk-Timestamp, X-CS-Desk-Signature) for receivers not yet moved to
+# webhook-signature. That signature does not cover the delivery id (a captured
+# request replays under a fresh id within the tolerance): turn it off once every
+# receiver verifies webhook-signature.
+WEBHOOK_LEGACY_SIGNATURE = env.env_bool("WEBHOOK_LEGACY_SIGNATURE", True)
 # Absolute base of links in emails (tracking pages).
 SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
 
@@ -336,7 +342,8 @@ SPECTACULAR_SETTINGS = {
         "`Authorization: Bearer <token>`: a staff token (css_…) acts as its user, a merchant token (csm_…) "
         "reaches only /api/v1/merchant/. Lists are cursor-paginated (follow `next`). Every error is JSON "
         "`{code, message}`; validation errors add `errors`, each field with its problems. "
-        "Webhooks: POST with a JSON body, signed in X-CS-Desk-Signature (see the README)."
+        "Webhooks: POST with a JSON body, signed the Standard Webhooks way (webhook-id, webhook-timestamp, "
+        "webhook-signature; see the README)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

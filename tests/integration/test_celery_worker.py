@@ -93,6 +93,7 @@ def celery_processes(redis_server, tmp_path):
         "NOTIFICATIONS_RESWEEP_INTERVAL_S": "1",
         "NOTIFICATION_RESWEEP_AFTER_S": "1",
         "WEBHOOKS_RESWEEP_INTERVAL_S": "1",
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",  # the webhook receiver listens on 127.0.0.1
         "CS_DESK_DATA_DIR": str(tmp_path / "data"),
     }
     celery = [sys.executable, "-m", "celery", "-A", "cs_desk"]
@@ -169,8 +170,10 @@ def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails_and_webh
 
     wait_for(lambda: len(receiver.received) >= 2, timeout=60, what="the worker to deliver the two webhooks")
     assert sorted(receiver.events()) == ["ticket.breached", "ticket.created"]
-    assert {r["verdict"] for r in receiver.received} == {"ok"}
+    assert {r["verdict"] for r in receiver.received} == {"ok"}  # Standard Webhooks and legacy signatures
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    delivered = sorted(str(uuid) for uuid in WebhookDelivery.objects.values_list("uuid", flat=True))
+    assert sorted(r["headers"]["webhook-id"] for r in receiver.received) == delivered
 
 
 def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redis_server, urgent_category, supervisor):
