@@ -1,10 +1,28 @@
+from csp.constants import NONCE, SELF
+from csp.decorators import csp_update
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from cs_desk.health import healthz
+
+# ReDoc styles its page at run time with style elements: those it adds while
+# rendering carry this response's nonce (tickets/redoc.js hands it over); the one
+# its bundle adds as it loads, before it can know the nonce (perfect-scrollbar's
+# rules, inserted empty and then filled), is allowed by its two hashes. Its
+# search index runs in a worker it builds from a blob. A new ReDoc bundle
+# (drf-spectacular-sidecar) may change that stylesheet: tests/browser/test_csp.py
+# then fails and Chromium's message names the new hash.
+REDOC_CSP = {
+    "style-src": [
+        NONCE,
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # the empty element
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",  # perfect-scrollbar's rules
+    ],
+    "worker-src": [SELF, "blob:"],
+}
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,8 +30,21 @@ urlpatterns = [
     path("api/v1/merchant/", include("merchants.api.urls")),
     path("api/v1/", include("tickets.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The API docs under the site's Content-Security-Policy: Swagger UI with its
+    # script served from its own URL (the split view) and our page template; ReDoc
+    # with the exceptions of REDOC_CSP, for its page only.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="tickets/api/swagger_ui.html"),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        csp_update(REDOC_CSP)(
+            SpectacularRedocView.as_view(url_name="api-schema", template_name="tickets/api/redoc.html")
+        ),
+        name="api-redoc",
+    ),
     path("", RedirectView.as_view(pattern_name="tickets:complaint_new", permanent=False)),
 ]
 urlpatterns += i18n_patterns(

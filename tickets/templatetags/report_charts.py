@@ -167,7 +167,7 @@ def heatmap(grid, decimals: int = 0) -> str:
                     top + d * cell_h,
                     cell_w - 2,
                     cell_h - 2,
-                    f"fill-opacity:{0.06 + 0.94 * level:.2f}",
+                    f"{0.06 + 0.94 * level:.2f}",
                     f"{WEEKDAYS_SHORT[d]} {h:02d}:00–{h:02d}:59: {text or 0}",
                     left + h * cell_w + (cell_w - 2) / 2,
                     top + d * cell_h + cell_h / 2 + 2,
@@ -177,7 +177,7 @@ def heatmap(grid, decimals: int = 0) -> str:
             )
     body = format_html_join(
         "",
-        '<rect x="{}" y="{}" width="{}" height="{}" rx="2" class="cell" style="{}"><title>{}</title></rect>'
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="2" class="cell" fill-opacity="{}"><title>{}</title></rect>'
         '<text x="{}" y="{}" class="count {}">{}</text>',
         cells,
     )

@@ -1,0 +1,25 @@
+/* The complaint form's shop search: fills the datalist from the URL in its
+   data-url as the consumer types (the field works without it). */
+(function () {
+  "use strict";
+  var input = document.getElementById("id_shop"), list = document.getElementById("shop-options"), timer;
+  if (!input || !list || !window.fetch) return;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var q = input.value.trim();
+      if (!q) return;
+      fetch(list.dataset.url + "?q=" + encodeURIComponent(q))
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          list.replaceChildren();
+          data.results.forEach(function (shop) {
+            var option = document.createElement("option");
+            option.value = shop.shop_id;
+            option.textContent = shop.name + " (" + shop.shop_id + ")";
+            list.appendChild(option);
+          });
+        });
+    }, 200);
+  });
+})();
