@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cs_desk.api import storable
+
 
 class RequestBodyLimitMiddleware:
     """Refuse a request whose declared body is larger than every file at its limit
@@ -42,24 +44,46 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
-class ApiInputGuardMiddleware:
-    """Under /api/: a NUL character in the path or a query parameter (``%00``)
-    answers 400, before a filter hands it to PostgreSQL (which refuses it with an
-    error that would otherwise surface as a 500)."""
+class InputGuardMiddleware:
+    """On every path: a NUL character or a lone surrogate in the path, or in a
+    query parameter's name or value, answers 400 before any view runs (PostgreSQL
+    cannot store a NUL, psycopg cannot send a lone surrogate: either would surface
+    as a 500 from the first filter that uses the text). Under /api/ the API's error
+    body, naming each part (``path`` or the parameter); elsewhere a page in the
+    visitor's language that names them.
+
+    Form bodies are left to the forms, which say so next to the field and keep
+    the rest of what the person typed. (Over HTTP a lone surrogate never arrives:
+    Django decodes invalid UTF-8 in the query and a form body as U+FFFD and
+    leaves it percent-encoded in the path. The check is for a server that would
+    hand one over.)"""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        in_path = not storable(request.path)
+        names = [name for name, values in request.GET.lists() if not storable([name, *values])]
+        if not in_path and not names:
+            return self.get_response(request)
         if request.path.startswith("/api/"):
-            bad = ["path"] if "\x00" in request.path else []
-            bad += [name for name, values in request.GET.lists() if any("\x00" in v for v in (name, *values))]
-            if bad:
-                message = str(_("The request holds a NUL character (%00)."))
-                problem = {"code": "invalid_characters", "message": message}
-                body = {**problem, "field": bad[0], "errors": {name: [problem] for name in bad}}
-                return JsonResponse(body, status=400)
-        return self.get_response(request)
+            message = str(_("The text holds characters that cannot be stored (NUL, lone surrogates)."))
+            problem = {"code": "invalid_characters", "message": message}
+            bad = ["path"] * in_path + names
+            body = {**problem, "field": bad[0], "errors": {name: [problem] for name in bad}}
+            return JsonResponse(body, status=400)
+        context = {"in_path": in_path, "names": [_shown(name) for name in names]}
+        # The page's language switch links back to the path, which a lone surrogate
+        # makes impossible to encode: such a page is rendered without the request.
+        linkable = storable(request.path.replace("\x00", ""))
+        return render(request if linkable else None, "tickets/public/bad_request.html", context, status=400)
+
+
+def _shown(name: str) -> str:
+    """A parameter's name as the page can show it: a NUL as ``%00`` (as it was
+    typed in the address), a lone surrogate escaped, at most 100 characters."""
+    shown = name.replace("\x00", "%00").encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown if len(shown) <= 100 else shown[:99] + "…"
 
 
 class ApiLanguageMiddleware:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cs_desk.exceptions import ApplicationError
+from cs_desk.forms import TextField, form_problems
 from cs_desk.ratelimit import client_ip, rate_limits_check
 from feedback import reports
 from feedback.models import Feedback
@@ -31,6 +32,7 @@ class FeedbackForm(forms.ModelForm):
     class Meta:
         model = Feedback
         fields = ["topic", "body", "contact"]
+        field_classes = {"body": TextField, "contact": TextField}
         widgets = {"body": forms.Textarea(attrs={"rows": 6, "maxlength": 2000})}
         labels = {"body": gettext_lazy("Your suggestion or remark")}
 
@@ -192,13 +194,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+class MarkForm(forms.Form):
+    handled = TextField(required=False)  # "1" handled, anything else not
+    next = TextField(required=False)  # the inbox page, with its filters, to go back to
+
+
 @require_POST
 @report_reader
 def inbox_mark(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = get_object_or_404(Feedback, pk=pk)
-    handled = request.POST.get("handled") == "1"
+    form = MarkForm(request.POST)
+    inbox_url = reverse("feedback_reports:inbox")
+    if not form.is_valid():
+        for problem in form_problems(form):
+            messages.error(request, problem)
+        return redirect(inbox_url)
+    handled = form.cleaned_data["handled"] == "1"
     feedback_mark(feedback=feedback, handled=handled, by=request.user)
     messages.success(request, _("Marked as handled.") if handled else _("Marked as not handled."))
-    back = request.POST.get("next", "")
-    inbox_url = reverse("feedback_reports:inbox")
+    back = form.cleaned_data["next"]
     return redirect(back if back.startswith(inbox_url) else inbox_url)

@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "cs_desk.middleware.ApiLanguageMiddleware",
-    "cs_desk.middleware.ApiInputGuardMiddleware",
+    "cs_desk.middleware.InputGuardMiddleware",
     # Before anything reads the body (the CSRF check parses POST data).
     "cs_desk.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,13 +220,13 @@ WEBHOOK_MAX_ATTEMPTS = env.env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 # Webhook deliveries to loopback, private, link-local and cloud-metadata addresses
 # are refused unless this is set (a receiver on the same host or network).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
-
 # Also send the signature headers from before Standard Webhooks (X-CS-Desk-Delivery,
 # X-CS-Desk-Timestamp, X-CS-Desk-Signature) for receivers not yet moved to
 # webhook-signature. That signature does not cover the delivery id (a captured
 # request replays under a fresh id within the tolerance): turn it off once every
 # receiver verifies webhook-signature.
 WEBHOOK_LEGACY_SIGNATURE = env.env_bool("WEBHOOK_LEGACY_SIGNATURE", True)
+
 # Absolute base of links in emails (tracking pages).
 SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
 

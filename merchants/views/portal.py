@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cs_desk.exceptions import ApplicationError
+from cs_desk.forms import TextField
 from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
 from merchants.models import MerchantApiToken
 from merchants.scoring import scorecard as scorecard_of
@@ -63,6 +64,18 @@ class MerchantAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if merchant_of(user) is None:
             raise forms.ValidationError(self.error_messages["not_merchant"], code="not_merchant")
+
+
+class ReplyForm(forms.Form):
+    body = TextField(label=gettext_lazy("Your reply to the consumer"), required=False, strip=False)
+
+
+class TokenForm(forms.Form):
+    """A new token's name (the service decides what a good name is), or the
+    token to revoke."""
+
+    name = TextField(label=gettext_lazy("New token's name"), required=False)
+    revoke = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class MerchantLoginView(LoginView):
@@ -129,7 +142,11 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _complaint_or_404(request, pk)
     if request.method == "GET":
         return _complaint_page(request, ticket)
-    body = request.POST.get("body", "")
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        error = " ".join(form.errors["body"])
+        return _complaint_page(request, ticket, status=400, draft=form.data.get("body", ""), error=error)
+    body = form.cleaned_data["body"]
     try:
         if len(body) > MAX_REPLY:
             raise ApplicationError(_("A message has at most 10,000 characters."), code="too_long", field="body")
@@ -163,13 +180,18 @@ def tokens(request: HttpRequest) -> HttpResponse:
     new_key = ""
     error = ""
     status = 200
+    form = TokenForm(request.POST or None)
     if request.method == "POST":
-        if request.POST.get("revoke", "").isdigit():
-            if token_revoke(user=request.user, token_id=int(request.POST["revoke"])) is not None:
+        if "revoke" in form.data:
+            # An id that is no live token of the shop (or no id at all) revokes nothing.
+            revoke = form.cleaned_data.get("revoke") if form.is_valid() else None
+            if revoke is not None and token_revoke(user=request.user, token_id=revoke) is not None:
                 messages.success(request, _("The token was revoked; tools using it are refused from now on."))
             return redirect("merchant:tokens")
         try:
-            _token, new_key = token_create(user=request.user, name=request.POST.get("name", ""))
+            if not form.is_valid():
+                raise ApplicationError(" ".join(form.errors.get("name", [])), field="name")
+            _token, new_key = token_create(user=request.user, name=form.cleaned_data["name"])
         except ApplicationError as exc:
             error, status = exc.message, 400
     live = MerchantApiToken.objects.filter(merchant=request.merchant, revoked_at__isnull=True).select_related("user")
@@ -181,7 +203,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "tokens": live,
             "new_key": new_key,
             "error": error,
-            "name": request.POST.get("name", "") if error else "",
+            "name": form.data.get("name", "") if error else "",
         },
         status=status,
     )

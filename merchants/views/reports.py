@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,10 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
+from cs_desk.forms import TextField, form_problems
 from merchants.models import Merchant, MerchantRiskSignal
 from merchants.penalties import merchants_rescore
 from merchants.risk import risk_signal_review
@@ -44,6 +47,16 @@ SORTS = {
 
 
 report_reader = staff_page(reads_merchant_reports)
+
+
+class RiskReviewForm(forms.Form):
+    """A verdict on a signal (the service knows the verdicts) with a note, and
+    the risk page's filters to go back to."""
+
+    verdict = TextField(required=False)
+    note = TextField(label=gettext_lazy("Note"), required=False)
+    status = TextField(label=gettext_lazy("Status"), required=False)
+    kind = TextField(label=gettext_lazy("Signal"), required=False)
 
 
 @dataclass
@@ -212,16 +225,19 @@ def risk_review(request: HttpRequest, pk: int) -> HttpResponse:
     if not reviews_merchants(request.user):
         raise PermissionDenied
     signal = get_object_or_404(MerchantRiskSignal, pk=pk)
+    form = RiskReviewForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ApplicationError(" ".join(form_problems(form)))
         risk_signal_review(
             signal=signal,
             actor=request.user,
-            verdict=request.POST.get("verdict", ""),
-            note=request.POST.get("note", "")[:2000],
+            verdict=form.cleaned_data["verdict"],
+            note=form.cleaned_data["note"][:2000],
         )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Signal updated."))
-    back = {key: request.POST.get(key, "") for key in ("status", "kind")}
+    back = {key: form.cleaned_data.get(key, "") for key in ("status", "kind")}
     return redirect(reverse("merchant_reports:risk") + "?" + urlencode(back))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
+from cs_desk.forms import form_problems, whole_number
 from tickets import services
 from tickets.access import (
     assignable_users,
@@ -37,7 +39,17 @@ from tickets.access import (
     tickets_visible_to,
 )
 from tickets.canned import canned_search
-from tickets.desk_forms import PhoneCallForm, StaffProfileForm
+from tickets.desk_forms import (
+    AssignForm,
+    BulkForm,
+    ForwardForm,
+    MergeForm,
+    PhoneCallForm,
+    PriorityForm,
+    ReplyForm,
+    StaffProfileForm,
+    StatusForm,
+)
 from tickets.evidence import evidence_response
 from tickets.models import StaffProfile, Ticket
 from tickets.presence import presence_beat, presence_leave
@@ -154,6 +166,14 @@ def evidence(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
 # --- Actions ------------------------------------------------------------------------
 
 
+def _cleaned(form: forms.Form) -> dict:
+    """The form's cleaned data; an invalid form is an ApplicationError naming
+    each field in error (shown like any other refusal of an action)."""
+    if not form.is_valid():
+        raise ApplicationError(" ".join(form_problems(form)), field=next(iter(form.errors)))
+    return form.cleaned_data
+
+
 def _action(request: HttpRequest, pk: int, apply: Callable[[Ticket], str]) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     if not can_work(request.user):
@@ -181,12 +201,8 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     def apply(ticket: Ticket) -> str:
-        value = request.POST.get("assignee", "")
-        assignee = None
-        if value:
-            assignee = assignable_users(request.user, ticket).filter(pk=value).first() if value.isdigit() else None
-            if assignee is None:
-                raise ApplicationError(_("Choose a member of the ticket's team."), code="invalid_assignee")
+        form = AssignForm(request.POST, assignable=assignable_users(request.user, ticket))
+        assignee = _cleaned(form)["assignee"]
         services.ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
         return _("Assigned.") if assignee else _("Unassigned.")
 
@@ -197,7 +213,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     def apply(ticket: Ticket) -> str:
-        services.ticket_change_status(ticket=ticket, status=request.POST.get("status", ""), actor=request.user)
+        status = _cleaned(StatusForm(request.POST))["status"]
+        services.ticket_change_status(ticket=ticket, status=status, actor=request.user)
         return _("Status changed.")
 
     return _action(request, pk, apply)
@@ -207,7 +224,8 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def change_priority(request: HttpRequest, pk: int) -> HttpResponse:
     def apply(ticket: Ticket) -> str:
-        services.ticket_change_priority(ticket=ticket, priority=request.POST.get("priority", ""), actor=request.user)
+        priority = _cleaned(PriorityForm(request.POST))["priority"]
+        services.ticket_change_priority(ticket=ticket, priority=priority, actor=request.user)
         return _("Priority changed; the SLA targets were re-dated.")
 
     return _action(request, pk, apply)
@@ -222,11 +240,16 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     if not can_work(request.user):
         raise PermissionDenied
-    body = request.POST.get("body", "")
-    public = request.POST.get("kind") != "note"
-    seen = request.POST.get("seen", "")
-    if public and seen.isdigit() and not request.POST.get("send_anyway"):
-        newer = messages_since(ticket=ticket, after_id=int(seen), reader=request.user)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        for problem in form_problems(form):
+            messages.error(request, problem)
+        draft_kind = "note" if form.data.get("kind") == "note" else "public"
+        return _workspace(request, ticket, status=400, draft=form.data.get("body", ""), draft_kind=draft_kind)
+    body, seen = form.cleaned_data["body"], form.cleaned_data["seen"]
+    public = form.cleaned_data["kind"] != "note"
+    if public and seen is not None and not form.cleaned_data["send_anyway"]:
+        newer = messages_since(ticket=ticket, after_id=seen, reader=request.user)
         if newer:
             return _workspace(request, ticket, status=409, draft=body, draft_kind="public", collided=newer)
     try:
@@ -280,7 +303,8 @@ def canned_answers(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def forward(request: HttpRequest, pk: int) -> HttpResponse:
     def apply(ticket: Ticket) -> str:
-        services.ticket_forward_to_merchant(ticket=ticket, actor=request.user, note=request.POST.get("note", "")[:2000])
+        note = _cleaned(ForwardForm(request.POST))["note"][:2000]
+        services.ticket_forward_to_merchant(ticket=ticket, actor=request.user, note=note)
         return _("Forwarded to the merchant: they have 24 hours to reply.")
 
     return _action(request, pk, apply)
@@ -297,12 +321,18 @@ def bulk(request: HttpRequest) -> HttpResponse:
     """Assign, change the status or the priority of the rows ticked in the queue."""
     if not can_work(request.user):
         raise PermissionDenied
-    back = request.POST.get("next", "")
+    form = BulkForm(request.POST)
+    valid = form.is_valid()
+    back = form.cleaned_data.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
         back = reverse("desk:queue")
-    ids = [value for value in request.POST.getlist("ticket") if value.isdigit()][:BULK_LIMIT]
-    action = request.POST.get("action", "")
-    value = request.POST.get(action, "") if action in ("status", "priority", "assign") else ""
+    if not valid:
+        for problem in form_problems(form):
+            messages.error(request, problem)
+        return redirect(back)
+    ids = form.cleaned_data["ticket"][:BULK_LIMIT]
+    action = form.cleaned_data["action"]
+    value = form.cleaned_data[action] if action in ("status", "priority", "assign") else ""
     tickets = list(tickets_visible_to(request.user).filter(pk__in=ids).order_by("pk"))
     if not tickets:
         messages.error(request, _("Tick at least one ticket first."))
@@ -314,7 +344,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
             elif value == "none":
                 value = None
             else:
-                value = colleagues(request.user).filter(pk=value).first() if value.isdigit() else None
+                pk = whole_number(value)
+                value = colleagues(request.user).filter(pk=pk).first() if pk is not None else None
                 if value is None:
                     raise ApplicationError(_("Choose whom to assign the tickets to."), code="invalid_assignee")
         result = services.tickets_bulk_update(tickets=tickets, action=action, value=value, actor=request.user)
@@ -340,7 +371,12 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     if not can_work(request.user):
         raise PermissionDenied
-    reference = request.POST.get("source", "").strip().upper()
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        for problem in form_problems(form):
+            messages.error(request, problem)
+        return redirect("desk:ticket", pk=ticket.pk)
+    reference = form.cleaned_data["source"].upper()
     source = (
         tickets_visible_to(request.user).select_related("category").filter(reference=reference).first()
         if reference
@@ -349,7 +385,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if source is None:
         messages.error(request, _("No ticket %(reference)s that you can see.") % {"reference": reference or "—"})
         return redirect("desk:ticket", pk=ticket.pk)
-    if not request.POST.get("confirm"):
+    if not form.cleaned_data["confirm"]:
         return render(
             request,
             "tickets/desk/merge_confirm.html",
