@@ -8,6 +8,17 @@ reads and one increment per request, and forgets a client after two periods.
 Windows are numbered from the application's clock (``time.time``), so tests
 move the clock with time-machine instead of sleeping.
 
+Two ways of counting, for two purposes:
+
+* **Limits on what is accepted** (complaints, replies, feedback): the view
+  checks first (``rate_limits_check``, which counts nothing) and counts only
+  what it accepted (``rate_limits_count``): a form sent back with a typo costs
+  the consumer nothing. Two requests racing past the check may both be
+  accepted; the overshoot is bounded by the concurrency.
+* **Throttles on every request** (the API) and **guards against guessing**
+  (tracking tokens, API keys: ``guess_guarded`` refuses an address that has
+  missed too often, and counts each miss).
+
 A cache outage lets requests through (and logs it): a rate limit must not take
 the complaint form down with it.
 """
@@ -17,7 +28,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,39 +62,92 @@ def _key(scope: str, identity: str, window: int) -> str:
     return f"ratelimit:{scope}:{digest}:{window}"
 
 
-def rate_limit_hit(scope: str, identity: str) -> Verdict:
-    """Count one request of ``identity`` (an IP, a contact, a token) against the
-    limit named ``scope`` in ``settings.RATE_LIMITS``, and say whether it may go
-    on. A refused request is not counted."""
+T = TypeVar("T")
+
+
+def _windows(scope: str, identity: str) -> tuple[int, int, float, str, str]:
     limit, period = settings.RATE_LIMITS[scope]
     now = time.time()
     window = int(now // period)
     elapsed = (now % period) / period
-    current_key, previous_key = _key(scope, identity, window), _key(scope, identity, window - 1)
+    return limit, period, elapsed, _key(scope, identity, window), _key(scope, identity, window - 1)
+
+
+def rate_limit_peek(scope: str, identity: str) -> Verdict:
+    """Would one more request of ``identity`` (an IP, a contact, a token) be
+    within the limit named ``scope`` in ``settings.RATE_LIMITS``? Counts nothing."""
+    limit, period, elapsed, current_key, previous_key = _windows(scope, identity)
     try:
         counts = cache.get_many([current_key, previous_key])
-        current, previous = counts.get(current_key, 0), counts.get(previous_key, 0)
-        if current + previous * (1 - elapsed) + 1 > limit:
-            # Until enough of the previous window has slid out (or the next window).
-            if previous and current < limit:
-                needed = (current + previous + 1 - limit) / previous
-                wait = max(needed - elapsed, 0) * period
-            else:
-                wait = (1 - elapsed) * period
-            return Verdict(False, max(int(wait) + 1, 1))
+    except Exception:
+        logger.exception("rate limit %s: cache unavailable, request let through", scope)
+        return Verdict(True, 0)
+    current, previous = counts.get(current_key, 0), counts.get(previous_key, 0)
+    if current + previous * (1 - elapsed) + 1 <= limit:
+        return Verdict(True, 0)
+    # Until enough of the previous window has slid out (or the next window).
+    if previous and current < limit:
+        needed = (current + previous + 1 - limit) / previous
+        wait = max(needed - elapsed, 0) * period
+    else:
+        wait = (1 - elapsed) * period
+    return Verdict(False, max(int(wait) + 1, 1))
+
+
+def rate_limit_count(scope: str, identity: str) -> None:
+    """Count one request of ``identity`` against ``scope``."""
+    _limit, period, _elapsed, current_key, _previous_key = _windows(scope, identity)
+    try:
         if cache.add(current_key, 1, timeout=2 * period) is False:
             cache.incr(current_key)
     except Exception:
-        logger.exception("rate limit %s: cache unavailable, request let through", scope)
-    return Verdict(True, 0)
+        logger.exception("rate limit %s: cache unavailable, request not counted", scope)
+
+
+def rate_limit_hit(scope: str, identity: str) -> Verdict:
+    """Check and count one request (a throttle): a refused request is not counted."""
+    verdict = rate_limit_peek(scope, identity)
+    if verdict.allowed:
+        rate_limit_count(scope, identity)
+    return verdict
 
 
 def rate_limits_check(checks: list[tuple[str, str]]) -> Verdict:
-    """Check several limits for one request (e.g. per IP and per contact); the
-    first that refuses decides. Empty identities are skipped."""
+    """Would one more request be within every limit (e.g. per IP and per
+    contact)? The first that refuses decides; empty identities are skipped.
+    Counts nothing: count what was accepted with ``rate_limits_count``."""
     for scope, identity in checks:
         if identity:
-            verdict = rate_limit_hit(scope, identity)
+            verdict = rate_limit_peek(scope, identity)
             if not verdict.allowed:
                 return verdict
     return Verdict(True, 0)
+
+
+def rate_limits_count(checks: list[tuple[str, str]]) -> None:
+    """Count one accepted request against each limit (empty identities skipped)."""
+    for scope, identity in checks:
+        if identity:
+            rate_limit_count(scope, identity)
+
+
+class GuessesExceeded(Exception):
+    """This address missed too often; ``verdict.retry_after`` says for how long."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(f"too many misses; retry after {verdict.retry_after} s")
+        self.verdict = verdict
+
+
+def guess_guarded(scope: str, address: str, lookup: Callable[[], T | None]) -> T | None:
+    """Look up a secret someone presents (a tracking token, an API key) for a
+    client ``address``: refused (``GuessesExceeded``) while the address has
+    missed the limit ``scope`` within its window, whatever it presents now (a
+    right guess would otherwise still show); each miss is counted."""
+    verdict = rate_limit_peek(scope, address)
+    if not verdict.allowed:
+        raise GuessesExceeded(verdict)
+    found = lookup()
+    if found is None:
+        rate_limit_count(scope, address)
+    return found

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cs_desk.api import NewestFirst, StrictSerializer
-from cs_desk.ratelimit import client_ip, rate_limits_check
+from cs_desk.ratelimit import client_ip, rate_limits_check, rate_limits_count
 from feedback.models import Feedback, Survey
 from feedback.services import feedback_mark, feedback_submit
 from tickets.access import reads_reports
@@ -128,6 +128,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
             contact=fields["contact"],
             language=fields.get("language") or get_language() or settings.LANGUAGE_CODE,
         )
+        rate_limits_count([("feedback_ip", client_ip(request._request))])
         return Response(FeedbackReceiptSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk=None) -> Response:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField, form_problems
-from cs_desk.ratelimit import client_ip, rate_limits_check
+from cs_desk.ratelimit import client_ip, rate_limits_check, rate_limits_count
 from feedback import reports
 from feedback.models import Feedback
 from feedback.services import feedback_mark, feedback_submit
@@ -56,6 +56,7 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_error(exc.field, exc.message)
             else:
+                rate_limits_count([("feedback_ip", client_ip(request))])
                 return redirect("feedback:thanks")
         status = status if status != 200 else 400
     return render(request, "feedback/new.html", {"form": form}, status=status)

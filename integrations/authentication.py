@@ -1,7 +1,8 @@
 """``Authorization: Bearer <key>``: a staff API token (``css_…``,
 integrations.tokens) or a merchant API token (``csm_…``, merchants.tokens).
 Either acts as the user it belongs to; what that user may do is decided by the
-endpoints' permissions and querysets, exactly as for a signed-in session."""
+endpoints' permissions and querysets, exactly as for a signed-in session. An
+address that presents too many wrong keys is throttled (429, Retry-After)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from cs_desk.ratelimit import GuessesExceeded, client_ip, guess_guarded
 from integrations.tokens import staff_token_authenticate
 from merchants.tokens import token_authenticate as merchant_token_authenticate
 
@@ -26,7 +28,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("The token is not valid."), code="invalid_token") from exc
-        token = staff_token_authenticate(key) or merchant_token_authenticate(key)
+        try:
+            token = guess_guarded(
+                "api_key_guess",
+                client_ip(request._request),
+                lambda: staff_token_authenticate(key) or merchant_token_authenticate(key),
+            )
+        except GuessesExceeded as exc:
+            # Before any key is checked: a right guess would otherwise still show.
+            raise exceptions.Throttled(
+                wait=exc.verdict.retry_after, detail=str(_("Too many wrong tokens from your address; please wait."))
+            ) from exc
         if token is None:
             raise exceptions.AuthenticationFailed(_("The token is not valid or was revoked."), code="invalid_token")
         return token.user, token

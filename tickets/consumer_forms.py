@@ -13,8 +13,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from cs_desk.forms import TextField
 from merchants.models import Merchant
-from tickets.models import Category
+from tickets.models import Category, Ticket
+from tickets.privacy import mask_email, mask_phone
 from tickets.uploads import CleanFile, evidence_clean
 
 ACCEPTED_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf"
@@ -144,16 +146,31 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         help_text=_("When it happened, what you expected, and what you have tried."),
     )
     # The closed complaint this one continues (its tracking token), if any.
-    follows = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    follows = TextField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, follows: Ticket | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Built per form: the help text gives the limits in force.
         self.fields["evidence"] = _evidence_field()
         self.order_fields([*(n for n in self.fields if n not in ("evidence", "website")), "evidence", "website"])
+        # A follow-up keeps the closed complaint's name and contact for every field
+        # left empty, and shows them no more than the tracking page would: masked.
+        self.follows = follows
+        if follows is not None:
+            self.fields["requester_name"].required = False
+            self.fields["requester_name"].help_text = _("Leave empty to keep the name you gave last time.")
+            kept = {
+                "requester_phone": mask_phone(follows.requester_phone),
+                "requester_email": mask_email(follows.requester_email),
+            }
+            for name, masked in kept.items():
+                if masked:
+                    self.fields[name].help_text = _("Leave empty to keep %(contact)s.") % {"contact": masked}
 
     def clean_requester_name(self) -> str:
         name = self.cleaned_data["requester_name"].strip()
+        if not name and self.follows is not None:
+            return self.follows.requester_name
         if not name:
             raise ValidationError(_("Tell us your name."), code="required")
         return name
@@ -201,6 +218,10 @@ class ComplaintForm(HoneypotMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if self.follows is not None:
+            for name in ("requester_phone", "requester_email"):
+                if name not in self.errors and not data.get(name):
+                    data[name] = getattr(self.follows, name)
         typed_badly = "requester_phone" in self.errors or "requester_email" in self.errors
         if not typed_badly and not data.get("requester_phone") and not data.get("requester_email"):
             raise ValidationError(

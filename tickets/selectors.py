@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.db.models import Prefetch, Q
@@ -67,10 +68,15 @@ def sla_preview(*, priority: str, at: datetime) -> dict[str, str]:
 # --- The consumer's side ---------------------------------------------------------
 
 
+# What a tracking token can look like (secrets.token_urlsafe): anything else opens nothing.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def ticket_for_token(*, token: str) -> Ticket | None:
     """The ticket a private tracking link opens, or None. Only the token opens a
-    ticket: never its id or its reference."""
-    if not token or len(token) > 64:
+    ticket: never its id or its reference. Callers facing the outside guard it
+    against guessing (``cs_desk.ratelimit.guess_guarded``)."""
+    if not _TOKEN.fullmatch(token or ""):
         return None
     return Ticket.objects.select_related("category", "merchant").filter(tracking_token=token).first()
 

@@ -305,13 +305,18 @@ EVIDENCE_MAX_REQUEST_BYTES = EVIDENCE_MAX_FILES * EVIDENCE_MAX_FILE_BYTES + 1024
 # A bound on the parts of one request (Django refuses more with a 400).
 DATA_UPLOAD_MAX_NUMBER_FILES = EVIDENCE_MAX_FILES * 2
 # Anti-abuse limits as (requests, per seconds), counted in Redis over a sliding
-# window: per client IP and per contact (phone or email, or tracking token).
+# window (cs_desk.ratelimit): per client IP, per contact from that IP, per
+# tracking token. The consumer forms count only what they accepted.
 RATE_LIMITS = {
     "complaint_ip": (env.env_int("RATE_COMPLAINTS_PER_IP_HOUR", 10), 3600),
     "complaint_contact": (env.env_int("RATE_COMPLAINTS_PER_CONTACT_HOUR", 5), 3600),
     "reply_ip": (env.env_int("RATE_REPLIES_PER_IP_HOUR", 60), 3600),
     "reply_ticket": (env.env_int("RATE_REPLIES_PER_TICKET_HOUR", 20), 3600),
     "feedback_ip": (env.env_int("RATE_FEEDBACK_PER_IP_HOUR", 10), 3600),
+    # Guessing: wrong tracking tokens and wrong API keys per client address in 15
+    # minutes, after which the address is refused (429) until the window slides.
+    "token_guess": (env.env_int("RATE_TOKEN_MISSES_PER_IP", 20), 900),
+    "api_key_guess": (env.env_int("RATE_API_KEY_MISSES_PER_IP", 10), 900),
     # The API (cs_desk.api throttles): per user or token, and per address for anonymous callers.
     "api_user": (env.env_int("API_RATE_USER_PER_MINUTE", 600), 60),
     "api_anon": (env.env_int("API_RATE_ANON_PER_MINUTE", 60), 60),

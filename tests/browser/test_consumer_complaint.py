@@ -113,5 +113,13 @@ def test_in_english_a_resolved_complaint_is_rated_and_a_closed_one_followed_up(
     assert page.locator("#id_body").count() == 0
     page.get_by_role("link", name="File a new complaint about the same problem").click()
     assert page.get_by_text(f"continues your closed complaint {ticket.reference}").is_visible()
-    assert page.input_value("#id_requester_email") == "lina@example.cn"
+    # The contact is shown masked, as on the tracking page, and kept when left empty.
+    assert page.input_value("#id_requester_email") == ""
+    assert page.get_by_text("Leave empty to keep l***@example.cn.").is_visible()
+    assert "lina@example.cn" not in page.content()
     page.screenshot(path=str(screenshots / "consumer-5-follow-up-en.png"), full_page=True)
+    page.fill("#id_description", "The refund came back again: the same order is charged twice.")
+    page.get_by_role("button", name="Submit complaint").click()
+    page.wait_for_url("**/submitted/")
+    follow_up = Ticket.objects.get(follows=ticket)
+    assert (follow_up.requester_name, follow_up.requester_email) == (ticket.requester_name, "lina@example.cn")

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import DataError
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
@@ -443,12 +442,6 @@ def test_marking_feedback_with_a_nul_in_next_marks_nothing(client, world):
     assert world.feedback.handled_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DataError,
-    reason="tickets/views/consumer.py complaint_new reads request.POST['follows'] and looks the token up "
-    "(ticket_for_token) before the form is validated",
-)
 def test_complaint_form_body_with_a_nul_in_follows_is_a_field_error(client, category):
     before = Ticket.objects.count()
     response = client.post(
@@ -463,6 +456,7 @@ def test_complaint_form_body_with_a_nul_in_follows_is_a_field_error(client, cate
     )
     assert response.status_code == 400
     assert 'value="张伟"' in page(response)
+    assert "The text holds characters that cannot be stored (NUL, lone surrogates)." in page(response)
     assert Ticket.objects.count() == before
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
@@ -101,7 +102,7 @@ class TestKeywordAlerts:
 
 @pytest.mark.django_db
 class TestRateLimits:
-    @override_settings(RATE_LIMITS={"complaint_ip": (3, 3600), "complaint_contact": (100, 3600),
+    @override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "complaint_ip": (3, 3600), "complaint_contact": (100, 3600),
                                     "reply_ip": (100, 3600), "reply_ticket": (100, 3600)})  # fmt: skip
     def test_submissions_per_ip_trip_with_a_clear_message_and_reset(self, client, category):
         with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -119,7 +120,7 @@ class TestRateLimits:
             assert client.post(NEW, valid(category, requester_phone="13800138009")).status_code == 302
         assert Ticket.objects.count() == 4
 
-    @override_settings(RATE_LIMITS={"complaint_ip": (100, 3600), "complaint_contact": (2, 3600),
+    @override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "complaint_ip": (100, 3600), "complaint_contact": (2, 3600),
                                     "reply_ip": (100, 3600), "reply_ticket": (2, 3600)})  # fmt: skip
     def test_per_contact_and_per_ticket_limits(self, client, category):
         with time_machine.travel(timezone.now(), tick=False) as clock:

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cs_desk.api import StrictSerializer
-from cs_desk.ratelimit import client_ip, rate_limits_check
+from cs_desk.ratelimit import GuessesExceeded, client_ip, guess_guarded, rate_limits_check, rate_limits_count
 from feedback.services import survey_resolution, survey_submit
 from tickets import services
 from tickets.models import Ticket
@@ -62,7 +62,16 @@ class _TokenView(APIView):
     authentication_classes = []
 
     def ticket(self, token: str) -> Ticket:
-        ticket = ticket_for_token(token=token)
+        """The ticket ``token`` opens; an address that guessed too many tokens is
+        throttled (429), right tokens included, like the tracking page."""
+        try:
+            ticket = guess_guarded(
+                "token_guess", client_ip(self.request._request), lambda: ticket_for_token(token=token)
+            )
+        except GuessesExceeded as exc:
+            raise Throttled(
+                wait=exc.verdict.retry_after, detail=_("Too many unknown tracking links; please wait a little.")
+            ) from exc
         if ticket is None:
             raise Http404
         return ticket
@@ -104,12 +113,12 @@ class TrackMessagesView(_TokenView):
         ticket = self.ticket(token)
         data = ConsumerReplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        verdict = rate_limits_check(
-            [("reply_ip", client_ip(request._request)), ("reply_ticket", ticket.tracking_token)]
-        )
+        limits = [("reply_ip", client_ip(request._request)), ("reply_ticket", ticket.tracking_token)]
+        verdict = rate_limits_check(limits)
         if not verdict.allowed:
             raise Throttled(wait=verdict.retry_after, detail=_("Too many messages; please wait a little."))
         services.ticket_consumer_message(ticket=ticket, body=data.validated_data["body"])
+        rate_limits_count(limits)
         ticket.refresh_from_db()
         return Response(TrackedTicketSerializer(tracked(ticket)).data, status=status.HTTP_201_CREATED)
 

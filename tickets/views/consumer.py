@@ -2,9 +2,14 @@
 
 The consumer is anonymous. A ticket opens only through its private tracking
 token (``ticket_for_token``); a wrong token, a numeric id or a reference all
-answer 404. The pages are never cached (they hold a private conversation)."""
+answer 404, and an address that opens too many wrong tokens is refused for a
+while (429), right tokens included (``cs_desk.ratelimit.guess_guarded``). The
+limits on complaints and replies count only what was accepted. The pages are
+never cached (they hold a private conversation)."""
 
 from __future__ import annotations
+
+from functools import wraps
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,7 +20,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cs_desk.exceptions import ApplicationError
-from cs_desk.ratelimit import Verdict, client_ip, rate_limits_check
+from cs_desk.ratelimit import (
+    GuessesExceeded,
+    Verdict,
+    client_ip,
+    guess_guarded,
+    rate_limits_check,
+    rate_limits_count,
+)
 from feedback.services import survey_resolution, survey_submit
 from tickets import services
 from tickets.consumer_forms import ComplaintForm, ReplyForm, SurveyForm
@@ -44,11 +56,32 @@ STATUS_TEXT = {
 }
 
 
-def _ticket_or_404(token: str) -> Ticket:
-    ticket = ticket_for_token(token=token)
+def _ticket_for(request: HttpRequest, token: str) -> Ticket | None:
+    """The ticket ``token`` opens, guarded against guessing (GuessesExceeded)."""
+    return guess_guarded("token_guess", client_ip(request), lambda: ticket_for_token(token=token))
+
+
+def _ticket_or_404(request: HttpRequest, token: str) -> Ticket:
+    ticket = _ticket_for(request, token)
     if ticket is None:
         raise Http404
     return ticket
+
+
+def token_guarded(view):
+    """A page opened by a tracking token: the address that guessed too often gets
+    the "please wait" page (429, Retry-After) instead."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except GuessesExceeded as exc:
+            minutes = max(1, -(-exc.verdict.retry_after // 60))
+            page = render(request, "tickets/public/too_many_guesses.html", {"minutes": minutes}, status=429)
+            return _too_many(page, exc.verdict)
+
+    return guarded
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -70,45 +103,56 @@ def _too_many(response: HttpResponse, verdict: Verdict) -> HttpResponse:
     return response
 
 
-def _followed(token: str) -> Ticket | None:
+def _followed(request: HttpRequest, token: str) -> Ticket | None:
     """The closed complaint a new one continues, from its tracking token."""
-    ticket = ticket_for_token(token=token) if token else None
+    ticket = _ticket_for(request, token) if token else None
     return ticket if ticket is not None and ticket.status == Ticket.Status.CLOSED else None
 
 
 def _follow_up_initial(ticket: Ticket) -> dict:
+    """What a follow-up form starts with: what the tracking page shows. The name
+    and the contact are not filled in (the form says, masked, that they are kept)."""
     return {
         "follows": ticket.tracking_token,
-        "requester_name": ticket.requester_name,
-        "requester_phone": ticket.requester_phone,
-        "requester_email": ticket.requester_email,
         "category": ticket.category_id,
         "shop": ticket.merchant.shop_id if ticket.merchant_id else "",
         "order_number": ticket.order_number,
     }
 
 
+def _complaint_limits(address: str, data: dict) -> list[tuple[str, str]]:
+    """The complaint form's limits: per client address, and per contact *from
+    that address*: a stranger who files with someone's phone number from other
+    addresses cannot lock its owner out."""
+    return [("complaint_ip", address)] + [
+        ("complaint_contact", f"{data[name]} {address}")
+        for name in ("requester_phone", "requester_email")
+        if data.get(name)
+    ]
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
+@token_guarded
 def complaint_new(request: HttpRequest) -> HttpResponse:
     template = "tickets/public/complaint_new.html"
-    follows = _followed(request.POST.get("follows", "") if request.method == "POST" else request.GET.get("follows", ""))
+    follows = _followed(request, (request.POST if request.method == "POST" else request.GET).get("follows", ""))
     if request.method != "POST":
-        form = ComplaintForm(initial=_follow_up_initial(follows) if follows else None)
+        form = ComplaintForm(initial=_follow_up_initial(follows) if follows else None, follows=follows)
         return render(request, template, {"form": form, "categories": complaint_categories(), "follows": follows})
 
-    form = ComplaintForm(request.POST, request.FILES)
+    address = client_ip(request)
+    form = ComplaintForm(request.POST, request.FILES, follows=follows)
     context = {"form": form, "categories": complaint_categories(), "follows": follows}
-    verdict = rate_limits_check([("complaint_ip", client_ip(request))])
+    verdict = rate_limits_check([("complaint_ip", address)])
     if not verdict.allowed:
         context["rate_limited"] = rate_limited_text(verdict)
         return _too_many(render(request, template, context, status=429), verdict)
     if not form.is_valid():
         return render(request, template, context, status=400)
     data = form.cleaned_data
-    verdict = rate_limits_check(
-        [("complaint_contact", data["requester_phone"]), ("complaint_contact", data["requester_email"])]
-    )
+    limits = _complaint_limits(address, data)
+    verdict = rate_limits_check(limits)
     if not verdict.allowed:
         context["rate_limited"] = rate_limited_text(verdict)
         return _too_many(render(request, template, context, status=429), verdict)
@@ -123,13 +167,15 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render(request, template, context, status=400)
+    rate_limits_count(limits)
     return redirect("tickets:complaint_submitted", token=ticket.tracking_token)
 
 
 @never_cache
 @require_GET
+@token_guarded
 def complaint_submitted(request: HttpRequest, token: str) -> HttpResponse:
-    ticket = _ticket_or_404(token)
+    ticket = _ticket_or_404(request, token)
     first = ticket.targets.filter(kind=SLATarget.Kind.FIRST_RESPONSE).order_by("cycle").first()
     context = {
         "ticket": ticket,
@@ -161,12 +207,14 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@token_guarded
 def tracking(request: HttpRequest, token: str) -> HttpResponse:
-    ticket = _ticket_or_404(token)
+    ticket = _ticket_or_404(request, token)
     if request.method != "POST":
         return _tracking_page(request, ticket)
     form = ReplyForm(request.POST, request.FILES)
-    verdict = rate_limits_check([("reply_ip", client_ip(request)), ("reply_ticket", ticket.tracking_token)])
+    limits = [("reply_ip", client_ip(request)), ("reply_ticket", ticket.tracking_token)]
+    verdict = rate_limits_check(limits)
     if not verdict.allowed:
         page = _tracking_page(
             request, ticket, form=form, status=429, extra={"rate_limited": rate_limited_text(verdict)}
@@ -180,14 +228,16 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
+            rate_limits_count(limits)
             return redirect(reverse("tickets:tracking", kwargs={"token": token}) + "#latest")
     return _tracking_page(request, ticket, form=form, status=400)
 
 
 @never_cache
 @require_POST
+@token_guarded
 def survey(request: HttpRequest, token: str) -> HttpResponse:
-    ticket = _ticket_or_404(token)
+    ticket = _ticket_or_404(request, token)
     form = SurveyForm(request.POST)
     if form.is_valid():
         try:
@@ -200,9 +250,10 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@token_guarded
 def evidence(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
     """An evidence file of the ticket the token opens, from a public message only."""
-    ticket = _ticket_or_404(token)
+    ticket = _ticket_or_404(request, token)
     attachment = ticket_public_attachment(ticket=ticket, attachment_id=attachment_id)
     if attachment is None:
         raise Http404
