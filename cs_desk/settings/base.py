@@ -115,7 +115,9 @@ AXES_LOCKOUT_CALLABLE = "cs_desk.signin.lockout_response"
 # Successful sign-ins are not logged (failures are: AccessAttempt).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
-# The lockouts are shown in our own admin (translated, cs_desk.signin_admin).
+# Pauses end by themselves after the cool-off; an administrator lifts one early with
+# manage.py axes_reset_username / axes_reset_ip (axes's admin pages are not shown:
+# they are untranslated and list the addresses and user agents of every attempt).
 AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
