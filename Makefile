@@ -32,6 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=cs_desk.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)

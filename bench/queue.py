@@ -172,7 +172,7 @@ def explain(user, params: dict) -> str:
     from django.db import connection
     from django.http import QueryDict
 
-    from tickets.queue import queue_page
+    from desk.queue import queue_page
 
     query = QueryDict(mutable=True)
     query.update(params)

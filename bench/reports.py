@@ -228,7 +228,7 @@ def main() -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    from tickets import reports
+    from reports import selectors as reports
 
     if args.reuse:
         from django.contrib.auth import get_user_model

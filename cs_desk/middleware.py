@@ -38,7 +38,7 @@ class RequestBodyLimitMiddleware:
                 message = _("The request is too large: at most %(files)d files of %(mb)d MB each.") % context
                 response = JsonResponse({"code": "too_large", "message": message}, status=413)
             else:
-                response = render(request, "tickets/public/too_large.html", context, status=413)
+                response = render(request, "complaints/too_large.html", context, status=413)
             response["Connection"] = "close"  # the unread body is not drained
             return response
         return self.get_response(request)
@@ -76,7 +76,7 @@ class InputGuardMiddleware:
         # The page's language switch links back to the path, which a lone surrogate
         # makes impossible to encode: such a page is rendered without the request.
         linkable = storable(request.path.replace("\x00", ""))
-        return render(request if linkable else None, "tickets/public/bad_request.html", context, status=400)
+        return render(request if linkable else None, "complaints/bad_request.html", context, status=400)
 
 
 def _shown(name: str) -> str:

@@ -28,7 +28,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/merchant/", include("merchants.api.urls")),
-    path("api/v1/", include("tickets.api.urls")),
+    path("api/v1/", include("cs_desk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The API docs under the site's Content-Security-Policy: Swagger UI with its
     # script served from its own URL (the split view) and our page template; ReDoc
@@ -45,17 +45,17 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
-    path("", RedirectView.as_view(pattern_name="tickets:complaint_new", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="complaints:complaint_new", permanent=False)),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("desk/", include("tickets.desk_urls")),
+    path("desk/", include("desk.urls")),
     path("merchant/", include("merchants.portal_urls")),
     path("reports/merchants/", include("merchants.report_urls")),
-    path("reports/", include("tickets.report_urls")),
+    path("reports/", include("reports.urls")),
     path("reports/", include("feedback.report_urls")),
     path("feedback/", include("feedback.urls")),
-    path("", include("tickets.urls")),
+    path("", include("complaints.urls")),
     prefix_default_language=False,
 )
 

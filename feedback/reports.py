@@ -6,7 +6,7 @@ by the category, team and agent recorded on the survey when it was answered
 in PostgreSQL: the number of answers, the mean rating, the share of 4 and 5
 ("satisfied") and the count of each rating. Surveys belong to the period in
 which they were answered; ``reader`` is the staff user whose tickets count
-(as in tickets.reports), None for all.
+(as in reports.selectors), None for all.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, Q
 
 from feedback.models import Feedback, KeywordHit, Survey
+from reports.selectors import GROUPINGS, Period, scoped
 from tickets.access import ticket_scope
-from tickets.reports import GROUPINGS, Period, scoped
 
 RATINGS = (1, 2, 3, 4, 5)
 CSAT_GROUPINGS = ("category", "team", "agent")

@@ -12,18 +12,18 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from complaints.views import rate_limited_text
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField, form_problems
 from cs_desk.ratelimit import client_ip, rate_limits_check, rate_limits_count
 from feedback import reports
 from feedback.models import Feedback
 from feedback.services import feedback_mark, feedback_submit
+from reports.selectors import GROUPINGS
+from reports.views import Table, export, local_text, query_string, report_period, report_reader
 
 # A contact is an email or a phone number; mask_email masks either.
 from tickets.privacy import mask_email
-from tickets.reports import GROUPINGS
-from tickets.views.consumer import rate_limited_text
-from tickets.views.reports import Table, export, local_text, query_string, report_period, report_reader
 
 # --- The public form --------------------------------------------------------------------
 

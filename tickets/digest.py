@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from reports.selectors import Period, TargetFigures, escalation_counts, sla_decided
 from tickets.models import OPEN_STATUSES, Notification, ReportDigest, Ticket, TicketEvent
 from tickets.notifications import notifications_queue
 from tickets.recipients import managers, user_language
-from tickets.reports import Period, TargetFigures, escalation_counts, sla_decided
 
 OLDEST = 10
 BREACHES = 20
@@ -75,7 +75,7 @@ def digest_render(digest: Digest, *, now: datetime) -> tuple[str, str]:
     """Subject and plain-text body in the active language."""
     site = settings.SITE_URL.rstrip("/")
     body = render_to_string(
-        "tickets/reports/digest.txt",
+        "reports/digest.txt",
         {
             "digest": digest,
             "now": now,

@@ -32,9 +32,9 @@ from merchants.risk import risk_signal_review
 from merchants.scoring import Scorecard, scorecard, scorecards
 from merchants.selectors import score_trend, strikes_in_window
 from merchants.templatetags.merchant_format import duration_s
+from reports.views import staff_page
 from tickets.access import reads_merchant_reports, reviews_merchants
 from tickets.models import Ticket
-from tickets.views.reports import staff_page
 
 SORTS = {
     "score": (lambda r: (r.card.score, r.merchant.name), False),

@@ -95,10 +95,10 @@ def test_the_scan_finds_what_the_policy_refuses():
     ]:
         assert inline_code(html), html
     for html in [
-        '<script src="/static/tickets/desk.js"></script>',
-        '<script src="/static/tickets/public.js" data-your-time="your time"></script>',
+        '<script src="/static/desk/desk.js"></script>',
+        '<script src="/static/complaints/public.js" data-your-time="your time"></script>',
         '<script id="data" type="application/json">{"a": 1}</script>',
-        '<link rel="stylesheet" href="/static/tickets/desk.css">',
+        '<link rel="stylesheet" href="/static/desk/desk.css">',
         '<rect class="cell" fill-opacity="0.5"/>',
         "<p>Choose one (stylesheets, or a photo on file).</p>",
     ]:
@@ -150,8 +150,8 @@ def pages(client, ticket, agent, manager):
     forwarded(ticket.category, merchant, agent)
     root = get_user_model().objects.create_superuser("root", "root@staff.example", "pass12345")
     return {
-        "complaint form": (reverse("tickets:complaint_new"), None),
-        "tracking page": (reverse("tickets:tracking", args=[ticket.tracking_token]), None),
+        "complaint form": (reverse("complaints:complaint_new"), None),
+        "tracking page": (reverse("complaints:tracking", args=[ticket.tracking_token]), None),
         "desk queue": (reverse("desk:queue"), agent),
         "ticket workspace": (reverse("desk:ticket", args=[ticket.pk]), agent),
         "merchant portal": (reverse("merchant:complaints"), merchant_user),
@@ -205,7 +205,7 @@ def test_the_too_large_page_carries_the_policy_too(client, category, settings):
     # When a complaint is sent whose declared body is above the limit (the
     # middleware answers before any view runs)
     response = client.post(
-        reverse("tickets:complaint_new"),
+        reverse("complaints:complaint_new"),
         {"description": "太大了"},
         CONTENT_LENGTH=str(settings.EVIDENCE_MAX_REQUEST_BYTES + 1),
     )

@@ -152,7 +152,7 @@ def test_a_nul_in_the_path_or_the_query_is_a_400_on_every_page(client, world, wh
     names = {r.name for r in all_routes}
     # The walk reaches every part of the site.
     assert {"healthz", "api:ticket-list", "merchant_api:complaint-list", "admin:tickets_ticket_changelist"} <= names
-    assert {"desk:ticket", "merchant:complaint", "tickets:tracking", "feedback:new", "reports:sla"} <= names
+    assert {"desk:ticket", "merchant:complaint", "complaints:tracking", "feedback:new", "reports:sla"} <= names
     problems, reached = [], {}
     for route in all_routes:
         for url, broken in urls(route, world):
@@ -168,7 +168,7 @@ def test_a_nul_in_the_path_or_the_query_is_a_400_on_every_page(client, world, wh
                     body = response.json()
                     if body["code"] != "invalid_characters" or body["field"] != ("q" if "q=" in query else "a\x00"):
                         problems.append(f"{url}{query}: {body}")
-                elif "tickets/public/bad_request.html" not in [t.name for t in response.templates]:
+                elif "complaints/bad_request.html" not in [t.name for t in response.templates]:
                     problems.append(f"{url}{query}: not the page that names the parameter")
             if broken is not None:
                 status = client.get(broken).status_code
@@ -179,7 +179,7 @@ def test_a_nul_in_the_path_or_the_query_is_a_400_on_every_page(client, world, wh
     if who == "superuser":
         for name, url in [
             ("desk:ticket", f"/desk/tickets/{world.ticket.pk}/"),
-            ("tickets:tracking", f"/en/t/{world.ticket.tracking_token}/"),
+            ("complaints:tracking", f"/en/t/{world.ticket.tracking_token}/"),
             ("admin:tickets_ticket_change", f"/admin/tickets/ticket/{world.ticket.pk}/change/"),
             ("api:ticket-detail", f"/api/v1/tickets/{world.ticket.pk}"),
             ("api:merchant-detail", f"/api/v1/merchants/{world.merchant.shop_id}"),

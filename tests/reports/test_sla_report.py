@@ -11,9 +11,10 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
+from reports import selectors as reports
 from tests.factories import UserFactory
 from tests.reports.helpers import SH, at, history, target, ticket
-from tickets import reports, services
+from tickets import services
 from tickets.models import SLATarget, StaffProfile
 
 PERIOD = reports.Period(date(2026, 11, 16), date(2026, 11, 22), SH)

@@ -109,7 +109,7 @@ class TestQueue:
     def test_pages_without_counting(self, agent, category):
         from django.http import QueryDict
 
-        from tickets.queue import queue_page
+        from desk.queue import queue_page
 
         made = [file(category, hours_ago=3 - i) for i in range(3)]
         first = queue_page(user=agent, params=QueryDict(), page=1, size=2)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintsConfig(AppConfig):
+    """The consumer's pages and tracking API: file a complaint, follow it,
+    reply, rate. No models: it files and reads tickets through the domain."""
+
+    name = "complaints"
+    verbose_name = _("Consumer pages")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeskConfig(AppConfig):
+    """The agent desk: the queue, the ticket workspace, presence, phone calls.
+    No models: it works the tickets domain through its services and selectors."""
+
+    name = "desk"
+    verbose_name = _("Agent desk")

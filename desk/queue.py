@@ -1,0 +1,158 @@
+"""The agent queue: which tickets, in which order, with which filters.
+
+Order: open tickets overdue first (the most overdue on top), then by the
+soonest due target, ties by creation. Pages are fetched one row past their
+size instead of counted, so a page costs the same with a thousand tickets or
+a million (the partial index ``ticket_queue_idx`` serves the order).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from desk.widgets import quick_selects
+from tickets.access import sees_everything, tickets_visible_to, user_team_ids
+from tickets.models import OPEN_STATUSES, Category, SLATarget, Team, Ticket
+
+PAGE_SIZE = 50
+_MASKED_PHONE = re.compile(r"^(\d{3})\*+(\d{4})$")
+
+# The saved views: a name and the filters it stands for.
+SAVED_VIEWS = {
+    "mine": (_("My tickets"), {"assignee": "me"}),
+    "unassigned": (_("Unassigned"), {"assignee": "none"}),
+    "overdue": (_("Overdue"), {"overdue": "true"}),
+    "due_today": (_("Due today"), {"due": "today"}),
+    "awaiting_merchant": (_("Awaiting merchant"), {"status": "awaiting_merchant"}),
+    "pending": (_("Pending consumer"), {"status": "pending"}),
+}
+
+
+class QueueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("status"), choices=Ticket.Status.choices, empty_label=_("All open"))
+    priority = django_filters.ChoiceFilter(label=_("priority"), choices=Ticket.Priority.choices)
+    category = django_filters.ModelChoiceFilter(label=_("category"), queryset=Category.objects.all())
+    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
+    assignee = django_filters.ChoiceFilter(
+        label=_("assignee"),
+        choices=[("me", _("Me")), ("none", _("Unassigned"))],
+        empty_label=_("Anyone"),
+        method="filter_assignee",
+    )
+    merchant = django_filters.CharFilter(label=_("shop id"), field_name="merchant__shop_id", lookup_expr="iexact")
+    overdue = django_filters.BooleanFilter(
+        label=_("overdue"),
+        field_name="is_overdue",
+        widget=forms.Select(choices=[("", "—"), ("true", _("Overdue only")), ("false", _("Not overdue"))]),
+    )
+    due = django_filters.ChoiceFilter(
+        label=_("due"), choices=[("today", _("Due today"))], empty_label="—", method="filter_due"
+    )
+    channel = django_filters.ChoiceFilter(label=_("channel"), choices=Ticket.Channel.choices)
+    q = django_filters.CharFilter(label=_("search"), method="filter_search")
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        if user is not None and not sees_everything(user):
+            self.filters["team"].queryset = Team.objects.filter(pk__in=user_team_ids(user))
+        self.filters["category"].queryset = Category.objects.order_by("sort_order", "code")
+        quick_selects(self.form)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.filter(status__in=OPEN_STATUSES)
+        return queryset
+
+    def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "me":
+            return queryset.filter(assignee=self.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+    def filter_due(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value != "today":
+            return queryset
+        tz = ZoneInfo(settings.TIME_ZONE)
+        today = timezone.localtime(timezone.now(), tz).date()
+        end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+        # Due before the end of today, overdue ones included: all of it needs doing today.
+        return queryset.filter(due_at__lt=end)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        masked = _MASKED_PHONE.match(value.replace(" ", ""))
+        if masked:
+            return queryset.filter(
+                requester_phone__startswith=masked.group(1), requester_phone__endswith=masked.group(2)
+            )
+        condition = Q(reference__iexact=value) | Q(order_number=value) | Q(subject__icontains=value)
+        if value.isdigit() and len(value) >= 4:
+            condition |= Q(requester_phone__endswith=value)
+        if "@" in value:
+            condition |= Q(requester_email__iexact=value)
+        return queryset.filter(condition)
+
+
+@dataclass
+class QueuePage:
+    rows: list[Ticket]
+    number: int
+    has_next: bool
+    filter: QueueFilter
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _warn_at():
+    """When the soonest-due running target of each ticket warns (its first ladder
+    step); a target already past its warning reports its start, i.e. the past."""
+    target = (
+        SLATarget.objects.filter(ticket=OuterRef("pk"), status=SLATarget.Status.RUNNING)
+        .order_by("due_at")
+        .annotate(warn=Case(When(steps_taken__gte=1, then=F("started_at")), default=F("next_step_at")))
+        .values("warn")[:1]
+    )
+    return Subquery(target)
+
+
+QUEUE_ORDER = ("-is_overdue", F("due_at").asc(nulls_last=True), "created_at", "pk")
+
+
+def queue_queryset(*, user, params) -> tuple[QueueFilter, QuerySet[Ticket]]:
+    """The tickets ``user`` may see, filtered by ``params`` (a QueryDict), in
+    queue order: what the queue pages through and the export writes out."""
+    queryset = tickets_visible_to(user)
+    filterset = QueueFilter(params, queryset=queryset, user=user)
+    rows_qs = filterset.qs if filterset.is_valid() else queryset.filter(status__in=OPEN_STATUSES)
+    return filterset, rows_qs.order_by(*QUEUE_ORDER)
+
+
+def queue_page(*, user, params, page: int = 1, size: int = PAGE_SIZE) -> QueuePage:
+    """One page of the queue as ``user`` may see it. One query for the rows,
+    whatever the page size."""
+    filterset, rows_qs = queue_queryset(user=user, params=params)
+    page = max(page, 1)
+    start = (page - 1) * size
+    rows = list(
+        rows_qs.select_related("category", "assignee", "merchant").annotate(warn_at=_warn_at())[
+            start : start + size + 1
+        ]
+    )
+    return QueuePage(rows=rows[:size], number=page, has_next=len(rows) > size, filter=filterset)
