@@ -15,11 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cs_desk.api import StrictSerializer
+from cs_desk.api import StrictSerializer, by_rule
 from cs_desk.ratelimit import GuessesExceeded, client_ip, guess_guarded, rate_limits_check, rate_limits_count
 from feedback.services import survey_resolution, survey_submit
 from tickets import services
 from tickets.models import Ticket
+from tickets.rules import message_clean
 from tickets.selectors import public_author_label, ticket_for_token, ticket_promised, ticket_public_conversation
 
 
@@ -44,7 +45,10 @@ class TrackedTicketSerializer(serializers.Serializer):
 
 
 class ConsumerReplySerializer(StrictSerializer):
-    body = serializers.CharField(max_length=5_000)
+    body = serializers.CharField(help_text="At most MESSAGE_MAX_CHARS characters (10,000 by default).")
+
+    def validate_body(self, body: str) -> str:
+        return by_rule(message_clean, body)
 
 
 class SurveyAnswerSerializer(StrictSerializer):

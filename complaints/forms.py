@@ -5,34 +5,21 @@ the services decide everything else."""
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from cs_desk.forms import TextField
+from cs_desk.forms import TextField, by_rule
 from merchants.models import Merchant
 from tickets.models import Category, Ticket
+from tickets.phones import phone_normalise
 from tickets.privacy import mask_email, mask_phone
+from tickets.rules import ORDER_NUMBER_MAX, message_clean, message_max_chars, order_number_clean
 from tickets.uploads import CleanFile, evidence_clean
 
 ACCEPTED_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf"
-
-# Mainland China mobile numbers: 11 digits starting 13–19, optionally written
-# with +86 / 0086 and spaces or dashes.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,30}[A-Za-z0-9]$")
-
-
-def normalise_mobile(value: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", value)
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    return digits
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -109,7 +96,7 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         label=_("Mobile phone"),
         required=False,
         max_length=20,
-        help_text=_("A mainland China mobile number, e.g. 138 0013 8000."),
+        help_text=_("A mobile or landline, e.g. 138 0013 8000; from abroad, start with + and the country code."),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     requester_email = forms.EmailField(
@@ -135,13 +122,12 @@ class ComplaintForm(HoneypotMixin, forms.Form):
     order_number = forms.CharField(
         label=_("Order number (optional)"),
         required=False,
-        max_length=32,
+        max_length=ORDER_NUMBER_MAX,
         help_text=_("6 to 32 letters, digits or dashes, as shown in your order list."),
     )
     description = forms.CharField(
         label=_("What happened?"),
         min_length=10,
-        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("When it happened, what you expected, and what you have tried."),
     )
@@ -152,6 +138,7 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         super().__init__(*args, **kwargs)
         # Built per form: the help text gives the limits in force.
         self.fields["evidence"] = _evidence_field()
+        self.fields["description"].widget.attrs["maxlength"] = message_max_chars()
         self.order_fields([*(n for n in self.fields if n not in ("evidence", "website")), "evidence", "website"])
         # A follow-up keeps the closed complaint's name and contact for every field
         # left empty, and shows them no more than the tracking page would: masked.
@@ -176,15 +163,7 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         return name
 
     def clean_requester_phone(self) -> str:
-        value = self.cleaned_data["requester_phone"].strip()
-        if not value:
-            return ""
-        phone = normalise_mobile(value)
-        if not _MOBILE.match(phone):
-            raise ValidationError(
-                _("Enter a mainland China mobile number: 11 digits starting with 13–19."), code="invalid_phone"
-            )
-        return phone
+        return by_rule(phone_normalise, self.cleaned_data["requester_phone"])
 
     def clean_shop(self) -> Merchant | None:
         value = self.cleaned_data["shop"].strip()
@@ -209,12 +188,10 @@ class ComplaintForm(HoneypotMixin, forms.Form):
         )
 
     def clean_order_number(self) -> str:
-        value = self.cleaned_data["order_number"].strip()
-        if value and not _ORDER_NUMBER.match(value):
-            raise ValidationError(
-                _("An order number has 6 to 32 letters, digits or dashes."), code="invalid_order_number"
-            )
-        return value
+        return by_rule(order_number_clean, self.cleaned_data["order_number"])
+
+    def clean_description(self) -> str:
+        return by_rule(message_clean, self.cleaned_data["description"])
 
     def clean(self) -> dict:
         data = super().clean()
@@ -253,7 +230,6 @@ class ComplaintForm(HoneypotMixin, forms.Form):
 class ReplyForm(HoneypotMixin, forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
-        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Write your reply first.")},
     )
@@ -261,13 +237,14 @@ class ReplyForm(HoneypotMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"] = _evidence_field()
+        self.fields["body"].widget.attrs["maxlength"] = message_max_chars()
         self.order_fields(["body", "evidence", "website"])
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
             raise ValidationError(_("Write your reply first."), code="required")
-        return body
+        return by_rule(message_clean, body)
 
 
 class SurveyForm(forms.Form):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.api import storable
+from cs_desk.exceptions import ApplicationError
 
 # The API's words for the same rule (cs_desk.api.StrictSerializer).
 CANNOT_STORE = _("The text holds characters that cannot be stored (NUL, lone surrogates).")
@@ -52,3 +53,13 @@ def whole_number(value: str) -> int | None:
     """``value`` as an id, if it is one: ASCII digits only (``"²".isdigit()`` is
     true, but ``int("²")`` fails), and small enough for a bigint."""
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def by_rule(rule, value):
+    """``value`` checked by a rule of the domain (a function that returns the
+    clean value or raises ApplicationError), its refusal as the field's error:
+    forms show the same words the service would answer."""
+    try:
+        return rule(value)
+    except ApplicationError as error:
+        raise ValidationError(error.message, code=error.code) from error

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.widgets import quick_selects
 from tickets.access import sees_everything, tickets_visible_to, user_team_ids
 from tickets.models import OPEN_STATUSES, Category, SLATarget, Team, Ticket
+from tickets.phones import phone_search_key
 
 PAGE_SIZE = 50
 _MASKED_PHONE = re.compile(r"^(\d{3})\*+(\d{4})$")
@@ -97,11 +98,18 @@ class QueueFilter(django_filters.FilterSet):
             return queryset
         masked = _MASKED_PHONE.match(value.replace(" ", ""))
         if masked:
+            # As lists show a Chinese number (tickets.phones.phone_mask); stored in E.164
+            # (or, filed before, as typed).
+            head, tail = masked.groups()
             return queryset.filter(
-                requester_phone__startswith=masked.group(1), requester_phone__endswith=masked.group(2)
+                Q(requester_phone__startswith=f"+86{head}") | Q(requester_phone__startswith=head),
+                requester_phone__endswith=tail,
             )
         condition = Q(reference__iexact=value) | Q(order_number=value) | Q(subject__icontains=value)
-        if value.isdigit() and len(value) >= 4:
+        phone = phone_search_key(value) if len(value) >= 7 else None
+        if phone:
+            condition |= Q(requester_phone=phone)
+        elif value.isdigit() and len(value) >= 4:
             condition |= Q(requester_phone__endswith=value)
         if "@" in value:
             condition |= Q(requester_email__iexact=value)

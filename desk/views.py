@@ -253,8 +253,6 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         if newer:
             return _workspace(request, ticket, status=409, draft=body, draft_kind="public", collided=newer)
     try:
-        if len(body) > 10_000:
-            raise ApplicationError(_("A message has at most 10,000 characters."), code="too_long", field="body")
         services.ticket_reply(ticket=ticket, author=request.user, body=body, public=public)
     except ApplicationError as error:
         messages.error(request, error.message)

@@ -12,9 +12,11 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from cs_desk.forms import by_rule
 from tickets.access import assignable_users
 from tickets.models import BusinessCalendar, CalendarDay, SLAPolicy, Ticket
-from tickets.services import _PHONE as PHONE_PATTERN
+from tickets.phones import phone_normalise
+from tickets.rules import order_number_clean
 from tickets.services import ALLOWED as ALLOWED_TRANSITIONS
 
 User = get_user_model()
@@ -179,10 +181,10 @@ class TicketAdminForm(forms.ModelForm):
             ).order_by("username")
 
     def clean_requester_phone(self) -> str:
-        phone = self.cleaned_data["requester_phone"].strip()
-        if phone and not PHONE_PATTERN.match(phone):
-            raise forms.ValidationError(_("Enter a valid phone number."), code="invalid_phone")
-        return phone
+        return by_rule(phone_normalise, self.cleaned_data["requester_phone"])
+
+    def clean_order_number(self) -> str:
+        return by_rule(order_number_clean, self.cleaned_data["order_number"])
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -3,15 +3,12 @@ merchant: enough to recognise them, not enough to reach the consumer."""
 
 from __future__ import annotations
 
+from tickets.phones import phone_mask
+
 
 def mask_phone(phone: str) -> str:
-    """``13812345678`` → ``138****5678``; short numbers keep only their last two digits."""
-    digits = phone.strip()
-    if not digits:
-        return ""
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-4:]}"
-    return "*" * max(len(digits) - 2, 1) + digits[-2:]
+    """``+8613812345678`` → ``138****5678`` (:func:`tickets.phones.phone_mask`)."""
+    return phone_mask(phone)
 
 
 def mask_email(email: str) -> str:

@@ -14,6 +14,7 @@ from feedback.models import Survey
 from merchants.models import Merchant
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket
+from tickets.phones import phone_same
 from tickets.services import policy_for
 from tickets.sla.calendar import deadline
 
@@ -167,7 +168,7 @@ def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:
 def same_requester(a: Ticket, b: Ticket) -> bool:
     """Both tickets came from the same phone number or the same email address."""
     return bool(
-        (a.requester_phone and a.requester_phone == b.requester_phone)
+        (a.requester_phone and phone_same(a.requester_phone, b.requester_phone))
         or (a.requester_email and a.requester_email.casefold() == b.requester_email.casefold())
     )
 

@@ -8,7 +8,6 @@ notifications it causes in the outbox, and commits all of it in one transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +28,9 @@ from tickets.events import event_build
 from tickets.evidence import evidence_record, evidence_staged
 from tickets.models import Category, Message, Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import notification_build, notifications_queue, tracking_url
+from tickets.phones import phone_normalise
 from tickets.recipients import merchant_addresses, supervisors_by_team, user_language
+from tickets.rules import evidence_count_check, message_clean, order_number_clean
 from tickets.sla.clock import Step
 from tickets.targets import (
     ACTIVE,
@@ -198,8 +199,6 @@ def _iso(value: datetime | None) -> str | None:
 
 # --- Creating ------------------------------------------------------------------
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
-
 
 def ticket_create(
     *,
@@ -228,17 +227,18 @@ def ticket_create(
     urgent before its clocks start, and tells the team's supervisors."""
     now = now or timezone.now()
     requester_email = requester_email.strip()
-    requester_phone = requester_phone.strip()
+    requester_phone = phone_normalise(requester_phone)
     if not requester_email and not requester_phone:
         raise ApplicationError(
             _("Give a phone number or an email address so that we can reply."), code="contact_required"
         )
-    if requester_phone and not _PHONE.match(requester_phone):
-        raise ApplicationError(_("Enter a valid phone number."), code="invalid_phone", field="requester_phone")
+    order_number = order_number_clean(order_number)
     if not subject.strip():
         raise ApplicationError(_("Describe the problem in a few words."), code="required", field="subject")
     if not body.strip():
         raise ApplicationError(_("Describe what happened."), code="required", field="body")
+    message_clean(body)
+    evidence_count_check(evidence)
     if priority is not None and priority not in Ticket.Priority.values:
         raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
 
@@ -336,8 +336,8 @@ def ticket_reply(
     """An agent's public reply or internal note, perhaps with files (a picture
     the consumer sent in a chat, a courier's receipt). A public reply meets the
     response owed (first or next); a note changes nothing on the clock."""
-    if not body.strip():
-        raise ApplicationError(_("The message is empty."), code="required", field="body")
+    message_clean(body)
+    evidence_count_check(evidence)
     now = now or timezone.now()
     with evidence_staged(evidence, now=now) as staged, transaction.atomic():
         return _ticket_reply(ticket=ticket, author=author, body=body, public=public, staged=staged, now=now)
@@ -383,8 +383,8 @@ def ticket_consumer_message(
     """The consumer writes again, perhaps with more evidence. A reply is owed (a
     next-response target opens unless one is already running); a pending ticket
     resumes; a resolved one reopens."""
-    if not body.strip():
-        raise ApplicationError(_("The message is empty."), code="required", field="body")
+    message_clean(body)
+    evidence_count_check(evidence)
     now = now or timezone.now()
     with evidence_staged(evidence, now=now) as staged, transaction.atomic():
         work = _Work.lock(ticket, now=now)
@@ -579,8 +579,7 @@ def ticket_forward_to_merchant(*, ticket: Ticket, actor, note: str = "", now: da
 def ticket_merchant_reply(*, ticket: Ticket, author, body: str, now: datetime | None = None) -> Message:
     """The merchant answers in the portal: the message joins the consumer's
     conversation and meets the merchant-reply target."""
-    if not body.strip():
-        raise ApplicationError(_("The message is empty."), code="required", field="body")
+    message_clean(body)
     work = _Work.lock(ticket, now=now, actor=author)
     t = work.ticket
     link = getattr(author, "merchant_link", None)

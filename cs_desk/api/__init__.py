@@ -142,6 +142,16 @@ def storable(value) -> bool:
     return True
 
 
+def by_rule(rule, value):
+    """``value`` checked by a rule of the domain (which returns the clean value
+    or raises ApplicationError), its refusal as the field's validation error:
+    the API answers in the same words and code the service would."""
+    try:
+        return rule(value)
+    except ApplicationError as error:
+        raise serializers.ValidationError(str(error.message), code=error.code) from error
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not declare (read-only ones included: sending them
     is a mistake too), and, in a JSON body, values of the wrong JSON type; each

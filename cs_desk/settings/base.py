@@ -304,6 +304,9 @@ LOGIN_REDIRECT_URL = "desk:queue"
 # Evidence files: outside the static and media URL space, served only by the
 # views that check who is asking (complaints.views.evidence).
 EVIDENCE_ROOT = env.env_str("EVIDENCE_ROOT", str(env.DATA_DIR / "evidence"))
+# The longest message anyone may write: a complaint, a reply, a note, a merchant's
+# answer (tickets.rules, enforced by the services for every door).
+MESSAGE_MAX_CHARS = env.env_int("MESSAGE_MAX_CHARS", 10_000)
 EVIDENCE_MAX_FILES = env.env_int("EVIDENCE_MAX_FILES", 5)
 EVIDENCE_MAX_FILE_BYTES = env.env_int("EVIDENCE_MAX_FILE_MB", 10) * 1024 * 1024
 # A request's whole body may hold every file at its limit plus the typed fields;

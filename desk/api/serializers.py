@@ -4,12 +4,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cs_desk.api import StrictSerializer
+from cs_desk.api import StrictSerializer, by_rule
 from tickets.models import Attachment, Category, Message, SLATarget, Ticket
+from tickets.phones import phone_normalise
 from tickets.privacy import mask_contact
+from tickets.rules import ORDER_NUMBER_MAX, evidence_count_check, message_clean, order_number_clean
 from tickets.uploads import evidence_clean
 
-MAX_FILES = 5
 # The channels a complaint can reach us through other than the web form (which files its own).
 INTAKE_CHANNELS = [c for c in Ticket.Channel.choices if c[0] != Ticket.Channel.WEB]
 
@@ -65,12 +66,20 @@ class TicketCreateSerializer(StrictSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
     subject = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=10_000, help_text="The consumer's complaint, in their words.")
+    body = serializers.CharField(
+        help_text="The consumer's complaint, in their words (at most MESSAGE_MAX_CHARS characters, 10,000 by default)."
+    )
     channel = serializers.ChoiceField(choices=INTAKE_CHANNELS)
     requester_name = serializers.CharField(max_length=100)
     requester_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    requester_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    order_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    requester_phone = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default="",
+        help_text="Any valid number; without + and a country code it is Chinese. Stored in E.164 (+8613812345678).",
+    )  # fmt: skip
+    order_number = serializers.CharField(
+        max_length=ORDER_NUMBER_MAX, required=False, allow_blank=True, default="",
+        help_text="6 to 32 letters, digits or dashes.",
+    )  # fmt: skip
     merchant = serializers.CharField(
         required=False, allow_null=True, default=None, max_length=32, help_text="The shop id, if it is about a shop."
     )
@@ -79,6 +88,15 @@ class TicketCreateSerializer(StrictSerializer):
         choices=Ticket.Priority.choices, required=False, allow_null=True, default=None,
         help_text="Leave out to use the category's default.",
     )  # fmt: skip
+
+    def validate_body(self, body: str) -> str:
+        return by_rule(message_clean, body)
+
+    def validate_requester_phone(self, phone: str) -> str:
+        return by_rule(phone_normalise, phone)
+
+    def validate_order_number(self, order_number: str) -> str:
+        return by_rule(order_number_clean, order_number)
 
     def validate_merchant(self, value):
         if not value:
@@ -140,16 +158,21 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(StrictSerializer):
-    body = serializers.CharField(max_length=10_000)
+    body = serializers.CharField(help_text="At most MESSAGE_MAX_CHARS characters (10,000 by default).")
     internal = serializers.BooleanField(
         default=False, help_text="true: an internal note only staff see; false: a reply to the consumer."
     )
     files = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, max_length=MAX_FILES,
-        help_text="Pictures (PNG, JPEG, GIF, WebP) or PDFs; multipart/form-data only.",
+        child=serializers.FileField(), required=False, default=list,
+        help_text="Pictures (PNG, JPEG, GIF, WebP) or PDFs, at most EVIDENCE_MAX_FILES (5 by default); "
+        "multipart/form-data only.",
     )  # fmt: skip
 
+    def validate_body(self, body: str) -> str:
+        return by_rule(message_clean, body)
+
     def validate_files(self, files):
+        by_rule(evidence_count_check, files)
         cleaned = []
         for index, upload in enumerate(files):
             try:

@@ -1,11 +1,12 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from cs_desk.api import StrictSerializer
+from cs_desk.api import StrictSerializer, by_rule
 from merchants.models import MerchantPenalty
 from merchants.scoring import Scorecard
 from tickets.models import Message, Ticket
 from tickets.privacy import mask_email, mask_phone
+from tickets.rules import message_clean
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
@@ -64,7 +65,12 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
 
 class ReplySerializer(StrictSerializer):
-    body = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    body = serializers.CharField(
+        trim_whitespace=True, help_text="At most MESSAGE_MAX_CHARS characters (10,000 by default)."
+    )
+
+    def validate_body(self, body: str) -> str:
+        return by_rule(message_clean, body)
 
 
 class PenaltySerializer(serializers.ModelSerializer):

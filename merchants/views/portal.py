@@ -37,8 +37,6 @@ from tickets import services
 from tickets.models import SLATarget
 from tickets.privacy import mask_email, mask_phone
 
-MAX_REPLY = 10_000
-
 
 def merchant_only(view: Callable) -> Callable:
     @wraps(view)
@@ -148,8 +146,6 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
         return _complaint_page(request, ticket, status=400, draft=form.data.get("body", ""), error=error)
     body = form.cleaned_data["body"]
     try:
-        if len(body) > MAX_REPLY:
-            raise ApplicationError(_("A message has at most 10,000 characters."), code="too_long", field="body")
         services.ticket_merchant_reply(ticket=ticket, author=request.user, body=body)
     except ApplicationError as error:
         return _complaint_page(request, ticket, status=400, draft=body, error=error.message)

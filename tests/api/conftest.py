@@ -75,7 +75,7 @@ def world(db, agent, manager, team, category) -> World:
     )
     merchant = MerchantFactory(name="开心小店", shop_id="SHOP00042")
     merchant_user = MerchantUserFactory(merchant=merchant).user
-    mine = file(category, merchant=merchant, order_number="9001", evidence=[evidence_clean(png())])
+    mine = file(category, merchant=merchant, order_number="20269001", evidence=[evidence_clean(png())])
     services.ticket_forward_to_merchant(ticket=mine, actor=agent, note="请回复", now=MON_10)
     theirs = file(exchange, subject="换货太慢")
     resolved = file(category, subject="已解决的问题")

@@ -85,7 +85,7 @@ def test_the_list_has_the_queue_filters_and_a_token_or_a_session(client, world):
     assert open_now[0]["requester"] == "138****5678"  # masked in lists
     resolved = client.get(f"{API}/?status=resolved", **bearer(key)).json()["results"]
     assert [row["reference"] for row in resolved] == [world.resolved.reference]
-    assert client.get(f"{API}/?q=9001", **bearer(key)).json()["results"][0]["order_number"] == "9001"
+    assert client.get(f"{API}/?q=20269001", **bearer(key)).json()["results"][0]["order_number"] == "20269001"
     client.force_login(world.agent)
     assert client.get(f"{API}/?merchant=SHOP00042").json()["results"][0]["merchant"] == "SHOP00042"
 
@@ -109,7 +109,7 @@ def test_bad_filters_are_400_naming_the_parameter(client, world):
 
 def test_the_detail_shows_the_contact_and_the_targets(client, world):
     detail = client.get(f"{API}/{world.mine.pk}/", **bearer(world.keys["agent"])).json()
-    assert (detail["requester_phone"], detail["requester_email"]) == ("13812345678", "wang@example.cn")
+    assert (detail["requester_phone"], detail["requester_email"]) == ("+8613812345678", "wang@example.cn")
     kinds = {(t["kind"], t["status"]) for t in detail["targets"]}
     assert ("merchant_reply", "running") in kinds and ("first_response", "running") in kinds
 

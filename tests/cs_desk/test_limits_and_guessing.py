@@ -71,7 +71,7 @@ class TestAStrangerCannotLockSomeoneOut:
 
         # then it is accepted
         assert response.status_code == 302
-        assert Ticket.objects.filter(requester_phone="13812345678").count() == 6
+        assert Ticket.objects.filter(requester_phone="+8613812345678").count() == 6
 
     def test_one_address_still_cannot_flood_one_contact(self, client, category):
         for _ in range(5):
@@ -101,7 +101,7 @@ class TestFollowUp:
         follow_up = Ticket.objects.exclude(pk=closed.pk).get()
         assert (follow_up.requester_name, follow_up.requester_phone, follow_up.requester_email) == (
             "李娜",
-            "13812345678",
+            "+8613812345678",
             "lina@example.cn",
         )
         assert follow_up.follows == closed
@@ -110,7 +110,7 @@ class TestFollowUp:
         data = valid(category, follows=closed.tracking_token, requester_phone="13900139000", requester_email="")
         assert client.post(NEW, data).status_code == 302
         follow_up = Ticket.objects.exclude(pk=closed.pk).get()
-        assert (follow_up.requester_phone, follow_up.requester_email) == ("13900139000", "lina@example.cn")
+        assert (follow_up.requester_phone, follow_up.requester_email) == ("+8613900139000", "lina@example.cn")
 
 
 class TestTrackingTokenGuessing:

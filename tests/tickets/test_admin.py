@@ -592,9 +592,12 @@ def test_requester_contact_is_validated(admin_client, category):
 
     response = post_ticket_change(admin_client, ticket, requester_phone="call me")
     assert response.status_code == 200
-    assert "Enter a valid phone number." in response.content.decode()
+    assert (
+        "Enter a valid phone number: a mainland China mobile or landline, or + and the country code."
+        in response.content.decode()
+    )
     ticket.refresh_from_db()
-    assert (ticket.requester_email, ticket.requester_phone) == ("wang@example.cn", "13800138000")
+    assert (ticket.requester_email, ticket.requester_phone) == ("wang@example.cn", "+8613800138000")
 
 
 # --- The outbox ------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_those_who_work_the_ticket_see_the_contact(client, supervisor, mine):
     grant(supervisor, "tickets.view_ticket", "tickets.change_ticket")
     client.force_login(supervisor)
     html = client.get(url("tickets_ticket_change", mine.pk)).content.decode()
-    assert 'value="13800138000"' in html and 'value="wang@example.cn"' in html
+    assert 'value="+8613800138000"' in html and 'value="wang@example.cn"' in html
 
 
 def test_rows_hanging_off_tickets_follow_the_ticket(client, supervisor, agent, mine, other_team):

@@ -252,7 +252,7 @@ class TestPhoneCall:
         ticket = Ticket.objects.get(requester_name="张伟")
         assert response.status_code == 302 and response["Location"] == f"/desk/tickets/{ticket.pk}/"
         assert (ticket.channel, ticket.priority, ticket.assignee, ticket.requester_phone) == (
-            "phone", "urgent", agent, "13900002222",
+            "phone", "urgent", agent, "+8613900002222",
         )  # fmt: skip
         assert ticket.subject == "来电：退款一周没到账"
         assert ticket.events.get(kind="created").actor == agent
@@ -265,7 +265,7 @@ class TestPhoneCall:
         )  # fmt: skip
         assert response.status_code == 400
         text = response.content.decode()
-        assert "请输入中国大陆手机号码：以 13–19 开头的 11 位数字。" in text
+        assert "请输入有效的电话号码：中国大陆手机或固定电话，或以 + 加国家代码开头。" in text
         assert "来电：退款一周没到账" in text
         assert not Ticket.objects.exists()
 
