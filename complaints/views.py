@@ -14,7 +14,7 @@ from functools import wraps
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +26,7 @@ from cs_desk.ratelimit import (
     Verdict,
     client_ip,
     guess_guarded,
+    rate_limited_text,
     rate_limits_check,
     rate_limits_count,
 )
@@ -87,15 +88,6 @@ def token_guarded(view):
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
-
-
-def rate_limited_text(verdict: Verdict) -> str:
-    minutes = max(1, -(-verdict.retry_after // 60))
-    return ngettext(
-        "You have sent too many messages in a short time. Please try again in %(minutes)d minute.",
-        "You have sent too many messages in a short time. Please try again in %(minutes)d minutes.",
-        minutes,
-    ) % {"minutes": minutes}
 
 
 def _too_many(response: HttpResponse, verdict: Verdict) -> HttpResponse:

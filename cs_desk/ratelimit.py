@@ -35,6 +35,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,15 @@ def rate_limits_count(checks: list[tuple[str, str]]) -> None:
     for scope, identity in checks:
         if identity:
             rate_limit_count(scope, identity)
+
+
+def rate_limited_text(verdict: Verdict) -> str:
+    minutes = max(1, -(-verdict.retry_after // 60))
+    return ngettext(
+        "You have sent too many messages in a short time. Please try again in %(minutes)d minute.",
+        "You have sent too many messages in a short time. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 class GuessesExceeded(Exception):

@@ -53,7 +53,7 @@ urlpatterns += i18n_patterns(
     path("merchant/", include("merchants.portal_urls")),
     path("reports/merchants/", include("merchants.report_urls")),
     path("reports/", include("reports.urls")),
-    path("reports/", include("feedback.report_urls")),
+    path("reports/", include("reports.feedback_urls")),
     path("feedback/", include("feedback.urls")),
     path("", include("complaints.urls")),
     prefix_default_language=False,

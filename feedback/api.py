@@ -21,8 +21,7 @@ from cs_desk.api import NewestFirst, StrictSerializer
 from cs_desk.ratelimit import client_ip, rate_limits_check, rate_limits_count
 from feedback.models import Feedback, Survey
 from feedback.services import feedback_mark, feedback_submit
-from reports.selectors import scoped
-from tickets.access import reads_reports
+from tickets.access import reads_reports, scoped
 from tickets.privacy import mask_email
 
 

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.api import ReadsReports
-from feedback.reports import CSAT_GROUPINGS, Satisfaction, csat_by, csat_overall
 from reports import selectors as reports
+from reports.satisfaction import CSAT_GROUPINGS, Satisfaction, csat_by, csat_overall
 from tickets.models import SLATarget
 
 

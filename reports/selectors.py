@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cs_desk.db import Grouping as GroupingBits
 from cs_desk.db import PercentilesCont, grouping_sets_rows
-from tickets.access import ticket_scope
+from tickets.access import scoped
 from tickets.models import OPEN_STATUSES, Category, Priority, SLATarget, Team, Ticket, TicketEvent
 from tickets.targets import ACTIVE
 
@@ -185,13 +185,6 @@ GROUPINGS = {
         Grouping("channel", _("Channel"), "channel"),
     )
 }
-
-
-def scoped(queryset, reader, prefix: str = ""):
-    """``queryset`` narrowed to the tickets ``reader`` may see (``prefix`` leads
-    from its rows to the ticket); unchanged for None or a reader who sees all."""
-    scope = None if reader is None else ticket_scope(reader, prefix)
-    return queryset if scope is None else queryset.filter(scope)
 
 
 # --- SLA compliance ----------------------------------------------------------------

@@ -7,14 +7,11 @@ the tickets the reader may see, and every table on it downloads as CSV with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
 
 from django import forms
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,9 +19,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 
 from cs_desk.csv_export import csv_response
+from cs_desk.pages import staff_page
 from reports import selectors as reports
 from tickets.access import reads_reports
 
@@ -37,25 +34,6 @@ WEEKDAYS = [
     gettext_lazy("Saturday"),
     gettext_lazy("Sunday"),
 ]
-
-
-def staff_page(allowed: Callable[[object], bool]) -> Callable[[Callable], Callable]:
-    """A decorator for pages of the staff side that only users for whom
-    ``allowed(user)`` holds may read: others get 403, anonymous visitors are sent
-    to the desk's sign-in. Never cached (the figures are live)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), reverse("desk:login"))
-            if not allowed(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return never_cache(wrapped)
-
-    return decorator
 
 
 report_reader = staff_page(reads_reports)

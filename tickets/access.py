@@ -86,6 +86,13 @@ def rows_visible_to(user, queryset: QuerySet, *, ticket_field: str | None = "tic
     return queryset if scope is None else queryset.filter(scope)
 
 
+def scoped(queryset, reader, prefix: str = ""):
+    """``queryset`` narrowed to the tickets ``reader`` may see (``prefix`` leads
+    from its rows to the ticket); unchanged for None or a reader who sees all."""
+    scope = None if reader is None else ticket_scope(reader, prefix)
+    return queryset if scope is None else queryset.filter(scope)
+
+
 def sees_contact(user) -> bool:
     """Whether a consumer's phone number and email address are shown in full:
     to those who work tickets (they call and write back) and administrators;

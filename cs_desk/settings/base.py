@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "desk",
     "complaints",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -26,13 +26,13 @@ from django.views.decorators.http import require_POST
 from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField, form_problems
+from cs_desk.pages import staff_page
 from merchants.models import Merchant, MerchantRiskSignal
 from merchants.penalties import merchants_rescore
 from merchants.risk import risk_signal_review
 from merchants.scoring import Scorecard, scorecard, scorecards
 from merchants.selectors import score_trend, strikes_in_window
 from merchants.templatetags.merchant_format import duration_s
-from reports.views import staff_page
 from tickets.access import reads_merchant_reports, reviews_merchants
 from tickets.models import Ticket
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 import time_machine
 
-from feedback import reports as csat
 from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
+from reports import satisfaction as csat
 from tests.factories import UserFactory
 from tests.reports.helpers import SH, at, history, ticket
 from tests.reports.test_sla_report import PERIOD, rows_of

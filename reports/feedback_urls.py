@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import views
+from reports import feedback_views as views
 
 app_name = "feedback_reports"
 
