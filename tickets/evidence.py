@@ -8,10 +8,11 @@ the database for display only.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.core.files.base import ContentFile
@@ -31,7 +32,8 @@ class Staged(NamedTuple):
 def evidence_staged(files: Sequence[CleanFile], *, now: datetime) -> Iterator[list[Staged]]:
     """Write ``files`` under random names before the transaction that records
     them; remove them again if that transaction fails. (If an outer transaction
-    rolls back later, the files stay behind, unreferenced and unreachable.)"""
+    rolls back later, the files stay behind, unreferenced and unreachable, until
+    :func:`evidence_orphans_remove` clears them.)"""
     storage = evidence_storage()
     staged: list[Staged] = []
     try:
@@ -43,6 +45,38 @@ def evidence_staged(files: Sequence[CleanFile], *, now: datetime) -> Iterator[li
         for item in staged:
             storage.delete(item.name)
         raise
+
+
+# What evidence_staged names a file: the month it was written, then 32 random hex digits.
+_STAGED_NAME = re.compile(r"\d{4}/\d{2}/[0-9a-f]{32}\.[a-z0-9]+")
+_BATCH = 500
+
+
+def evidence_orphans_remove(*, now: datetime, grace: timedelta = timedelta(hours=1)) -> int:
+    """Remove evidence files that no attachment names and that are older than
+    ``grace``: written for a transaction that rolled back after they were staged
+    (a consumer's screenshot must not stay on disk, unreferenced). Looks in this
+    month's and last month's directories (files are filed by the month they were
+    written; the job runs every hour); a file younger than ``grace`` may belong
+    to a transaction still open and is left alone. Returns how many went."""
+    storage = evidence_storage()
+    cutoff = now - grace
+    months = {f"{now:%Y/%m}", f"{now.replace(day=1) - timedelta(days=1):%Y/%m}"}
+    removed = 0
+    for month in sorted(months):
+        try:
+            _directories, files = storage.listdir(month)
+        except FileNotFoundError:
+            continue
+        names = [f"{month}/{f}" for f in files if _STAGED_NAME.fullmatch(f"{month}/{f}")]
+        for start in range(0, len(names), _BATCH):
+            batch = names[start : start + _BATCH]
+            kept = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+            for name in batch:
+                if name not in kept and storage.get_modified_time(name) < cutoff:
+                    storage.delete(name)
+                    removed += 1
+    return removed
 
 
 def evidence_record(*, ticket: Ticket, message: Message, staged: Sequence[Staged], now: datetime) -> list[Attachment]:

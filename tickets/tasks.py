@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
+from tickets.evidence import evidence_orphans_remove
 from tickets.notifications import notifications_deliver_many, notifications_due
 
 logger = logging.getLogger(__name__)
@@ -51,3 +52,9 @@ def notifications_resweep_task() -> dict[str, int]:
 def daily_digest_task() -> int | None:
     """Email the managers yesterday's digest (beat, every morning); once per day."""
     return daily_digest_send(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def evidence_orphans_task() -> int:
+    """Remove evidence files left behind by transactions that rolled back (beat, hourly)."""
+    return evidence_orphans_remove(now=timezone.now())

@@ -213,6 +213,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 3600},
     },
+    # Evidence files written for a transaction that rolled back later (never
+    # referenced by an attachment): removed an hour after they were written.
+    "evidence-orphans": {
+        "task": "tickets.tasks.evidence_orphans_task",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 3600},
+    },
     # The managers' daily digest of yesterday (sent once per day, whoever runs it).
     "daily-digest": {
         "task": "tickets.tasks.daily_digest_task",
