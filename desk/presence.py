@@ -3,7 +3,7 @@ answer the same consumer.
 
 The reply box reports every few seconds while an agent writes (``presence_beat``);
 the answer names the other agents writing on the same ticket. Each ticket is a
-Redis hash of user id → "last seen" time, kept in the shared cache. The times
+Redis hash of user id → "last seen" time, on the cache's Redis (cs_desk.redis). The times
 come from Python's clock (time-machine moves them in tests) and an entry older
 than ``PRESENCE_SECONDS`` no longer counts. A cache outage only loses the
 warning: it never stops a reply.
@@ -16,7 +16,7 @@ import json
 import logging
 import time
 
-from django.core.cache import cache
+from cs_desk.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def _key(ticket_id: int) -> str:
 
 
 def _client():
-    return cache._cache.get_client(write=True)
+    return redis_client()
 
 
 def _display_name(user) -> str:

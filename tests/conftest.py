@@ -38,9 +38,9 @@ def _evidence_root():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Each test starts with no submissions counted against any client."""
-    from django.core.cache import cache
+    from cs_desk.redis import redis_client
 
-    client = cache._cache.get_client()
+    client = redis_client()
     keys = list(client.scan_iter(match="*ratelimit:*", count=1000))
     if keys:
         client.delete(*keys)
