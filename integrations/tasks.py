@@ -1,20 +1,15 @@
-"""Thin Celery entry points; the work is in integrations.webhooks."""
+"""Thin Celery entry points; the work is the outbox's (tickets.outbox), with the
+webhook channel of integrations.webhooks. The re-sweep is the outbox's one task
+(tickets.tasks.outbox_resweep_task), for every channel."""
 
 from celery import shared_task
-from django.utils import timezone
 
-from integrations.webhooks import webhooks_deliver_many, webhooks_due
+from integrations.webhooks import WEBHOOK
+from tickets.outbox import outbox_deliver
 
 
 @shared_task(ignore_result=True)
 def webhooks_deliver_task(delivery_ids: list[int]) -> dict[str, int]:
     """Deliver webhooks just written (dispatched on commit). Idempotent: a
     delivery already done, not yet due or being tried elsewhere is skipped."""
-    return webhooks_deliver_many(ids=delivery_ids, now=timezone.now())
-
-
-@shared_task(ignore_result=True)
-def webhooks_resweep_task() -> dict[str, int]:
-    """Retries that have come due, and deliveries whose dispatch was lost."""
-    now = timezone.now()
-    return webhooks_deliver_many(ids=webhooks_due(now=now), now=now)
+    return outbox_deliver(channel=WEBHOOK, ids=delivery_ids)

@@ -1,17 +1,20 @@
 """Webhooks: telling other systems what happened, reliably and verifiably.
 
-* **Outbox.** ``webhooks_emit`` writes one ``WebhookDelivery`` per event and
-  subscribed endpoint, in the transaction of the change that caused it (no
-  change, no delivery; no delivery lost to a crash after the commit), and hands
-  the new rows to Celery once the transaction commits. The request that caused
-  them never waits for a receiver.
-* **Retries.** A delivery that fails (no answer in ``WEBHOOK_TIMEOUT_S``, a
-  connection error, any status but 2xx, a redirect, a refused destination) is
-  tried again after 30 s, 1, 2, 4 … minutes (at most 6 h apart),
-  ``WEBHOOK_MAX_ATTEMPTS`` times in all, then given up (status *failed*); an
-  administrator can send it again. The re-sweep (beat, every
-  ``WEBHOOKS_RESWEEP_INTERVAL_S``) picks up what is due. Every attempt is
-  logged with the receiver's status code or the error.
+* **Outbox.** A ticket's webhooks are fed from its events
+  (``integrations.fanout``): once a change commits, the ticket events it wrote
+  become one ``WebhookDelivery`` per event and subscribed endpoint (a unique
+  constraint makes it one, however often the events are seen), and a catch-up
+  writes those whose fan-out was lost. Other events (``merchant.penalized``)
+  are written by ``webhooks_emit`` in the transaction of their change. Either
+  way the request that caused them never waits for a receiver.
+* **Delivery** is the outbox's (``tickets.outbox``), as for emails: each
+  attempt claims its delivery by a lease and reads its own clock; a delivery
+  that fails (no answer in ``WEBHOOK_TIMEOUT_S``, a connection error, any status
+  but 2xx, a redirect, a refused destination) is tried again after 30 s, 1, 2,
+  4 … minutes (at most 6 h apart), ``WEBHOOK_MAX_ATTEMPTS`` times in all, then
+  given up (status *failed*); an administrator can send it again. The outbox
+  re-sweep picks up what is due. Every attempt is logged with the receiver's
+  status code or the error.
 * **Destinations.** Only http and https, only to public addresses
   (``integrations.destinations``): the host is resolved once, every address it
   resolves to is checked, and the request goes to the checked address (with the
@@ -36,7 +39,8 @@
   It does not cover the delivery id; turn it off once every receiver checks
   ``webhook-signature``.
 * **Payload.** ``{"id", "event", "created_at", "data": {"ticket": {...}, ...}}``:
-  the ticket as it stood after the change, without the consumer's contact
+  the ticket as it stands when the delivery is written (right after the change
+  commits; later, for one the catch-up writes), without the consumer's contact
   details (a receiver that needs them asks the API, with its own rights).
 """
 
@@ -51,21 +55,20 @@ import json
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import F
+from django.db.models import Max
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from integrations.destinations import DestinationRefused, destination_resolve, destination_split
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tickets.models import Ticket, TicketEvent
+from tickets.outbox import Channel, Outcome, outbox_dispatch_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -124,62 +127,40 @@ def ticket_event_webhooks(kind: str, *, target_kind: str = "", data: dict | None
     return []
 
 
-def ticket_webhooks(items: Iterable[tuple[Ticket, str, str, dict | None]], *, at: datetime) -> int:
-    """Emit the webhooks of ticket events ``(ticket, kind, target_kind, data)``,
-    each ticket described as it stands now. Returns the deliveries written.
-    The services and every sweep batch call this: nothing is queried unless an
-    event maps to a webhook, and no payload is built unless someone subscribed."""
-    mapped = [
-        (event, ticket, extra)
-        for ticket, kind, target_kind, data in items
-        for event, extra in ticket_event_webhooks(kind, target_kind=target_kind, data=data)
-    ]
-    endpoints = _subscribed({event for event, _ticket, _extra in mapped})
-    if not endpoints:
-        return 0
-    return _deliveries_write(
-        [(event, {"ticket": ticket_data(ticket), **extra}) for event, ticket, extra in mapped], endpoints, at=at
-    )
-
-
 def webhooks_emit(events: Sequence[tuple[str, dict]], *, at: datetime) -> int:
     """Write the deliveries of ``events`` (name, data) to every active endpoint
     subscribed to them; deliver them after the commit. Returns how many."""
-    endpoints = _subscribed({name for name, _data in events})
+    endpoints = endpoints_subscribed({name for name, _data in events})
     return _deliveries_write(events, endpoints, at=at) if endpoints else 0
 
 
-def _subscribed(names: set[str]) -> list[WebhookEndpoint]:
+def endpoints_subscribed(names: Iterable[str]) -> list[WebhookEndpoint]:
     """The active endpoints subscribed to any of ``names`` (no query for none)."""
+    names = sorted(set(names))
     if not names:
         return []
-    return list(WebhookEndpoint.objects.filter(is_active=True, events__overlap=sorted(names)).only("pk", "events"))
+    return list(
+        WebhookEndpoint.objects.filter(is_active=True, events__overlap=names).only("pk", "events", "created_at")
+    )
+
+
+def payload_json(data: dict) -> dict:
+    """``data`` as it is stored and sent: datetimes and decimals as JSON text."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def _deliveries_write(events: Sequence[tuple[str, dict]], endpoints: list[WebhookEndpoint], *, at: datetime) -> int:
     rows = []
     for name, data in events:
-        body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # datetimes and decimals as JSON text
+        body = payload_json(data)
         for endpoint in endpoints:
             if name in endpoint.events:
                 rows.append(
                     WebhookDelivery(endpoint=endpoint, event=name, payload=body, next_attempt_at=at, created_at=at)
                 )
     ids = [d.pk for d in WebhookDelivery.objects.bulk_create(rows)]
-    if ids:
-        transaction.on_commit(lambda: webhooks_dispatch(ids))
+    outbox_dispatch_on_commit(WEBHOOK, ids)
     return len(ids)
-
-
-def webhooks_dispatch(ids: list[int]) -> None:
-    """Hand delivery to Celery. A broker outage must not fail the request: the
-    rows are in the outbox, and the re-sweep will deliver them."""
-    from integrations.tasks import webhooks_deliver_task
-
-    try:
-        webhooks_deliver_task.delay(ids)
-    except Exception:
-        logger.warning("Could not dispatch %d webhook(s); the re-sweep will deliver them.", len(ids), exc_info=True)
 
 
 # --- Signing -------------------------------------------------------------------------
@@ -235,11 +216,6 @@ def request_body(delivery: WebhookDelivery) -> bytes:
 
 
 # --- Delivering ----------------------------------------------------------------------
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long after the ``attempts``-th failure to try again: 30 s, 1 min, 2 min … ≤ 6 h."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
 def _connect(entries: list[tuple], timeout: float) -> socket.socket:
@@ -304,101 +280,76 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
         connection.close()
 
 
-def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str | None:
-    """Try one delivery if it is pending and due. Returns its status afterwards
-    (None if it was not ours to try: not due, done, or another worker has it).
+class WebhookChannel(Channel):
+    """The outbox channel of webhook deliveries."""
 
-    The row is claimed by moving its next attempt one timeout (and a margin)
-    ahead, in a short transaction: no lock is held while the receiver answers,
-    and a worker that dies mid-call leaves it to be retried after the lease."""
-    now = now or timezone.now()
-    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_S + 30)
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
-    if not claimed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    endpoint = delivery.endpoint
-    body = request_body(delivery)
-    started = time.monotonic()
-    status_code, excerpt, error = None, "", ""
-    if not endpoint.is_active:
-        error = "The endpoint was deactivated."
-    else:
+    name = "webhook"
+    model = WebhookDelivery
+    done = WebhookDelivery.Status.DELIVERED.value
+    done_at = "delivered_at"
+    backoff_cap = timedelta(hours=6)
+
+    def max_attempts(self) -> int:
+        return settings.WEBHOOK_MAX_ATTEMPTS
+
+    def load(self, pk: int) -> WebhookDelivery:
+        return WebhookDelivery.objects.select_related("endpoint").get(pk=pk)
+
+    def send(self, row: WebhookDelivery) -> Outcome:
+        endpoint = row.endpoint
+        if not endpoint.is_active:
+            return Outcome(ok=False, error="The endpoint was deactivated.", final=True)
+        body = request_body(row)
         try:
-            # The time of this attempt (a batch's ``now`` may be minutes old by the time its turn comes).
+            # Signed at the time of this attempt (a retry gets a new timestamp, never the first one's).
             signed = signed_headers(
-                delivery_id=str(delivery.uuid),
-                secret=endpoint.secret,
-                timestamp=int(timezone.now().timestamp()),
-                body=body,
+                delivery_id=str(row.uuid), secret=endpoint.secret, timestamp=int(timezone.now().timestamp()), body=body
             )
         except ValueError as exc:
-            error = f"Cannot sign: {exc}."
-        else:
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": USER_AGENT,
-                "X-CS-Desk-Event": delivery.event,
-                **signed,
-            }
-            try:
-                status_code, excerpt, error = _post(endpoint.url, body, headers)
-            except DestinationRefused as exc:
-                error = str(exc)
-                logger.warning("Webhook %s to %s (%s): %s", delivery.pk, endpoint, endpoint.pk, error)
-    took = int((time.monotonic() - started) * 1000)
-    ok = status_code is not None and 200 <= status_code < 300
-    if not ok and not error:
-        error = f"HTTP {status_code}"
-    with transaction.atomic():
+            return Outcome(ok=False, error=f"Cannot sign: {exc}.")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "X-CS-Desk-Event": row.event,
+            **signed,
+        }
+        try:
+            status_code, excerpt, error = _post(endpoint.url, body, headers)
+        except DestinationRefused as exc:
+            logger.warning("Webhook %s to %s (%s): %s", row.pk, endpoint, endpoint.pk, exc)
+            return Outcome(ok=False, error=str(exc))
+        ok = status_code is not None and 200 <= status_code < 300
+        if not ok and not error:
+            error = f"HTTP {status_code}"
+        return Outcome(ok=ok, error=error, status_code=status_code, excerpt=excerpt)
+
+    def recorded_fields(self, outcome: Outcome) -> dict:
+        return {"last_status_code": outcome.status_code}
+
+    def log_attempt(self, row: WebhookDelivery, *, attempt: int, outcome: Outcome, at: datetime, took_ms: int) -> None:
+        # The log numbers every attempt of the delivery's life (an administrator's "send again"
+        # starts ``attempts`` afresh); the row lock, held only for these writes, orders two reports.
+        WebhookDelivery.objects.select_for_update().filter(pk=row.pk).values_list("pk").first()
+        last = WebhookAttempt.objects.filter(delivery_id=row.pk).aggregate(last=Max("number"))["last"] or 0
         WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempt_log.count() + 1,
-            at=now,
-            status_code=status_code,
-            error=error,
-            response_excerpt=excerpt[:500],
-            duration_ms=took,
+            delivery_id=row.pk,
+            number=last + 1,
+            at=at,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt[:500],
+            duration_ms=took_ms,
         )
-        delivery.last_status_code = status_code
-        delivery.last_error = error
-        if ok:
-            delivery.status = WebhookDelivery.Status.DELIVERED
-            delivery.delivered_at = timezone.now()
-        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or not endpoint.is_active:
-            delivery.status = WebhookDelivery.Status.FAILED
-            logger.warning(
-                "Webhook %s to %s: gave up after %d attempts: %s", delivery.pk, endpoint, delivery.attempts, error
-            )
-        else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-        delivery.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error"])
-    return delivery.status
+
+    def dispatch_chunk(self, ids: list[int]) -> None:
+        from integrations.tasks import webhooks_deliver_task
+
+        webhooks_deliver_task.delay(ids)
+
+    def feed(self, *, now: datetime) -> int:
+        from integrations.fanout import ticket_events_catch_up
+
+        return ticket_events_catch_up(now=now)
 
 
-def webhooks_due(*, now: datetime, limit: int = 200) -> list[int]:
-    return list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def webhooks_deliver_many(*, ids: Iterable[int], now: datetime | None = None) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for delivery_id in ids:
-        status = webhook_deliver(delivery_id=delivery_id, now=now)
-        if status is not None:
-            counts[status] = counts.get(status, 0) + 1
-    return counts
-
-
-def webhook_redeliver(*, delivery: WebhookDelivery, now: datetime | None = None) -> None:
-    """An administrator sends a delivery again (a failed one gets its attempts back)."""
-    now = now or timezone.now()
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=now
-    )
-    transaction.on_commit(lambda: webhooks_dispatch([delivery.pk]))
+WEBHOOK = WebhookChannel()

@@ -34,11 +34,10 @@ from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from cs_desk.bulk import copy_insert, copy_update
-from integrations.webhooks import ticket_webhooks
 from merchants.models import MerchantStrike
 from merchants.tasks import merchant_ladder_dispatch
 from tickets.calendars import working_calendars
-from tickets.events import EVENT_COLUMNS, event_values
+from tickets.events import EVENT_COLUMNS, event_values, events_committed
 from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_insert
 from tickets.recipients import managers, merchant_addresses, supervisors_by_team, user_language
@@ -241,7 +240,7 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
         counts["tickets"] += 1
 
     # A fixed number of statements per batch, whatever its size, written with COPY.
-    copy_insert(TicketEvent, EVENT_COLUMNS, batch.events)
+    event_ids = copy_insert(TicketEvent, EVENT_COLUMNS, batch.events, returning_ids=True)
     _copy_update(SLATarget, batch.targets.values(), TARGET_FIELDS)
     for ticket in tickets.values():
         ticket.updated_at = ctx.now
@@ -250,8 +249,7 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
         MerchantStrike.objects.bulk_create(batch.strikes)
         merchant_ladder_dispatch(s.merchant_id for s in batch.strikes)
     notifications_insert(batch.notifications, at=ctx.now)
-    # Columns of EVENT_COLUMNS: ticket_id, kind, …, target_kind (5), …, data (8).
-    ticket_webhooks(((tickets[e[0]], e[1], e[5], e[8]) for e in batch.events), at=ctx.now)
+    events_committed(event_ids)  # webhooks and others hear of them once the batch commits
 
 
 def _copy_update(model, objs, fields: list[str]) -> None:

@@ -582,9 +582,29 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
+def message_id_new() -> str:
+    """A new email's ``Message-ID``, made once when its outbox row is written and
+    sent with every attempt, so that a repeat after a crash is recognisable."""
+    from django.core.mail.message import make_msgid
+    from django.core.mail.utils import DNS_NAME
+
+    return make_msgid(domain=DNS_NAME)
+
+
+# The same, made by the database for a row written without one (a bulk COPY that leaves the column out).
+MESSAGE_ID_DB_DEFAULT = models.Func(
+    models.Value("<"),
+    models.Func(function="gen_random_uuid"),
+    models.Value("@cs-desk.outbox>"),
+    function="CONCAT",
+    output_field=models.CharField(),
+)
+
+
 class Notification(models.Model):
-    """The outbox: written in the same transaction as the change that causes it,
-    delivered by a Celery task with retries."""
+    """The email channel of the outbox (tickets.outbox): written in the same
+    transaction as the change that causes it, delivered by a Celery task with
+    retries, claimed for each attempt by a lease."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -607,13 +627,26 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The same on every attempt: a server or reader that got the email once can drop a repeat.
+    # Blank only on rows sent before it was kept.
+    message_id = models.CharField(
+        _("Message-ID"),
+        max_length=255,
+        blank=True,
+        default=message_id_new,
+        db_default=MESSAGE_ID_DB_DEFAULT,
+        editable=False,
+    )
+    # While an attempt runs: the worker's lease, after which another worker may try again.
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The outbox re-sweep (tickets.notifications.notifications_resweep).
+            # The outbox re-sweep (tickets.outbox.outbox_resweep): due retries, expired leases
+            # and rows whose dispatch was lost.
             models.Index(fields=["next_attempt_at"], name="notification_pending_idx", condition=Q(status="pending")),
         ]
 

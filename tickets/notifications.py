@@ -1,31 +1,26 @@
-"""The notification outbox.
+"""What the helpdesk says by email, and how it is put in the outbox.
 
-Rows are written in the same transaction as the change that causes them and
-handed to Celery only once that transaction commits. Delivery sends through
-Django's email backend, retries with exponential back-off, and gives up after
-``NOTIFICATION_MAX_ATTEMPTS``. The periodic re-sweep delivers whatever the
-on-commit dispatch did not (broker down, worker killed mid-task).
+Rows are written in the same transaction as the change that causes them
+(rendered in the recipient's language, with their ``Message-ID`` made once) and
+handed to Celery only once that transaction commits. Delivery, retries,
+give-up and the re-sweep are the outbox's (``tickets.outbox``, email channel).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.bulk import copy_insert
-from tickets.models import Notification, Ticket, TicketEvent
-
-logger = logging.getLogger(__name__)
+from tickets.models import Notification, Ticket, TicketEvent, message_id_new
+from tickets.outbox import EMAIL, outbox_dispatch_on_commit
 
 # Subject and body of each kind; rendered in the recipient's language.
 TEMPLATES = {
@@ -214,8 +209,7 @@ def notifications_queue(notifications: Sequence[Notification]) -> list[Notificat
     if not notifications:
         return []
     saved = Notification.objects.bulk_create(notifications)
-    ids = [n.pk for n in saved]
-    transaction.on_commit(lambda: notifications_dispatch(ids))
+    outbox_dispatch_on_commit(EMAIL, [n.pk for n in saved])
     return saved
 
 
@@ -243,6 +237,7 @@ _OUTBOX_COLUMNS = (
     "next_attempt_at",
     "last_error",
     "created_at",
+    "message_id",
 )
 
 
@@ -265,83 +260,7 @@ def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime) -> list[
                 item = outgoing[position]
                 subject, body = _render(item.kind, item.context, memo)
                 row = (item.ticket_id, item.kind, item.recipient, item.user_id, language, subject, body)
-                rows[position] = (*row, pending, 0, at, "", at)
+                rows[position] = (*row, pending, 0, at, "", at, message_id_new())
     ids = copy_insert(Notification, _OUTBOX_COLUMNS, rows, returning_ids=True)
-    transaction.on_commit(lambda: notifications_dispatch(ids))
+    outbox_dispatch_on_commit(EMAIL, ids)
     return ids
-
-
-def notifications_dispatch(ids: list[int]) -> None:
-    """Hand delivery to Celery. A broker outage must not fail the request that
-    caused the notification: the rows are safe in the outbox, and the re-sweep
-    will deliver them."""
-    from tickets.tasks import notifications_deliver_task
-
-    try:
-        notifications_deliver_task.delay(ids)
-    except Exception:
-        logger.warning(
-            "Could not dispatch %d notification(s); the re-sweep will deliver them.", len(ids), exc_info=True
-        )
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-
-
-def notification_deliver(*, notification_id: int, now: datetime) -> str:
-    """Send one pending notification. Returns its status afterwards.
-
-    The row is locked (skipping one another worker is sending) so that two
-    deliveries never send the same email at once.
-    """
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=Notification.Status.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "skipped"
-        notification.attempts += 1
-        try:
-            EmailMessage(
-                subject=notification.subject,
-                body=notification.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[notification.recipient],
-            ).send()
-        except Exception as exc:
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Notification.Status.FAILED
-                logger.error("Gave up on notification %s after %s attempts", notification.pk, notification.attempts)
-            else:
-                notification.next_attempt_at = now + _backoff(notification.attempts)
-        else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = now
-            notification.last_error = ""
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
-        return notification.status
-
-
-def notifications_due(*, now: datetime, limit: int = 500) -> list[int]:
-    """Pending rows the re-sweep should deliver: due for a retry, and old enough
-    that their on-commit dispatch has had its chance."""
-    cutoff = now - settings.NOTIFICATION_RESWEEP_AFTER
-    return list(
-        Notification.objects.filter(
-            status=Notification.Status.PENDING, next_attempt_at__lte=now, created_at__lte=cutoff
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def notifications_deliver_many(*, ids: Iterable[int], now: datetime) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for notification_id in ids:
-        status = notification_deliver(notification_id=notification_id, now=now)
-        counts[status] = counts.get(status, 0) + 1
-    return counts

@@ -21,10 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from feedback.models import KeywordHit
 from feedback.services import keywords_in
-from integrations.webhooks import ticket_webhooks
 from tickets.access import assignable_users
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.events import event_build
+from tickets.events import event_build, events_committed
 from tickets.evidence import evidence_record, evidence_staged
 from tickets.models import Category, Message, Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import notification_build, notifications_queue, tracking_url
@@ -190,7 +189,7 @@ class _Work:
         self.ticket.save(update_fields=sorted(self.ticket_fields))
         TicketEvent.objects.bulk_create(self.events)
         notifications_queue(self.notifications)
-        ticket_webhooks(((self.ticket, e.kind, e.target_kind, e.data) for e in self.events), at=self.now)
+        events_committed([e.pk for e in self.events])  # webhooks and others hear of them after the commit
 
 
 def _iso(value: datetime | None) -> str | None:

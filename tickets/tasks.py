@@ -9,14 +9,16 @@ from django.utils import timezone
 from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
 from tickets.evidence import evidence_orphans_remove
-from tickets.notifications import notifications_deliver_many, notifications_due
+from tickets.outbox import EMAIL, outbox_deliver, outbox_resweep
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def sla_sweep_task(helpers: int | None = None) -> dict[str, int]:
-    """Take every escalation step that has come due (run by beat every 30 s).
+    """Take every escalation step that has come due (run by beat every 30 s, on
+    the ``sla`` queue, which a worker of its own serves: no delivery waits in
+    front of it).
 
     When the first batch comes back full, a backlog is due (an outage, a
     holiday's end): the sweep asks for one more sweeper, which may ask for the
@@ -36,16 +38,17 @@ def sla_sweep_task(helpers: int | None = None) -> dict[str, int]:
 
 @shared_task(ignore_result=True)
 def notifications_deliver_task(notification_ids: list[int]) -> dict[str, int]:
-    """Deliver outbox rows; a row already sent or being sent elsewhere is skipped,
-    a failed send is rescheduled with back-off and left to the re-sweep."""
-    return notifications_deliver_many(ids=notification_ids, now=timezone.now())
+    """Deliver emails just written (dispatched on commit). Idempotent: a row
+    already sent, not yet due or being sent elsewhere is skipped; a failed send
+    is retried with back-off by the outbox's re-sweep."""
+    return outbox_deliver(channel=EMAIL, ids=notification_ids)
 
 
 @shared_task(ignore_result=True)
-def notifications_resweep_task() -> dict[str, int]:
-    """Deliver outbox rows whose dispatch was lost or whose retry is due."""
-    now = timezone.now()
-    return notifications_deliver_many(ids=notifications_due(now=now), now=now)
+def outbox_resweep_task() -> dict[str, dict[str, int]]:
+    """Every channel of the outbox (emails, webhooks): what is due a retry, whose
+    dispatch was lost or whose lease expired with its worker (beat)."""
+    return outbox_resweep()
 
 
 @shared_task(ignore_result=True)

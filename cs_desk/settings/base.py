@@ -172,6 +172,38 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
+# The SLA sweep has a queue of its own, served by a worker of its own (cs_desk.launcher,
+# celery_commands), so that no backlog of deliveries and no dead webhook receiver on the
+# default queue ("celery", everything else) can hold an escalation back.
+CELERY_TASK_ROUTES = {"tickets.tasks.sla_sweep_task": {"queue": "sla"}}
+# Time limits: no task may hold a worker process for long (a dead receiver, a stuck
+# SMTP server). At the soft limit SoftTimeLimitExceeded is raised in the task; at the
+# hard one its process is killed and replaced. The sweep and the outbox have their own.
+CELERY_TASK_SOFT_TIME_LIMIT = env.env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 600)
+CELERY_TASK_TIME_LIMIT = env.env_int("CELERY_TASK_TIME_LIMIT_S", 660)
+# A sweep commits batch by batch: one stopped by its limit loses only the batch in hand.
+SLA_SWEEP_SOFT_TIME_LIMIT_S = env.env_int("SLA_SWEEP_SOFT_TIME_LIMIT_S", 300)
+SLA_SWEEP_TIME_LIMIT_S = env.env_int("SLA_SWEEP_TIME_LIMIT_S", 330)
+# The outbox (tickets.outbox: emails and webhooks). A delivery task claims no new
+# message after OUTBOX_TASK_BUDGET_S (the rest stay due for the re-sweep); its soft
+# limit leaves the message in hand time to finish (EMAIL_TIMEOUT / WEBHOOK_TIMEOUT_S
+# per network step); the hard limit is the backstop. A claimed message's lease
+# outlasts the hard limit, so its sender is dead or done before another may take it.
+OUTBOX_TASK_BUDGET_S = env.env_float("OUTBOX_TASK_BUDGET_S", 60)
+OUTBOX_SOFT_TIME_LIMIT_S = env.env_int("OUTBOX_SOFT_TIME_LIMIT_S", 120)
+OUTBOX_TIME_LIMIT_S = env.env_int("OUTBOX_TIME_LIMIT_S", 150)
+OUTBOX_LEASE_S = max(env.env_float("OUTBOX_LEASE_S", OUTBOX_TIME_LIMIT_S + 30), OUTBOX_TIME_LIMIT_S + 1)
+# How many due messages of each channel one re-sweep takes, and how often it runs.
+OUTBOX_RESWEEP_BATCH = env.env_int("OUTBOX_RESWEEP_BATCH", 500)
+OUTBOX_RESWEEP_INTERVAL_S = env.env_float("OUTBOX_RESWEEP_INTERVAL_S", 30)
+_OUTBOX_LIMITS = {"soft_time_limit": OUTBOX_SOFT_TIME_LIMIT_S, "time_limit": OUTBOX_TIME_LIMIT_S}
+_SWEEP_LIMITS = {"soft_time_limit": SLA_SWEEP_SOFT_TIME_LIMIT_S, "time_limit": SLA_SWEEP_TIME_LIMIT_S}
+CELERY_TASK_ANNOTATIONS = {
+    "tickets.tasks.sla_sweep_task": _SWEEP_LIMITS,
+    "tickets.tasks.notifications_deliver_task": _OUTBOX_LIMITS,
+    "tickets.tasks.outbox_resweep_task": _OUTBOX_LIMITS,
+    "integrations.tasks.webhooks_deliver_task": _OUTBOX_LIMITS,
+}
 
 # How often the SLA sweep runs, and how many more sweepers one may call in when
 # its first batch comes back full (a backlog; see tickets.tasks.sla_sweep_task).
@@ -188,18 +220,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=SLA_SWEEP_INTERVAL_S),
         "options": {"expires": SLA_SWEEP_INTERVAL_S},
     },
-    # Re-delivers outbox notifications whose on-commit dispatch was lost
-    # (broker down, worker killed) or whose delivery failed and is due a retry.
-    "notifications-resweep": {
-        "task": "tickets.tasks.notifications_resweep_task",
-        "schedule": timedelta(seconds=env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)),
-        "options": {"expires": env.env_float("NOTIFICATIONS_RESWEEP_INTERVAL_S", 60)},
-    },
-    # Webhook retries that have come due, and deliveries whose dispatch was lost.
-    "webhooks-resweep": {
-        "task": "integrations.tasks.webhooks_resweep_task",
-        "schedule": timedelta(seconds=env.env_float("WEBHOOKS_RESWEEP_INTERVAL_S", 30)),
-        "options": {"expires": env.env_float("WEBHOOKS_RESWEEP_INTERVAL_S", 30)},
+    # The outbox re-sweep, for every channel (emails, webhooks): writes the webhooks
+    # of ticket events whose fan-out was lost, and delivers what is due: retries,
+    # expired leases (a worker killed mid-send), rows whose dispatch was lost.
+    "outbox-resweep": {
+        "task": "tickets.tasks.outbox_resweep_task",
+        "schedule": timedelta(seconds=OUTBOX_RESWEEP_INTERVAL_S),
+        "options": {"expires": OUTBOX_RESWEEP_INTERVAL_S},
     },
     # Merchant scores and the penalty ladder, then the risk signals, once a day
     # (Shanghai time). Both are safe to run again; staff can also run them on demand.
@@ -232,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
 # many attempts a delivery gets before it is given up.
 WEBHOOK_TIMEOUT_S = env.env_float("WEBHOOK_TIMEOUT_S", 10)
 WEBHOOK_MAX_ATTEMPTS = env.env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+# The webhooks catch-up (integrations.fanout) trusts that every ticket event id below
+# the newest it saw has committed or rolled back this long afterwards: longer than
+# any transaction that writes ticket events stays open.
+WEBHOOK_CATCH_UP_SETTLE_S = env.env_float("WEBHOOK_CATCH_UP_SETTLE_S", 300)
 # Webhook deliveries to loopback, private, link-local and cloud-metadata addresses
 # are refused unless this is set (a receiver on the same host or network).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
@@ -247,7 +278,8 @@ SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # --- SLA engine ---
 SLA_SWEEP_BATCH_SIZE = env.env_int("SLA_SWEEP_BATCH_SIZE", 1000)
-# An outbox row still pending this long after it was written is re-dispatched.
+# A new email not yet tried is left to its on-commit dispatch this long, then the
+# outbox re-sweep takes it; an email gets NOTIFICATION_MAX_ATTEMPTS attempts.
 NOTIFICATION_RESWEEP_AFTER = timedelta(seconds=env.env_int("NOTIFICATION_RESWEEP_AFTER_S", 120))
 NOTIFICATION_MAX_ATTEMPTS = env.env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 

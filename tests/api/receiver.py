@@ -7,8 +7,9 @@ refused), and, while the helpdesk still sends it, checks the legacy
 before Standard Webhooks.
 
 It counts the connections it accepts (a refused destination gets none), can
-answer with a redirect, and can speak TLS (recording the server name each client
-asked for)."""
+answer with a redirect, can take its time to answer (``stalls``: seconds to wait,
+after recording the request, before answering it; one per request), and can
+speak TLS (recording the server name each client asked for)."""
 
 import base64
 import hashlib
@@ -46,6 +47,7 @@ class Receiver:
         self.secret = secret
         self.legacy_secret = legacy_secret
         self.statuses: list[int] = []
+        self.stalls: list[float] = []
         self.redirect_to: str | None = None
         self.received: list[dict] = []
         self.connections = 0
@@ -59,6 +61,8 @@ class Receiver:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver.received.append({"headers": headers, "body": body, "verdict": verdict, "path": self.path})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.stalls:
+                    time.sleep(receiver.stalls.pop(0))  # the request is in; the answer comes late
                 if verdict != "ok":
                     status = 400
                 elif receiver.redirect_to:

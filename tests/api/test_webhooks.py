@@ -18,13 +18,17 @@ from django.apps import apps
 from django.utils import timezone
 
 from integrations import tasks
+from integrations.fanout import ticket_events_catch_up, ticket_events_fan_out
 from integrations.models import WebhookDelivery, WebhookEndpoint
-from integrations.webhooks import signed_headers, webhook_redeliver
+from integrations.webhooks import WEBHOOK, signed_headers
 from merchants.penalties import merchant_penalty_impose
 from tests.api.conftest import MON_10, bearer
 from tests.api.receiver import SECRET, Receiver, fake_dns
 from tickets import services
 from tickets.escalation import sla_sweep
+from tickets.models import TicketEvent
+from tickets.outbox import outbox_retry
+from tickets.tasks import notifications_deliver_task, outbox_resweep_task
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +43,11 @@ def endpoint(url: str, *events: str, **extra) -> WebhookEndpoint:
 
 
 def resweep():
-    """What the beat's webhooks-resweep does, run here, now."""
-    return tasks.webhooks_resweep_task()
+    """What the beat's outbox re-sweep does for webhooks, run here, now: the
+    deliveries of events whose fan-out did not run (no commit in these tests,
+    so every delivery but those of ``django_capture_on_commit_callbacks`` is
+    written here), then every delivery due."""
+    return outbox_resweep_task()["webhook"]
 
 
 NEW = {
@@ -110,13 +117,17 @@ def test_a_broker_outage_does_not_fail_the_request(
     assert resweep() == {"delivered": 1}
 
 
-def test_failures_are_retried_with_growing_gaps_then_given_up(world, receiver, settings):
+def test_failures_are_retried_with_growing_gaps_then_given_up(
+    world, receiver, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.WEBHOOK_MAX_ATTEMPTS = 4
     endpoint(receiver.url, "ticket.replied")
     receiver.statuses = [503] * 4
+    monkeypatch.setattr(tasks.webhooks_deliver_task, "delay", lambda ids: None)  # the dispatch is lost
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
-        services.ticket_reply(ticket=world.mine, author=world.agent, body="您好，已联系商家。")
+        with django_capture_on_commit_callbacks(execute=True):  # the reply commits: its event is fanned out
+            services.ticket_reply(ticket=world.mine, author=world.agent, body="您好，已联系商家。")
         delivery = WebhookDelivery.objects.get()
         assert delivery.payload["by"] == "agent"
         gaps = []
@@ -141,7 +152,7 @@ def test_failures_are_retried_with_growing_gaps_then_given_up(world, receiver, s
     assert [t - sent_at[0] for t in sent_at] == [0, 30, 30 + 60, 30 + 60 + 120]
     assert resweep() == {}  # given up: never again by itself
 
-    webhook_redeliver(delivery=delivery)  # an administrator sends it again
+    outbox_retry(channel=WEBHOOK, ids=[delivery.pk], include_done=True)  # an administrator sends it again
     assert resweep() == {"delivered": 1}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_log.count()) == ("delivered", 5)
@@ -158,7 +169,11 @@ def test_an_unreachable_receiver_is_logged_and_retried(world, receiver):
     assert delivery.next_attempt_at > timezone.now()
 
 
-def test_each_event_reaches_the_endpoints_subscribed_to_it(world, receiver, category):
+def test_each_event_reaches_the_endpoints_subscribed_to_it(
+    world, receiver, category, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks.webhooks_deliver_task, "delay", lambda ids: None)  # no broker here
+    monkeypatch.setattr(notifications_deliver_task, "delay", lambda ids: None)
     every = endpoint(
         receiver.url,
         "ticket.created",
@@ -171,18 +186,20 @@ def test_each_event_reaches_the_endpoints_subscribed_to_it(world, receiver, cate
     only_resolved = endpoint(receiver.url, "ticket.resolved")
     endpoint(receiver.url, "ticket.created", is_active=False)
 
-    ticket = services.ticket_create(
-        category=category,
-        subject="一直没人理",
-        body="……",
-        requester_name="钱",
-        requester_phone="13600003333",
-        now=MON_10,
-    )
-    services.ticket_merchant_reply(ticket=world.mine, author=world.merchant_user, body="已退款", now=MON_10)
-    sla_sweep(now=MON_10 + timedelta(days=30))  # far past every deadline: breach, then level 2
-    services.ticket_change_status(ticket=ticket, status="resolved", actor=world.agent)
-    merchant_penalty_impose(merchant=world.merchant, kind="warning", reason="多次超时", actor=world.manager)
+    # The changes commit, and their events are fanned out to the endpoints.
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = services.ticket_create(
+            category=category,
+            subject="一直没人理",
+            body="……",
+            requester_name="钱",
+            requester_phone="13600003333",
+            now=MON_10,
+        )
+        services.ticket_merchant_reply(ticket=world.mine, author=world.merchant_user, body="已退款", now=MON_10)
+        sla_sweep(now=MON_10 + timedelta(days=30))  # far past every deadline: breach, then level 2
+        services.ticket_change_status(ticket=ticket, status="resolved", actor=world.agent)
+        merchant_penalty_impose(merchant=world.merchant, kind="warning", reason="多次超时", actor=world.manager)
 
     mine = list(WebhookDelivery.objects.filter(endpoint=every).order_by("id"))
     events = [(d.event, d.payload.get("ticket", {}).get("reference")) for d in mine]
@@ -261,7 +278,7 @@ def test_a_name_is_resolved_once_and_checked_and_the_host_header_kept(world, rec
     # lookup a rebinding DNS server could answer differently), and the Host header names the URL's host.
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     looked_up.clear()
-    WebhookDelivery.objects.filter(endpoint__url__contains="mixed").delete()
+    WebhookDelivery.objects.filter(endpoint__url__contains="mixed").update(status="failed")
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
         assert resweep() == {"delivered": 1}
     assert looked_up == ["hooks.example.test"]
@@ -421,3 +438,68 @@ def test_a_secret_not_in_the_standard_form_fails_the_attempt_with_the_reason(wor
 
     assert (receiver.received, receiver.connections) == ([], 0)
     assert WebhookDelivery.objects.get().last_error == "Cannot sign: the signing secret does not start with whsec_."
+
+
+# --- Fed from the ticket events ------------------------------------------------------
+
+
+def test_an_event_becomes_one_delivery_per_endpoint_however_often_it_is_fanned_out(world, receiver):
+    both = endpoint(receiver.url, "ticket.breached", "ticket.escalated")
+    escalated = endpoint(receiver.url, "ticket.escalated")
+    sla_sweep(now=MON_10 + timedelta(days=30))  # world.mine's merchant misses, the others breach
+    breach = TicketEvent.objects.filter(kind="sla_breach").order_by("pk").first()
+
+    ticket_events_fan_out([breach.pk])  # after the commit
+    ticket_events_fan_out([breach.pk])  # a second time (a retried callback)
+    with time_machine.travel(MON_10 + timedelta(days=30, minutes=1), tick=False):
+        ticket_events_catch_up(now=timezone.now())  # and the catch-up over the same events
+
+    # The breach stands for two webhook events: breached and escalated (level 1), once each.
+    mine = WebhookDelivery.objects.filter(ticket_event=breach)
+    assert sorted(mine.values_list("endpoint_id", "event")) == [
+        (both.pk, "ticket.breached"),
+        (both.pk, "ticket.escalated"),
+        (escalated.pk, "ticket.escalated"),
+    ]
+    payload = mine.get(endpoint=escalated).payload
+    assert (payload["level"], payload["reason"], payload["ticket"]["id"]) == (1, "sla_breach", breach.ticket_id)
+
+
+def test_the_catch_up_writes_what_a_lost_fan_out_missed_once_and_its_cursor_settles(world, receiver, settings):
+    settings.WEBHOOK_CATCH_UP_SETTLE_S = 300
+    hook = endpoint(receiver.url, "ticket.replied")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        # The reply commits, and its process dies before the fan-out (no on-commit here).
+        services.ticket_reply(ticket=world.mine, author=world.agent, body="您好。")
+        reply = TicketEvent.objects.get(ticket=world.mine, kind="public_reply")
+
+        assert ticket_events_catch_up(now=timezone.now()) == 1
+        assert ticket_events_catch_up(now=timezone.now()) == 0  # written already
+        [delivery] = WebhookDelivery.objects.all()
+        assert (delivery.ticket_event_id, delivery.endpoint_id, delivery.event) == (reply.pk, hook.pk, "ticket.replied")
+        # The events from before the endpoint (the world's, at MON_10) are not for it; the cursor
+        # stays below the reply until its mark is 5 minutes old (lower ids might still commit).
+        hook.refresh_from_db()
+        newest = TicketEvent.objects.order_by("pk").last().pk
+        assert (hook.caught_up_to < reply.pk, hook.catch_up_mark, hook.catch_up_mark_at) == (True, newest, start)
+
+        clock.shift(timedelta(seconds=300))
+        ticket_events_catch_up(now=timezone.now())
+        hook.refresh_from_db()
+        assert (hook.caught_up_to, hook.catch_up_mark) == (newest, None)
+        assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_deactivated_endpoint_is_not_caught_up_when_turned_on_again(world, receiver, settings):
+    settings.WEBHOOK_CATCH_UP_SETTLE_S = 300
+    hook = endpoint(receiver.url, "ticket.replied", is_active=False)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        services.ticket_reply(ticket=world.mine, author=world.agent, body="您好。")
+        ticket_events_catch_up(now=timezone.now())
+        clock.shift(timedelta(seconds=300))
+        ticket_events_catch_up(now=timezone.now())
+        WebhookEndpoint.objects.filter(pk=hook.pk).update(is_active=True)
+        ticket_events_catch_up(now=timezone.now())
+    assert WebhookDelivery.objects.count() == 0

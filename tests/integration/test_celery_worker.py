@@ -1,4 +1,4 @@
-"""A real Celery worker and beat, on a real Redis, against the test database:
+"""Real Celery workers and beat (as the launcher runs them), on a real Redis, against the test database:
 an overdue ticket is escalated by the beat-driven sweep and its emails leave the
 outbox, and its webhooks reach a receiver; a Redis outage delays escalation but loses nothing."""
 
@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from cs_desk.launcher import celery_commands
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.api.receiver import SECRET
 from tickets import services
@@ -90,24 +91,19 @@ def celery_processes(redis_server, tmp_path):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "SLA_SWEEP_INTERVAL_S": "1",
-        "NOTIFICATIONS_RESWEEP_INTERVAL_S": "1",
+        "OUTBOX_RESWEEP_INTERVAL_S": "1",
         "NOTIFICATION_RESWEEP_AFTER_S": "1",
-        "WEBHOOKS_RESWEEP_INTERVAL_S": "1",
         "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",  # the webhook receiver listens on 127.0.0.1
         "CS_DESK_DATA_DIR": str(tmp_path / "data"),
     }
-    celery = [sys.executable, "-m", "celery", "-A", "cs_desk"]
     logs = tmp_path / "logs"
     logs.mkdir()
     processes = [
         subprocess.Popen(
-            [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [*celery, "beat", "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule")],
-            cwd=ROOT, env=env, stdout=(logs / "beat.log").open("w"), stderr=subprocess.STDOUT,
-        ),
+            [*command, *(["--without-gossip", "--without-mingle"] if "worker" in command else [])],
+            cwd=ROOT, env=env, stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT,
+        )
+        for name, command in celery_commands(sys.executable, schedule=str(tmp_path / "beat-schedule")).items()
     ]  # fmt: skip
     yield mail_dir
     for process in processes:
@@ -171,12 +167,32 @@ def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails_and_webh
     wait_for(lambda: len(receiver.received) >= 2, timeout=60, what="the worker to deliver the two webhooks")
     assert sorted(receiver.events()) == ["ticket.breached", "ticket.created"]
     assert {r["verdict"] for r in receiver.received} == {"ok"}  # Standard Webhooks and legacy signatures
-    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    # The receiver has both; the worker records each answer just after it came.
+    wait_for(
+        lambda: set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"},
+        timeout=30,
+        what="the worker to record both deliveries",
+    )
     delivered = sorted(str(uuid) for uuid in WebhookDelivery.objects.values_list("uuid", flat=True))
     assert sorted(r["headers"]["webhook-id"] for r in receiver.received) == delivered
 
 
-def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redis_server, urgent_category, supervisor):
+def _sweep_send_failures(beat_log: Path) -> int:
+    """How many times beat has failed to hand the SLA sweep to the broker."""
+    return beat_log.read_text(errors="replace").count("Couldn't apply scheduled task sla-sweep")
+
+
+def _sent_messages(mail_dir: Path) -> list[str]:
+    """The messages the worker sent (the file backend separates them with a line of 79 dashes)."""
+    text = "".join(path.read_text() for path in sorted(mail_dir.glob("*.log")))
+    return [m for m in text.split("-" * 79 + "\n") if m.strip()]
+
+
+def test_redis_outage_delays_escalation_but_loses_nothing(
+    celery_processes, redis_server, urgent_category, supervisor, tmp_path
+):
+    mail_dir = celery_processes
+    beat_log = tmp_path / "logs" / "beat.log"
     first = overdue_ticket(urgent_category)
     wait_for(
         lambda: TicketEvent.objects.filter(ticket=first, kind="sla_breach").exists(),
@@ -185,10 +201,20 @@ def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redi
     )
 
     redis_server.stop()
+    # Once beat has failed to send a sweep, no sweep sent before the outage is still running.
+    failures = _sweep_send_failures(beat_log)
+    wait_for(lambda: _sweep_send_failures(beat_log) > failures, timeout=60, what="beat to fail to send a sweep")
     second = overdue_ticket(urgent_category)  # filed while the broker is down: the request still succeeds
-    # Beat cannot hand the sweep to the worker: nothing escalates while Redis is down.
-    time.sleep(3)
+    # Two more sweeps (1 s apart) were due after it was filed, and neither reached the worker.
+    failures = _sweep_send_failures(beat_log)
+    wait_for(lambda: _sweep_send_failures(beat_log) >= failures + 2, timeout=60, what="two more failed sweep sends")
+
     assert not TicketEvent.objects.filter(ticket=second, kind="sla_breach").exists()
+    # The receipt waits in the outbox, and nothing about the ticket left by mail.
+    assert list(Notification.objects.filter(ticket=second).values_list("kind", "status")) == [
+        ("ticket_received", "pending")
+    ]
+    assert not [m for m in _sent_messages(mail_dir) if second.reference in m]
 
     redis_server.start()  # same port: worker and beat reconnect by themselves
     wait_for(
@@ -196,12 +222,21 @@ def test_redis_outage_delays_escalation_but_loses_nothing(celery_processes, redi
         timeout=90,
         what="the escalation after Redis came back",
     )
+    expected = {"ticket_received", "sla_warning", "sla_breach"}  # receipt; warning at 18 h and breach at 24 h
     wait_for(
-        lambda: Notification.objects.filter(ticket=second, kind="sla_breach", status="sent").exists(),
+        lambda: (
+            set(Notification.objects.filter(ticket=second, status="sent").values_list("kind", flat=True)) == expected
+        ),
         timeout=60,
-        what="the breach email after Redis came back",
+        what="the receipt, warning and breach emails after Redis came back",
     )
     assert TicketEvent.objects.filter(ticket=second, kind="sla_breach").count() == 1
+    assert Notification.objects.filter(ticket=second).count() == 3
+    # Each sent exactly once: the receipt to the consumer, the warning and the breach to the supervisor.
+    about_second = [m for m in _sent_messages(mail_dir) if second.reference in m]
+    assert len(about_second) == 3
+    assert sum("han@example.cn" in m for m in about_second) == 1
+    assert sum(supervisor.email in m for m in about_second) == 2
 
 
 def test_filing_a_ticket_with_the_broker_down_succeeds_and_keeps_the_email(urgent_category):

@@ -1,16 +1,18 @@
-"""The outbox: written with the change, delivered through Django's email
+"""Emails: written with the change, rendered in the recipient's language,
+delivered by the outbox (tickets.outbox, email channel) through Django's email
 backend, retried with back-off, given up on after N attempts, re-swept."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import override_settings
 
 from tickets import services
 from tickets.models import Notification
-from tickets.notifications import notification_deliver, notifications_due
+from tickets.outbox import EMAIL, outbox_deliver, outbox_due
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
@@ -57,30 +59,40 @@ def test_english_receipt(category):
     assert "Nov. 26, 2026, 10 a.m. (UTC+08:00)" in notification.body
 
 
+def deliver(notification: Notification, at: datetime) -> dict[str, int]:
+    """What the delivery task does, at ``at``."""
+    with time_machine.travel(at, tick=False):
+        return outbox_deliver(channel=EMAIL, ids=[notification.pk])
+
+
 def test_delivery_sends_once_and_marks_sent(category):
     notification = receipt(category)
-    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "sent"
-    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "skipped"
+    assert deliver(notification, MON_10) == {"sent": 1}
+    assert deliver(notification, MON_10) == {"skipped": 1}
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["zhao@example.cn"]
+    # The Message-ID made when the row was written.
+    assert mail.outbox[0].message()["Message-ID"] == notification.message_id
     notification.refresh_from_db()
     assert (notification.status, notification.attempts, notification.sent_at) == ("sent", 1, MON_10)
+    assert notification.leased_until is None
 
 
 @override_settings(EMAIL_BACKEND="tests.tickets.test_notifications.FlakyBackend", NOTIFICATION_MAX_ATTEMPTS=3)
 def test_failed_delivery_backs_off_then_gives_up(category):
     notification = receipt(category)
-    assert notification_deliver(notification_id=notification.pk, now=MON_10) == "pending"
+    assert deliver(notification, MON_10) == {"pending": 1}
     notification.refresh_from_db()
     assert notification.attempts == 1
     assert notification.next_attempt_at == MON_10 + timedelta(seconds=30)
     assert "ConnectionRefusedError" in notification.last_error
 
-    assert notification_deliver(notification_id=notification.pk, now=MON_10 + timedelta(seconds=30)) == "pending"
+    assert deliver(notification, MON_10 + timedelta(seconds=29)) == {"skipped": 1}  # not due yet
+    assert deliver(notification, MON_10 + timedelta(seconds=30)) == {"pending": 1}
     notification.refresh_from_db()
     assert notification.next_attempt_at == MON_10 + timedelta(seconds=90)  # 30 s later, then 60 s
 
-    assert notification_deliver(notification_id=notification.pk, now=MON_10 + timedelta(seconds=90)) == "failed"
+    assert deliver(notification, MON_10 + timedelta(seconds=90)) == {"failed": 1}
     notification.refresh_from_db()
     assert notification.status == Notification.Status.FAILED
     assert notification.attempts == 3
@@ -90,5 +102,5 @@ def test_resweep_picks_up_rows_whose_dispatch_was_lost(category, settings):
     notification = receipt(category)
     settings.NOTIFICATION_RESWEEP_AFTER = timedelta(minutes=2)
     # Just written: its on-commit dispatch is still in flight, leave it alone.
-    assert notifications_due(now=MON_10 + timedelta(minutes=1)) == []
-    assert notifications_due(now=MON_10 + timedelta(minutes=2)) == [notification.pk]
+    assert outbox_due(channel=EMAIL, now=MON_10 + timedelta(minutes=1)) == []
+    assert outbox_due(channel=EMAIL, now=MON_10 + timedelta(minutes=2)) == [notification.pk]

@@ -4,8 +4,7 @@ trail and the notification outbox. Ticket changes go through the services."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import Case, F, PositiveSmallIntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +26,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
-from tickets.notifications import notifications_dispatch
+from tickets.outbox import EMAIL, outbox_retry
 from tickets.privacy import mask_contact, mask_email, mask_phone
 
 # --- Tickets ------------------------------------------------------------------------
@@ -278,30 +277,8 @@ class NotificationAdmin(TicketScopedAdminMixin, MaskedContactMixin, ReadOnlyAdmi
     @admin.action(description=_("Retry delivery now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Pending and failed rows go back to pending, due now, and are handed to
-        the delivery task once this transaction commits. A failed row starts its
-        attempts afresh; rows already sent, or being sent right now, are left alone."""
-        now = timezone.now()
-        with transaction.atomic():
-            ids = list(
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(
-                    pk__in=queryset.values("pk"),
-                    status__in=(Notification.Status.PENDING, Notification.Status.FAILED),
-                )
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
-            Notification.objects.filter(pk__in=ids).update(
-                status=Notification.Status.PENDING,
-                next_attempt_at=now,
-                attempts=Case(
-                    When(status=Notification.Status.FAILED, then=Value(0)),
-                    default=F("attempts"),
-                    output_field=PositiveSmallIntegerField(),
-                ),
-            )
-            if ids:
-                transaction.on_commit(lambda: notifications_dispatch(ids))
+        the delivery task once this transaction commits (the outbox's retry)."""
+        ids = outbox_retry(channel=EMAIL, ids=queryset.values_list("pk", flat=True))
         messages.success(
             request,
             ngettext(
