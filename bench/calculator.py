@@ -3,6 +3,7 @@
 China's official calendar built from chinesecalendar (no database needed).
 
     .venv/bin/python bench/calculator.py [--calls 10000]
+    .venv/bin/python bench/calculator.py --smoke     # 200 calls: does it still run?
 
 Each call is timed on its own; the figures are medians in microseconds. "warm"
 reuses one calendar, as a process does (its per-day periods are cached); "cold"
@@ -60,9 +61,11 @@ def median_us(fn: Callable[[], object], calls: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=10_000)
-    calls = parser.parse_args().calls
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, help="timed calls per figure (default 10,000; smoke 200)")
+    parser.add_argument("--smoke", action="store_true", help="a few calls; figures printed, not judged")
+    args = parser.parse_args()
+    calls = args.calls or (200 if args.smoke else 10_000)
 
     calendar = china()
     end = deadline(START, TARGET, calendar)

@@ -2,10 +2,11 @@
 its deadline is a breach recorded?
 
     .venv/bin/python bench/lag.py [--tickets 200] [--spread-s 120] [--interval-s 30]
+    .venv/bin/python bench/lag.py --smoke     # 20 tickets over 5 s, a 2 s interval: does it still run?
 
-Creates its own database (``cs_desk_bench_lag``, dropped and recreated) and
-flushes Redis db 13, starts ``celery worker`` and ``celery beat`` as separate
-processes (settings ``cs_desk.settings.dev``, beat schedule file in a temporary
+Creates a database of its own (``cs_desk_bench_lag_<pid>``, dropped at the end)
+and a private Redis (broker and cache), starts ``celery worker`` and ``celery
+beat`` as separate processes (settings ``cs_desk.settings.dev``, beat schedule file in a temporary
 directory, ``SLA_SWEEP_INTERVAL_S`` as in production), then files ``--tickets``
 urgent tickets through ``tickets.services.ticket_create`` with ``now`` 24 hours
 before instants spread uniformly over [T + 10 s, T + 10 s + spread], so that
@@ -27,12 +28,10 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,30 +43,31 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 
 from bench import _common as common  # noqa: E402 (after the sys.path fix)
 
-DB_NAME = "cs_desk_bench_lag"
-REDIS_URL = "redis://127.0.0.1:6379/13"
 URGENT_FIRST_RESPONSE = timedelta(hours=24)  # the default urgent policy (migration tickets/0002)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=200, help="urgent tickets to file (default 200)")
-    parser.add_argument("--spread-s", type=float, default=120, help="deadlines spread over this many seconds")
-    parser.add_argument("--lead-s", type=float, default=10, help="first deadline this long after the start")
-    parser.add_argument("--interval-s", type=float, default=30, help="SLA_SWEEP_INTERVAL_S for beat (default 30)")
+    parser = common.parser_new(__doc__)
+    parser.add_argument("--tickets", type=int, help="urgent tickets to file (default 200; smoke 20)")
+    parser.add_argument("--spread-s", type=float, help="deadlines spread over this many seconds (default 120; smoke 5)")
+    parser.add_argument("--lead-s", type=float, help="first deadline this long after the start (default 10; smoke 5)")
+    parser.add_argument("--interval-s", type=float, help="SLA_SWEEP_INTERVAL_S for beat (default 30; smoke 2)")
     parser.add_argument("--timeout-s", type=float, default=None, help="give up after (default: spread + 4 intervals)")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--no-results", action="store_true", help="do not write bench/RESULTS.md")
-    return parser.parse_args()
+    args = parser.parse_args()
+    common.sizes_apply(args, tickets=(200, 20), spread_s=(120.0, 5.0), lead_s=(10.0, 5.0), interval_s=(30.0, 2.0))
+    return args
 
 
 class Celery:
-    """The worker and beat processes, each the leader of its own process group so
-    that stopping it also stops the worker's pool children."""
+    """The workers and beat as deployed (``cs_desk.launcher.celery_commands``:
+    the sweep's worker of its own, the general worker, beat), each the leader of
+    its own process group so that stopping it also stops the worker's pool children."""
 
-    def __init__(self, *, directory: Path, interval_s: float) -> None:
+    def __init__(self, *, directory: Path, interval_s: float, db_name: str, redis_url: str) -> None:
         self.directory = directory
         self.interval_s = interval_s
+        self.db_name = db_name
+        self.redis_url = redis_url
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
@@ -75,9 +75,9 @@ class Celery:
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cs_desk.settings.dev",
-            "DATABASE_URL": common.database_url(DB_NAME),
-            "REDIS_URL": REDIS_URL,
-            "CELERY_BROKER_URL": REDIS_URL,
+            "DATABASE_URL": common.database_url(self.db_name),
+            "REDIS_URL": self.redis_url,
+            "CELERY_BROKER_URL": self.redis_url,
             "SLA_SWEEP_INTERVAL_S": f"{self.interval_s:g}",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "CS_DESK_DATA_DIR": str(self.directory / "data"),
@@ -87,21 +87,17 @@ class Celery:
     def log_path(self, name: str) -> Path:
         return self.directory / f"{name}.log"
 
+    @property
+    def workers(self) -> list[str]:
+        return [name for name, process in self.processes.items() if "worker" in process.args]
+
     def start(self) -> None:
-        celery = [sys.executable, "-m", "celery", "-A", "cs_desk"]
-        commands = {
-            "worker": [
-                *celery,
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname=lagbench@%h",
-            ],
-            "beat": [*celery, "beat", "--loglevel=INFO", "--schedule", str(self.directory / "beat-schedule")],
-        }
+        from cs_desk.launcher import celery_commands
+
+        commands = celery_commands(sys.executable, schedule=str(self.directory / "beat-schedule"))
         for name, command in commands.items():
+            if "worker" in command:
+                command = [*command, "--without-gossip", "--without-mingle"]
             self.processes[name] = subprocess.Popen(
                 command,
                 cwd=common.ROOT,
@@ -109,7 +105,7 @@ class Celery:
                 stdout=self.log_path(name).open("w"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=common.die_with_parent,
             )
             common.log(f"started celery {name} (pid {self.processes[name].pid})")
 
@@ -119,12 +115,18 @@ class Celery:
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"celery {name} exited ({process.returncode}):\n{self.tail(name)}")
-            worker = self.log_path("worker").read_text(errors="replace")
-            beat = self.log_path("beat").read_text(errors="replace")
-            if " ready." in worker and "beat: Starting" in beat:
+            ready = all(" ready." in self.log_text(name) for name in self.workers)
+            if ready and "beat: Starting" in self.log_text("beat"):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"celery did not start in {timeout:.0f} s:\n{self.tail('worker')}\n{self.tail('beat')}")
+        tails = "\n".join(self.tail(name) for name in self.processes)
+        raise TimeoutError(f"celery did not start in {timeout:.0f} s:\n{tails}")
+
+    def log_text(self, name: str) -> str:
+        return self.log_path(name).read_text(errors="replace")
+
+    def workers_log_text(self) -> str:
+        return "\n".join(self.log_text(name) for name in self.workers)
 
     def tail(self, name: str, lines: int = 20) -> str:
         try:
@@ -151,24 +153,9 @@ class Celery:
         self.processes = {}
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM it if this script dies, even by SIGKILL
-    (Linux prctl PR_SET_PDEATHSIG), so no worker outlives a killed benchmark."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
-    except OSError:
-        pass
-
-
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)  # the group this script created (start_new_session)
-
-
-def _raise_system_exit(signum, _frame) -> None:
-    raise SystemExit(128 + signum)
 
 
 def tickets_file(*, category, count: int, first_due: datetime, spread: timedelta) -> list[int]:
@@ -232,7 +219,7 @@ def sweep_runs(log: str) -> list[tuple[datetime, float]]:
     return runs
 
 
-def results_write(result: dict, info: dict, extra: dict) -> None:
+def results_write(result: dict, info: dict, extra: dict, *, write: bool) -> None:
     rows = "\n".join(
         f"| {s['sent']} | {s['started']} | {s['dispatch_ms']} | {s['took_s']} | {s['breaches']} | {s['lag_max_s']} |"
         for s in extra["sweeps"]
@@ -243,9 +230,10 @@ Measured {common.now_utc_text()}.
 Machine:
 {common.machine_markdown(info)}
 
-Command: `{common.command_line()}`; a real `celery worker` (prefork, concurrency 2) and a separate
-`celery beat`, settings `cs_desk.settings.dev`, DATABASE_URL of its own database `{DB_NAME}`,
-broker `{REDIS_URL}` (flushed at start), `SLA_SWEEP_INTERVAL_S={result["sweep_interval_s"]:g}`.
+Command: `{common.command_line()}`; the Celery workers and beat as `make run` starts them
+(`cs_desk.launcher.celery_commands`: {extra["workers"]}, and `beat`), settings
+`cs_desk.settings.dev`, a database of its own (`cs_desk_bench_lag_<pid>`) and a private Redis as
+broker, `SLA_SWEEP_INTERVAL_S={result["sweep_interval_s"]:g}`.
 
 {result["tickets"]} urgent tickets filed through `ticket_create` (in {extra["create_s"]:.1f} s) with `now` 24 h
 before their deadline, so that the first-response deadlines fall uniformly over
@@ -290,20 +278,19 @@ Last line of output:
 {json.dumps(result)}
 ```
 """
-    common.results_section_write("bench/lag.py — escalation lag with a real worker and beat", body)
+    common.results_section_write("bench/lag.py — escalation lag with a real worker and beat", body, write=write)
 
 
 def main() -> None:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _raise_system_exit)
     timeout = args.timeout_s or args.lead_s + args.spread_s + 4 * args.interval_s + 30
-    common.log(f"recreating database {DB_NAME}, flushing {REDIS_URL}")
-    common.database_recreate(DB_NAME)
-    import redis
+    with common.run_owned("lag", keep=args.keep) as run:
+        common.django_setup(db_name=run.db_name, redis_url=run.redis_url)
+        common.migrate()
+        measure(args, run, timeout)
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    common.django_setup(db_name=DB_NAME, redis_url=REDIS_URL)
-    common.migrate()
+
+def measure(args, run: common.Run, timeout: float) -> None:
     _team, _supervisor, _manager, _agents, categories = common.staff_create(agents=2)
 
     from django.db import connections
@@ -311,7 +298,7 @@ def main() -> None:
 
     from tickets.models import SLATarget
 
-    celery = Celery(directory=Path(tempfile.mkdtemp(prefix="cs_desk_lag_")), interval_s=args.interval_s)
+    celery = Celery(directory=run.directory, interval_s=args.interval_s, db_name=run.db_name, redis_url=run.redis_url)
     try:
         celery.start()
         celery.wait_ready()
@@ -345,10 +332,11 @@ def main() -> None:
                 last_report = time.monotonic()
             time.sleep(0.5)
         else:
-            raise TimeoutError(f"only {len(seen)}/{len(ids)} breaches after {timeout:.0f} s")
+            tails = "\n".join(f"--- {name}\n{celery.tail(name)}" for name in celery.processes)
+            raise TimeoutError(f"only {len(seen)}/{len(ids)} breaches after {timeout:.0f} s; the logs end:\n{tails}")
         common.log(f"all {len(ids)} breaches recorded")
-        sends = beat_sends(celery.log_path("beat").read_text(errors="replace"))
-        runs = sweep_runs(celery.log_path("worker").read_text(errors="replace"))
+        sends = beat_sends(celery.log_text("beat"))
+        runs = sorted(sweep_runs(celery.workers_log_text()))
     finally:
         celery.stop()
         connections.close_all()
@@ -407,24 +395,25 @@ def main() -> None:
         if over <= 0
         else f"Target max ≤ 30 s: missed by {over:.2f} s (the dispatch time after an unlucky deadline)."
     )
+    results_write(
+        result,
+        common.machine(),
+        {
+            "sweeps": sweeps,
+            "create_s": create_s,
+            "lead_s": args.lead_s,
+            "spread_s": args.spread_s,
+            "verdict": verdict,
+            "workers": ", ".join(f"`{name}`" for name in celery.workers),
+        },
+        write=not args.no_results,
+    )
     if not args.no_results:
-        results_write(
-            result,
-            common.machine(),
-            {
-                "sweeps": sweeps,
-                "create_s": create_s,
-                "lead_s": args.lead_s,
-                "spread_s": args.spread_s,
-                "verdict": verdict,
-            },
-        )
         common.log(f"wrote {common.RESULTS.relative_to(common.ROOT)}")
     connections.close_all()
-    if not args.keep:
-        common.database_drop(DB_NAME)
-        shutil.rmtree(celery.directory, ignore_errors=True)
     print(json.dumps(result), flush=True)
+    if args.smoke:
+        common.log("smoke run: figures not judged, RESULTS.md not written")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The agent queue's speed over a large ticket history.
 
-Creates a PostgreSQL database of its own (``cs_desk_bench_queue``), migrates it,
-and loads N tickets (default 1,000,000) with ``INSERT … SELECT`` from
+Creates a PostgreSQL database of its own (``cs_desk_bench_queue_<pid>``,
+dropped at the end) and a private Redis, migrates, and loads N tickets (default 1,000,000) with ``INSERT … SELECT`` from
 ``generate_series`` on the server: a year of history of which 10 % is still
 open, over 20 teams of 3 categories, 200 merchants and 10 agents each in two
 teams; every open ticket not waiting on the consumer has its running
@@ -13,7 +13,11 @@ every team, and filtered pages (priority + status; a search by the last four
 digits of a phone number). Prints the figures, writes them into
 ``bench/RESULTS.md``, and prints one JSON object as its last line.
 
+The loader's SQL names only the columns the benchmark is about; the other
+columns of each table get the model's defaults (``_common.insert_select``).
+
     .venv/bin/python bench/queue.py [--tickets N] [--runs R] [--keep]
+    .venv/bin/python bench/queue.py --smoke     # 5,000 tickets, 3 runs a page, nothing written
 """
 
 from __future__ import annotations
@@ -34,8 +38,6 @@ import time  # noqa: E402
 
 from bench import _common as common  # noqa: E402
 
-DB_NAME = "cs_desk_bench_queue"
-REDIS_URL = "redis://127.0.0.1:6379/14"
 TEAMS = 20
 AGENTS = 10
 MERCHANTS = 200
@@ -43,23 +45,36 @@ OPEN_SHARE = 10  # one ticket in ten is open
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=50, help="timed requests per page (after 5 warm-up ones)")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--no-write", action="store_true", help="do not write bench/RESULTS.md")
-    return parser.parse_args()
+    parser = common.parser_new(__doc__)
+    parser.add_argument("--tickets", type=int, help="tickets to load (default 1,000,000; smoke 5,000)")
+    parser.add_argument("--runs", type=int, help="timed requests per page, after 5 warm-up ones (default 50; smoke 3)")
+    args = parser.parse_args()
+    common.sizes_apply(args, tickets=(1_000_000, 5_000), runs=(50, 3))
+    return args
 
 
-LOAD_TICKETS = """
+# The columns LOAD_TICKETS / LOAD_TARGETS give, in order; the others get the model's defaults.
+TICKET_COLUMNS = [
+    "reference", "tracking_token", "subject", "requester_name", "requester_email", "requester_phone", "language",
+    "channel", "category_id", "priority", "status", "team_id", "assignee_id", "merchant_id", "order_number",
+    "due_at", "is_overdue", "escalation_level", "first_responded_at", "resolved_at", "closed_at", "created_at",
+    "updated_at",
+]  # fmt: skip
+TARGET_COLUMNS = [
+    "ticket_id", "kind", "cycle", "status", "clock", "duration", "calendar_id", "warning_percent", "breach_percent",
+    "level2_percent", "started_at", "pauses", "due_at", "next_step_at", "steps_taken",
+]  # fmt: skip
+
+# ``$name``: the tables, from the models (``_common.tables``).
+TICKETS_WITH = """
 WITH cats AS (
     SELECT array_agg(id ORDER BY id) AS ids, array_agg(team_id ORDER BY id) AS teams,
            array_agg(default_priority ORDER BY id) AS prios
-    FROM tickets_category WHERE code LIKE 'bench-%%'
+    FROM $category WHERE code LIKE 'bench-%%'
 ), merchants AS (
-    SELECT array_agg(id ORDER BY id) AS ids FROM merchants_merchant
+    SELECT array_agg(id ORDER BY id) AS ids FROM $merchant
 ), members AS (
-    SELECT array_agg(m.user_id ORDER BY m.team_id) AS by_team FROM tickets_team_members m
+    SELECT array_agg(m.user_id ORDER BY m.team_id) AS by_team FROM $team_members m
 ), rows AS (
     SELECT g,
            -- independent pseudo-random draws per ticket (hashtext), so that team,
@@ -73,12 +88,8 @@ WITH cats AS (
            cats.ids AS cat_ids, cats.teams AS team_ids, cats.prios AS prios,
            merchants.ids AS merchant_ids, members.by_team AS by_team
     FROM generate_series(1, %(n)s) AS g, cats, merchants, members
-)
-INSERT INTO tickets_ticket (
-    reference, tracking_token, subject, requester_name, requester_email, requester_phone, language, channel,
-    category_id, priority, status, team_id, assignee_id, merchant_id, order_number, is_flagged,
-    due_at, is_overdue, escalation_level, first_responded_at, resolved_at, closed_at, created_at, updated_at
-)
+)"""
+TICKETS_SELECT = """
 SELECT
     'CS-' || to_char(created AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || lpad(g::text, 7, '0'),
     md5(g::text) || md5((g * 31)::text),
@@ -94,7 +105,6 @@ SELECT
     CASE WHEN is_open AND g %% 20 = 0 THEN by_team[1 + (team_ids[c] - team_ids[1]) %% array_length(by_team, 1)] END,
     CASE WHEN g %% 2 = 0 THEN merchant_ids[1 + g %% array_length(merchant_ids, 1)] END,
     CASE WHEN g %% 3 = 0 THEN 'ORD' || lpad(g::text, 10, '0') ELSE '' END,
-    false,
     CASE WHEN is_open AND open_status <> 'pending' THEN
         -- 2 %% of open tickets overdue (by up to 2 days), the rest due within 10 days
         CASE WHEN late THEN %(now)s::timestamptz - (draw %% 2880 + 1) * interval '1 minute'
@@ -109,42 +119,46 @@ SELECT
 FROM rows
 """
 
-LOAD_TARGETS = """
-INSERT INTO tickets_slatarget (
-    ticket_id, kind, cycle, status, clock, duration, calendar_id, warning_percent, breach_percent, level2_percent,
-    started_at, pauses, due_at, next_step_at, steps_taken
-)
+TARGETS_SELECT = """
 SELECT t.id, 'first_response', 1, 'running', 'calendar', interval '24 hours', %(calendar)s, 75, 100, 150,
        t.due_at - interval '24 hours', '[]'::jsonb, t.due_at,
        CASE WHEN t.is_overdue THEN t.due_at + interval '12 hours' ELSE t.due_at - interval '6 hours' END,
        CASE WHEN t.is_overdue THEN 2 ELSE 0 END
-FROM tickets_ticket t
+FROM $ticket t
 WHERE t.status IN ('new', 'open', 'awaiting_merchant') AND t.due_at IS NOT NULL
 """
 
 
 def load(n: int) -> dict:
+    from string import Template
+
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tickets.models import BusinessCalendar
+    from tickets.models import BusinessCalendar, SLATarget, Ticket
 
     calendar = BusinessCalendar.objects.get(is_default=True)
     now = timezone.now()
+    tables = common.tables()
+    sql = lambda text: Template(text).substitute(tables)  # noqa: E731
+    tickets_sql, tickets_rest = common.insert_select(
+        Ticket, TICKET_COLUMNS, sql(TICKETS_SELECT), with_=sql(TICKETS_WITH)
+    )
+    targets_sql, targets_rest = common.insert_select(SLATarget, TARGET_COLUMNS, sql(TARGETS_SELECT))
     timings = {}
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute(LOAD_TICKETS, {"n": n, "now": now, "open_share": OPEN_SHARE})
+        cursor.execute(tickets_sql, {"n": n, "now": now, "open_share": OPEN_SHARE, **tickets_rest})
         timings["tickets"] = (cursor.rowcount, time.perf_counter() - started)
         common.log(f"  tickets: {cursor.rowcount:,} rows in {timings['tickets'][1]:.1f} s")
         started = time.perf_counter()
-        cursor.execute(LOAD_TARGETS, {"calendar": calendar.pk})
+        cursor.execute(targets_sql, {"calendar": calendar.pk, **targets_rest})
         timings["targets"] = (cursor.rowcount, time.perf_counter() - started)
         common.log(f"  running targets: {cursor.rowcount:,} rows in {timings['targets'][1]:.1f} s")
     with connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute("VACUUM (ANALYZE) tickets_ticket")
-        cursor.execute("VACUUM (ANALYZE) tickets_slatarget")
+        cursor.execute(f"VACUUM (ANALYZE) {tables['ticket']}")
+        cursor.execute(f"VACUUM (ANALYZE) {tables['slatarget']}")
         timings["vacuum"] = time.perf_counter() - started
     return timings
 
@@ -168,17 +182,18 @@ def timed_page(client, url: str, runs: int) -> tuple[list[float], int, int]:
     return times, len(queries), response.content.decode().count("<tr data-href=")
 
 
-def explain(user, params: dict) -> str:
+def explain(client, user, url: str) -> str:
+    """EXPLAIN ANALYZE of the ticket rows query of ``url`` as ``user`` sees it
+    (captured from the request, so that no import of the queue's module is needed)."""
     from django.db import connection
-    from django.http import QueryDict
 
-    from desk.queue import queue_page
-
-    query = QueryDict(mutable=True)
-    query.update(params)
-    with connection.cursor() as cursor, CaptureSQL() as captured:
-        queue_page(user=user, params=query)
-        sql, sql_params = captured.rows_sql
+    client.force_login(user)
+    with CaptureSQL() as captured:
+        assert client.get(url).status_code == 200
+    if captured.rows_sql is None:
+        return "(no ticket rows query seen)"
+    sql, sql_params = captured.rows_sql
+    with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, sql_params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -196,7 +211,9 @@ class CaptureSQL:
         return self
 
     def _capture(self, execute, sql, params, many, context):
-        if 'FROM "tickets_ticket"' in sql and "ORDER BY" in sql and self.rows_sql is None:
+        from tickets.models import Ticket
+
+        if f'FROM "{Ticket._meta.db_table}"' in sql and "ORDER BY" in sql and self.rows_sql is None:
             self.rows_sql = (sql, params)
         return execute(sql, params, many, context)
 
@@ -214,76 +231,75 @@ def summary(times: list[float]) -> dict:
 
 def main() -> None:
     args = parse_args()
-    common.database_recreate(DB_NAME)
-    common.django_setup(db_name=DB_NAME, redis_url=REDIS_URL)
-    common.migrate()
-    from django.conf import settings
-    from django.test import Client
+    with common.run_owned("queue", keep=args.keep) as run:
+        common.django_setup(db_name=run.db_name, redis_url=run.redis_url)
+        common.migrate()
+        from django.conf import settings
+        from django.test import Client
 
-    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
-    # Static URLs without the collectstatic manifest (what is timed is the queue, not static files).
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    from tickets.models import SLATarget, Ticket
+        settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+        # Static URLs without the collectstatic manifest (what is timed is the queue, not static files).
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        from tickets.models import SLATarget, Ticket
 
-    agents, manager, _categories = common.marketplace_create(teams=TEAMS, agents=AGENTS, merchants=MERCHANTS)
-    common.log(f"loading {args.tickets:,} tickets")
-    started = time.perf_counter()
-    timings = load(args.tickets)
-    load_s = time.perf_counter() - started
-    open_count = Ticket.objects.filter(status__in=["new", "open", "awaiting_merchant", "pending"]).count()
-    agent = agents[0]
-    from tickets.access import tickets_visible_to
+        agents, manager, _categories = common.marketplace_create(teams=TEAMS, agents=AGENTS, merchants=MERCHANTS)
+        common.log(f"loading {args.tickets:,} tickets")
+        started = time.perf_counter()
+        timings = load(args.tickets)
+        load_s = time.perf_counter() - started
+        open_count = Ticket.objects.filter(status__in=["new", "open", "awaiting_merchant", "pending"]).count()
+        agent = agents[0]
+        from tickets.access import tickets_visible_to
 
-    agent_open = tickets_visible_to(agent).filter(status__in=["new", "open", "awaiting_merchant", "pending"]).count()
-    common.log(f"open tickets {open_count:,}; visible to the agent {agent_open:,}")
+        agent_open = (
+            tickets_visible_to(agent).filter(status__in=["new", "open", "awaiting_merchant", "pending"]).count()
+        )
+        common.log(f"open tickets {open_count:,}; visible to the agent {agent_open:,}")
 
-    client = Client()
-    pages = {
-        "queue": (agent, "/desk/"),
-        "filtered": (agent, "/desk/?priority=urgent&status=open"),
-        "search": (agent, "/desk/?q=5678"),
-        "manager_queue": (manager, "/desk/"),
-        "manager_filtered": (manager, "/desk/?priority=urgent&status=open"),
-    }
-    results = {}
-    for name, (user, url) in pages.items():
-        client.force_login(user)
-        times, queries, rows = timed_page(client, url, args.runs)
-        results[name] = {**summary(times), "queries": queries, "rows": rows, "url": url}
-        common.log(f"{name:17} {url:40} median {results[name]['median_ms']} ms, p95 {results[name]['p95_ms']} ms, "
-                   f"{queries} queries, {rows} rows")  # fmt: skip
-    plan = explain(agent, {})
-    info = common.machine()
-    figures = {
-        "tickets": args.tickets,
-        "open_tickets": open_count,
-        "visible_to_agent": agent_open,
-        "running_targets": SLATarget.objects.filter(status="running").count(),
-        "load_s": round(load_s, 1),
-        "queue_median_ms": results["queue"]["median_ms"],
-        "queue_p95_ms": results["queue"]["p95_ms"],
-        "filtered_median_ms": results["filtered"]["median_ms"],
-        "filtered_p95_ms": results["filtered"]["p95_ms"],
-        "search_median_ms": results["search"]["median_ms"],
-        "manager_queue_median_ms": results["manager_queue"]["median_ms"],
-        "manager_queue_p95_ms": results["manager_queue"]["p95_ms"],
-        "manager_filtered_median_ms": results["manager_filtered"]["median_ms"],
-        "queries": max(r["queries"] for r in results.values()),
-    }
-    if not args.no_write:
-        results_write(figures, results, plan, info, timings)
-    if not args.keep:
-        from django.db import connections
-
-        connections.close_all()
-        common.database_drop(DB_NAME)
-    print(json.dumps(figures))
+        client = Client()
+        pages = {
+            "queue": (agent, "/desk/"),
+            "filtered": (agent, "/desk/?priority=urgent&status=open"),
+            "search": (agent, "/desk/?q=5678"),
+            "manager_queue": (manager, "/desk/"),
+            "manager_filtered": (manager, "/desk/?priority=urgent&status=open"),
+        }
+        results = {}
+        for name, (user, url) in pages.items():
+            client.force_login(user)
+            times, queries, rows = timed_page(client, url, args.runs)
+            results[name] = {**summary(times), "queries": queries, "rows": rows, "url": url}
+            common.log(f"{name:17} {url:40} median {results[name]['median_ms']} ms, p95 {results[name]['p95_ms']} ms, "
+                       f"{queries} queries, {rows} rows")  # fmt: skip
+        plan = explain(client, agent, "/desk/")
+        print(f"plan of the agent's first page (rows query):\n{plan}", file=sys.stderr)
+        info = common.machine()
+        figures = {
+            "tickets": args.tickets,
+            "open_tickets": open_count,
+            "visible_to_agent": agent_open,
+            "running_targets": SLATarget.objects.filter(status="running").count(),
+            "load_s": round(load_s, 1),
+            "queue_median_ms": results["queue"]["median_ms"],
+            "queue_p95_ms": results["queue"]["p95_ms"],
+            "filtered_median_ms": results["filtered"]["median_ms"],
+            "filtered_p95_ms": results["filtered"]["p95_ms"],
+            "search_median_ms": results["search"]["median_ms"],
+            "manager_queue_median_ms": results["manager_queue"]["median_ms"],
+            "manager_queue_p95_ms": results["manager_queue"]["p95_ms"],
+            "manager_filtered_median_ms": results["manager_filtered"]["median_ms"],
+            "queries": max(r["queries"] for r in results.values()),
+        }
+        results_write(figures, results, plan, info, timings, write=not args.no_results)
+        print(json.dumps(figures))
+        if args.smoke:
+            common.log("smoke run: figures not judged, RESULTS.md not written")
 
 
-def results_write(figures: dict, results: dict, plan: str, info: dict, timings: dict) -> None:
+def results_write(figures: dict, results: dict, plan: str, info: dict, timings: dict, *, write: bool) -> None:
     rows = "\n".join(
         f"| {name.replace('_', ' ')} | `{r['url']}` | {r['median_ms']} ms | {r['p95_ms']} ms "
         f"| {r['queries']} | {r['rows']} |"
@@ -294,8 +310,8 @@ def results_write(figures: dict, results: dict, plan: str, info: dict, timings: 
 Machine:
 {common.machine_markdown(info)}
 
-Command: `{common.command_line()}` (database of its own `{DB_NAME}`, REDIS_URL `{REDIS_URL}`,
-settings `cs_desk.settings.base`).
+Command: `{common.command_line()}` (a database of its own, `cs_desk_bench_queue_<pid>`, and a
+private Redis; settings `cs_desk.settings.dev`).
 
 Data: {figures["tickets"]:,} tickets over a year loaded with `INSERT … SELECT` from `generate_series`
 ({timings["tickets"][1]:.1f} s) and {figures["running_targets"]:,} running first-response targets
@@ -327,7 +343,7 @@ Plan of the agent's first page (rows query):
 {plan}
 ```
 """
-    common.results_section_write("bench/queue.py — the agent queue over a large history", body)
+    common.results_section_write("bench/queue.py — the agent queue over a large history", body, write=write)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 open backlog, when nothing is due and when 1 % of the backlog is due.
 
     .venv/bin/python bench/sweep.py [--tickets 1000000] [--due-fraction 0.01] [--keep]
+    .venv/bin/python bench/sweep.py --smoke     # 5,000 tickets, 50 due: does it still run?
 
-Creates its own database (``cs_desk_bench_sweep``, dropped and recreated),
-migrates it, and loads N open tickets with COPY, each with what
-``tickets.services.ticket_create`` writes: the ticket (status new, due_at), its
-first consumer message, its created / target_opened events, and its
-first-response and resolution targets (clock, duration and ladder from the
+Creates a database of its own (``cs_desk_bench_sweep_<pid>``, dropped at the
+end) and a private Redis, migrates, and loads N open tickets with COPY, each
+with what ``tickets.services.ticket_create`` writes: the ticket (status new,
+due_at), its first consumer message, its created / target_opened events, and
+its first-response and resolution targets (clock, duration and ladder from the
 policy of its priority, calendar of the policy, due_at and next_step_at from the
-real calculator, steps_taken 0, no pauses). The figures:
+real calculator, steps_taken 0, no pauses); see ``bench/_sweep_data.py``. The
+figures (``bench/_sweep_measure.py`` measures):
 
 * ``sweep_idle_ms``: median of several ``sla_sweep(now=T_idle)`` with T_idle
   before every step instant in the database (nothing due);
@@ -20,23 +22,21 @@ real calculator, steps_taken 0, no pauses). The figures:
   that re-dates the resolution target;
 * ``sweep_idle_after_ms``: the next beat's sweep (T_due + 30 s), nothing left due.
 
+Every run checks what the due sweep wrote (``verify``), smoke runs included.
 Progress goes to stderr; the last stdout line is one JSON object. The figures
-replace this script's section of ``bench/RESULTS.md`` (not with ``--profile``).
+replace this script's section of ``bench/RESULTS.md`` (not with ``--profile``,
+``--sweepers``, ``--no-results`` or ``--smoke``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import secrets
 import statistics
 import sys
 import time
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 # Run as a script, this file's directory comes first on sys.path, where a module of
 # the same name as a standard one (bench/calculator.py) would shadow it: use the root.
@@ -44,96 +44,16 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from bench import _common as common  # noqa: E402 (after the sys.path fix)
-
-DB_NAME = "cs_desk_bench_sweep"
-DB_NAME_COPY = "cs_desk_bench_sweep_copy"  # the same load, for the called-in run
-REDIS_URL = "redis://127.0.0.1:6379/13"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-# The timeline (Asia/Shanghai; no holiday or make-up day falls in it).
-# Due tickets, low priority: filed Wed 4 March 09:00-17:00, so their 5-working-day
-# first response breaches Wed 11 March 09:00-17:00 (warning Mon 9 / Tue 10 March).
-DUE_LOW_FROM = datetime(2026, 3, 4, 9, 0, tzinfo=SHANGHAI)
-DUE_LOW_SPAN = timedelta(hours=8)
-# Due tickets, urgent: filed Tue 10 March 05:10-17:00, 24 h first response breaches
-# Wed 11 March 05:10-17:00 (level 2, at 36 h, only after T_due + 10 minutes).
-DUE_URGENT_FROM = datetime(2026, 3, 10, 5, 10, tzinfo=SHANGHAI)
-DUE_URGENT_SPAN = timedelta(hours=11, minutes=50)
-# The due sweep runs at Wed 11 March 17:00.
-T_DUE = datetime(2026, 3, 11, 17, 0, tzinfo=SHANGHAI)
-# Everything else was filed in the 16 hours before it (minus 10 minutes), so its
-# first step (an urgent warning at 18 h, a normal one at 20.25 working hours, ...)
-# lies after T_DUE.
-REST_FROM = T_DUE - timedelta(hours=16)
-REST_SPAN = timedelta(hours=15, minutes=50)
-# Creation instants on a 10-second grid: each distinct (priority, instant) runs the
-# real calculator once; ~17 tickets a second share an instant at 1M.
-GRID = timedelta(seconds=10)
-# Priorities of the tickets not due, in proportion.
-REST_PRIORITIES = ("normal", "normal", "urgent", "normal", "low")
-
-SUBJECTS = ("付款成功但没有订单", "无法下单", "商家不回复", "退款一直没到账", "助力页面打不开", "物流三天没更新")
-
-TICKET_COLUMNS = [
-    "id",
-    "reference",
-    "tracking_token",
-    "subject",
-    "requester_name",
-    "requester_email",
-    "requester_phone",
-    "language",
-    "channel",
-    "category_id",
-    "priority",
-    "status",
-    "team_id",
-    "assignee_id",
-    "merchant_id",
-    "order_number",
-    "due_at",
-    "is_overdue",
-    "escalation_level",
-    "first_responded_at",
-    "resolved_at",
-    "closed_at",
-    "created_at",
-    "updated_at",
-]
-TARGET_COLUMNS = [
-    "id",
-    "ticket_id",
-    "kind",
-    "cycle",
-    "status",
-    "clock",
-    "duration",
-    "calendar_id",
-    "warning_percent",
-    "breach_percent",
-    "level2_percent",
-    "started_at",
-    "pauses",
-    "paused_at",
-    "due_at",
-    "next_step_at",
-    "steps_taken",
-    "met_at",
-    "closed_at",
-]
-MESSAGE_COLUMNS = ["ticket_id", "author_kind", "author_id", "body", "is_public", "created_at"]
-EVENT_COLUMNS = ["ticket_id", "kind", "created_at", "actor_id", "target_id", "target_kind", "cycle", "step", "data"]
-
-NULL = "\\N"
+from bench._sweep_data import SHANGHAI, T_DUE, Plan, load, min_step_at, vacuum_analyze  # noqa: E402
+from bench._sweep_measure import explain_lock, parallel_sweep, timed_sweep  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000, help="open tickets to load (default 1,000,000)")
+def parse_args():
+    parser = common.parser_new(__doc__)
+    parser.add_argument("--tickets", type=int, help="open tickets to load (default 1,000,000; smoke 5,000)")
     parser.add_argument("--due-fraction", type=float, default=0.01, help="share of them due at T_due (default 0.01)")
-    parser.add_argument("--batch-size", type=int, default=None, help="sweep batch size (default: settings)")
-    parser.add_argument("--idle-runs", type=int, default=15, help="idle sweeps to take the median of")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--batch-size", type=int, help="sweep batch size (default: settings; smoke 20)")
+    parser.add_argument("--idle-runs", type=int, help="idle sweeps to take the median of (default 15; smoke 3)")
     parser.add_argument(
         "--no-explain",
         action="store_true",
@@ -150,439 +70,10 @@ def parse_args() -> argparse.Namespace:
         "this many more when its first batch is full (SLA_SWEEP_HELPERS; default 1, 0 to skip)",
     )
     parser.add_argument("--profile", metavar="PATH", help="run the due sweep under cProfile, dump stats to PATH")
-    parser.add_argument("--no-results", action="store_true", help="do not write bench/RESULTS.md")
-    return parser.parse_args()
-
-
-# --- Loading ------------------------------------------------------------------------
-
-
-def _ts(value: datetime | None) -> str:
-    return NULL if value is None else value.astimezone(UTC).isoformat()
-
-
-def _interval(value: timedelta) -> str:
-    return f"{value.total_seconds():.6f} seconds"
-
-
-class Plan:
-    """Which tickets exist: (created_at, priority, due) in creation order."""
-
-    def __init__(self, total: int, due_fraction: float) -> None:
-        self.due = round(total * due_fraction)
-        self.due_low = (self.due + 1) // 2
-        self.due_urgent = self.due - self.due_low
-        self.rest = total - self.due
-        if self.rest < 0:
-            raise SystemExit("--due-fraction must be between 0 and 1")
-        rows: list[tuple[datetime, str, bool]] = []
-        rows += _spread(DUE_LOW_FROM, DUE_LOW_SPAN, self.due_low, "low", True)
-        rows += _spread(DUE_URGENT_FROM, DUE_URGENT_SPAN, self.due_urgent, "urgent", True)
-        for i, created in enumerate(_instants(REST_FROM, REST_SPAN, self.rest)):
-            rows.append((created, REST_PRIORITIES[i % len(REST_PRIORITIES)], False))
-        rows.sort(key=lambda r: r[0])
-        self.rows = rows
-
-
-def _instants(start: datetime, span: timedelta, count: int):
-    slots = max(int(span / GRID), 1)
-    for i in range(count):
-        yield start + GRID * (i * slots // count)
-
-
-def _spread(start: datetime, span: timedelta, count: int, priority: str, due: bool) -> list:
-    return [(created, priority, due) for created in _instants(start, span, count)]
-
-
-class Templates:
-    """The two targets ticket_create opens, computed by the real code once per
-    (priority, instant), with their COPY text ready."""
-
-    def __init__(self) -> None:
-        from tickets.calendars import working_calendar
-        from tickets.models import SLAPolicy, Ticket
-
-        self.policies = {p.priority: p for p in SLAPolicy.objects.select_related("calendar")}
-        self.wcs = {p.priority: working_calendar(p.calendar) for p in self.policies.values()}
-        self._dummy = Ticket()
-        self._cache: dict[tuple[str, datetime], dict] = {}
-
-    def get(self, priority: str, created: datetime) -> dict:
-        key = (priority, created)
-        hit = self._cache.get(key)
-        if hit is None:
-            from tickets.targets import target_new
-
-            policy = self.policies[priority]
-            first, resolution = (
-                target_new(
-                    ticket=self._dummy,
-                    kind=kind,
-                    cycle=1,
-                    policy=policy,
-                    calendar=policy.calendar,
-                    wc=self.wcs[priority],
-                    now=created,
-                )
-                for kind in ("first_response", "resolution")
-            )
-            hit = {
-                "first": first,
-                "resolution": resolution,
-                "created": _ts(created),
-                "ticket_due": _ts(min(first.due_at, resolution.due_at)),
-                "targets": [_target_text(t) for t in (first, resolution)],
-                "opened": [json.dumps({"due_at": t.due_at.isoformat()}) for t in (first, resolution)],
-            }
-            self._cache[key] = hit
-        return hit
-
-
-def _target_text(t) -> list[str]:
-    """The columns of a target after ticket_id (see TARGET_COLUMNS)."""
-    return [
-        t.kind,
-        "1",
-        t.status,
-        t.clock,
-        _interval(t.duration),
-        str(t.calendar_id),
-        str(t.warning_percent),
-        str(t.breach_percent),
-        str(t.level2_percent),
-        _ts(t.started_at),
-        "[]",
-        NULL,
-        _ts(t.due_at),
-        _ts(t.next_step_at),
-        "0",
-        NULL,
-        NULL,
-    ]
-
-
-def _check_columns(model, columns: list[str]) -> None:
-    actual = {f.column for f in model._meta.concrete_fields}
-    if set(columns) | {"id"} != actual | {"id"}:
-        raise SystemExit(
-            f"{model.__name__} columns changed: missing {actual - set(columns)}, extra {set(columns) - actual}"
-        )
-
-
-def _copy(cursor, table: str, columns: list[str], rows) -> int:
-    """Text-format COPY of ``rows`` (lists of text; values never hold tabs,
-    newlines or backslashes), written in chunks."""
-    count = 0
-    chunk: list[str] = []
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            chunk.append("\t".join(row))
-            count += 1
-            if len(chunk) >= 20_000:
-                copy.write("\n".join(chunk) + "\n")
-                chunk = []
-        if chunk:
-            copy.write("\n".join(chunk) + "\n")
-    return count
-
-
-def load(plan: Plan, staff) -> dict:
-    """COPY the tickets and everything ticket_create writes with them; returns
-    the ids of the due tickets by priority and the row counts."""
-    from django.db import connection
-
-    from tickets.models import Message, SLATarget, Ticket, TicketCounter, TicketEvent
-
-    team, _supervisor, _manager, agents, categories = staff
-    for model, columns in (
-        (Ticket, TICKET_COLUMNS),
-        (SLATarget, TARGET_COLUMNS),
-        (Message, MESSAGE_COLUMNS),
-        (TicketEvent, EVENT_COLUMNS),
-    ):
-        _check_columns(model, columns)
-    templates = Templates()
-    day_counter: Counter = Counter()
-    due_ids: dict[str, list[int]] = {"low": [], "urgent": []}
-
-    def tickets():
-        for ticket_id, (created, priority, due) in enumerate(plan.rows, 1):
-            t = templates.get(priority, created)
-            day = created.astimezone(SHANGHAI).date()
-            day_counter[day] += 1
-            if due:
-                due_ids[priority].append(ticket_id)
-                assignee = agents[ticket_id % len(agents)].pk if ticket_id % 2 else None
-            else:
-                assignee = agents[ticket_id % len(agents)].pk if ticket_id % 10 < 3 else None
-            yield [
-                str(ticket_id),
-                f"CS-{day:%Y%m%d}-{day_counter[day]:06d}",
-                secrets.token_urlsafe(32),
-                SUBJECTS[ticket_id % len(SUBJECTS)],
-                f"顾客{ticket_id}",
-                f"buyer{ticket_id}@example.cn",
-                "",
-                "zh-hans",
-                "web",
-                str(categories[priority].pk),
-                priority,
-                "new",
-                str(team.pk),
-                NULL if assignee is None else str(assignee),
-                NULL,
-                f"{202603000000000 + ticket_id}",
-                t["ticket_due"],
-                "f",
-                "0",
-                NULL,
-                NULL,
-                NULL,
-                t["created"],
-                t["created"],
-            ]
-
-    def targets():
-        for ticket_id, (created, priority, _due) in enumerate(plan.rows, 1):
-            first, resolution = templates.get(priority, created)["targets"]
-            yield [str(2 * ticket_id - 1), str(ticket_id), *first]
-            yield [str(2 * ticket_id), str(ticket_id), *resolution]
-
-    def messages():
-        for ticket_id, (created, _priority, _due) in enumerate(plan.rows, 1):
-            body = f"订单 {202603000000000 + ticket_id} 有问题，请尽快处理。"
-            yield [str(ticket_id), "consumer", NULL, body, "t", _ts(created)]
-
-    def events():
-        for ticket_id, (created, priority, _due) in enumerate(plan.rows, 1):
-            t = templates.get(priority, created)
-            at = t["created"]
-            data = json.dumps({"channel": "web", "priority": priority})
-            yield [str(ticket_id), "created", at, NULL, NULL, "", NULL, NULL, data]
-            for n, (kind, opened) in enumerate(zip(("first_response", "resolution"), t["opened"], strict=True)):
-                target_id = 2 * ticket_id - 1 + n
-                yield [str(ticket_id), "target_opened", at, NULL, str(target_id), kind, "1", NULL, opened]
-
-    connection.ensure_connection()
-    raw = connection.connection
-    counts = {}
-    with raw.transaction(), raw.cursor() as cursor:
-        for name, model, columns, rows in (
-            ("tickets", Ticket, TICKET_COLUMNS, tickets()),
-            ("targets", SLATarget, TARGET_COLUMNS, targets()),
-            ("messages", Message, MESSAGE_COLUMNS, messages()),
-            ("events", TicketEvent, EVENT_COLUMNS, events()),
-        ):
-            started = time.perf_counter()
-            counts[name] = _copy(cursor, model._meta.db_table, columns, rows)
-            common.log(f"  COPY {name}: {counts[name]:,} rows in {time.perf_counter() - started:.1f} s")
-        for model in (Ticket, SLATarget):
-            table = model._meta.db_table
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-    TicketCounter.objects.bulk_create(
-        [TicketCounter(day=day, value=value) for day, value in day_counter.items()],
-        update_conflicts=True,
-        unique_fields=["day"],
-        update_fields=["value"],
-    )
-    counts["calculator_runs"] = len(templates._cache)
-    return {"due_ids": due_ids, "counts": counts, "templates": templates}
-
-
-def vacuum_analyze() -> None:
-    """What autovacuum would have done to tables this size: statistics for the
-    planner and a visibility map (and hint bits) for the fresh rows; then a
-    checkpoint, so that writing out the load does not land in the measurements."""
-    from django.db import connection
-
-    from tickets.models import Message, SLATarget, Ticket, TicketEvent
-
-    with connection.cursor() as cursor:
-        for model in (Ticket, SLATarget, TicketEvent, Message):
-            cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
-        cursor.execute("CHECKPOINT")  # the load's dirty pages are written now, not during the sweep
-
-
-# --- Measuring ------------------------------------------------------------------------
-
-
-class QueryMeter:
-    """Counts the SQL statements of a block and the time spent in them (the
-    round trip included), and the time spent in COMMITs."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.commit_seconds = 0.0  # COMMITs (deferred foreign-key checks run there)
-        self.cpu_seconds = 0.0  # CPU time of this process (Python, psycopg), not PostgreSQL's
-        self.per_sweeper: list[dict] = []
-        self.slowest: list[tuple[float, str]] = []
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            took = time.perf_counter() - started
-            self.count += 1
-            self.seconds += took
-            self.slowest.append((took, " ".join(sql.split())[:110]))
-
-    def top(self, n: int = 8) -> list[tuple[float, str]]:
-        by_statement: dict[str, float] = {}
-        for took, sql in self.slowest:
-            key = sql[:60]
-            by_statement[key] = by_statement.get(key, 0.0) + took
-        return sorted(((v, k) for k, v in by_statement.items()), reverse=True)[:n]
-
-
-def timed_sweep(
-    now: datetime, batch_size: int | None, profile: str | None = None, on_backlog=None
-) -> tuple[dict, float, QueryMeter]:
-    from django.db import connection
-
-    from cs_desk import bulk
-    from tickets.escalation import sla_sweep
-
-    meter = QueryMeter()
-    commit = connection._commit
-    copy = bulk._copy
-
-    def timed_copy(cursor, table, names, rows) -> None:
-        # COPY bypasses Django's execute wrappers: count and time it here.
-        started = time.perf_counter()
-        try:
-            copy(cursor, table, names, rows)
-        finally:
-            took = time.perf_counter() - started
-            meter.count += 1
-            meter.seconds += took
-            meter.slowest.append((took, f"COPY {table} ({', '.join(names)})"[:110]))
-
-    bulk._copy = timed_copy
-
-    def timed_commit() -> None:
-        started = time.perf_counter()
-        try:
-            commit()
-        finally:
-            meter.commit_seconds += time.perf_counter() - started
-
-    connection._commit = timed_commit
-    try:
-        with connection.execute_wrapper(meter):
-            if profile:
-                import cProfile
-
-                profiler = cProfile.Profile()
-                started = time.perf_counter()
-                profiler.enable()
-                counts = sla_sweep(now=now, batch_size=batch_size, on_backlog=on_backlog)
-                profiler.disable()
-                took = time.perf_counter() - started
-                profiler.dump_stats(profile)
-            else:
-                started = time.perf_counter()
-                cpu = time.process_time()
-                counts = sla_sweep(now=now, batch_size=batch_size, on_backlog=on_backlog)
-                took = time.perf_counter() - started
-                meter.cpu_seconds = time.process_time() - cpu
-    finally:
-        del connection._commit  # back to the class's method
-        bulk._copy = copy
-    return counts, took * 1000, meter
-
-
-def _sweeper(now: datetime, batch_size: int | None, barrier, results, called, calls) -> None:
-    """One of several concurrent sweeps, in a forked process with a connection of its own.
-    With ``called`` it starts only once the previous sweeper has called for help
-    (``on_backlog``, as ``tickets.tasks.sla_sweep_task`` does through the broker)
-    and ``calls`` is what it sets when it needs help in turn."""
-    from django.db import connections
-
-    connections.close_all()
-    barrier.wait()
-    if called is not None:
-        called.wait(timeout=600)
-    counts, ms, meter = timed_sweep(now, batch_size, on_backlog=calls.set if calls is not None else None)
-    if calls is not None:
-        calls.set()  # never leave the next one waiting
-    results.put((counts, ms, meter.count, meter.seconds, meter.commit_seconds, meter.cpu_seconds))
-    connections.close_all()
-
-
-def parallel_sweep(
-    now: datetime, batch_size: int | None, sweepers: int, *, called_in: bool = False
-) -> tuple[dict, float, QueryMeter]:
-    """``sweepers`` sweeps at once, as that many Celery workers would run them:
-    wall time from the common start to the last one's end; counts and statements summed.
-    With ``called_in`` only the first starts at once; each further one starts when
-    the one before calls for help (its first batch came back full), as in production."""
-    import multiprocessing
-
-    from django.db import connections
-
-    connections.close_all()  # the children must not share this process's connection
-    mp = multiprocessing.get_context("fork")
-    barrier = mp.Barrier(sweepers + 1)
-    results = mp.Queue()
-    events = [mp.Event() for _ in range(sweepers)] if called_in else [None] * sweepers
-    children = [
-        mp.Process(
-            target=_sweeper,
-            args=(
-                now,
-                batch_size,
-                barrier,
-                results,
-                events[i - 1] if i else None,
-                events[i] if i + 1 < sweepers else None,
-            ),
-        )
-        for i in range(sweepers)
-    ]
-    for child in children:
-        child.start()
-    barrier.wait()
-    started = time.perf_counter()
-    collected = [results.get(timeout=600) for _ in children]
-    took = time.perf_counter() - started
-    for child in children:
-        child.join(timeout=60)
-    total: Counter = Counter()
-    meter = QueryMeter()
-    for counts, _ms, count, seconds, commit, cpu in collected:
-        total.update(counts)
-        meter.count += count
-        meter.seconds += seconds
-        meter.commit_seconds += commit
-        meter.cpu_seconds += cpu
-    meter.per_sweeper = [
-        {"ms": round(ms), "tickets": counts["tickets"], "batches": counts["batches"]} for counts, ms, *_ in collected
-    ]
-    return dict(total), took * 1000, meter
-
-
-def explain_lock(now: datetime, batch_size: int) -> str:
-    """EXPLAIN ANALYZE of the sweep's lock query, rolled back (its row locks too)."""
-    from django.db import connection, transaction
-
-    from tickets.escalation import _LOCK_DUE_TICKETS
-
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _LOCK_DUE_TICKETS, [now, batch_size])
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        transaction.set_rollback(True)
-    return plan
-
-
-def min_step_at() -> datetime:
-    from django.db.models import Min
-
-    from tickets.models import SLATarget
-
-    return SLATarget.objects.aggregate(m=Min("next_step_at"))["m"]
+    args = parser.parse_args()
+    # Smoke: small batches, so that several batches and the called-in helper run too.
+    common.sizes_apply(args, tickets=(1_000_000, 5_000), batch_size=(None, 20), idle_runs=(15, 3))
+    return args
 
 
 # --- Checking -------------------------------------------------------------------------
@@ -665,7 +156,7 @@ def verify(*, counts: dict, due_ids: dict[str, list[int]], supervisor, batches: 
 # --- Report ---------------------------------------------------------------------------
 
 
-def results_write(result: dict, info: dict, extra: dict) -> None:
+def results_write(result: dict, info: dict, extra: dict, *, write: bool) -> None:
     shanghai = lambda d: d.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S %Z")  # noqa: E731
     python_ms = result["sweep_due_ms"] - result["sweep_due_db_ms"] - result["sweep_due_commit_ms"]
     top = "\n".join(f"| {ms:,.0f} | `{sql}` |" for ms, sql in extra["top_statements"])
@@ -685,8 +176,8 @@ Measured {common.now_utc_text()}.
 Machine:
 {common.machine_markdown(info)}
 
-Command: `{common.command_line()}` (DATABASE_URL of its own database `{DB_NAME}`,
-REDIS_URL `{REDIS_URL}`, settings `cs_desk.settings.base`).
+Command: `{common.command_line()}` (a database of its own, `cs_desk_bench_sweep_<pid>`,
+and a private Redis; settings `cs_desk.settings.dev`).
 
 Data: {result["tickets"]:,} open tickets (status new, 30 % assigned to one of 10 agents), each loaded with
 COPY exactly as `ticket_create` writes it: first-response and resolution targets (clock, duration,
@@ -725,7 +216,7 @@ Statements of the due sweep by total time (ms):
 |---|---|
 {top}
 
-Lock query (`tickets.escalation._LOCK_DUE_TICKETS`), nothing due:
+Lock query (the sweep's first `FOR UPDATE` statement, as `sla_sweep` sent it), nothing due:
 
 ```
 {extra["explain_idle"]}
@@ -743,17 +234,18 @@ Last line of output:
 {json.dumps(result)}
 ```
 """
-    common.results_section_write("bench/sweep.py — SLA sweep over a large backlog", body)
+    common.results_section_write("bench/sweep.py — SLA sweep over a large backlog", body, write=write)
 
 
-def called_in_sweep(args, batch_size: int, loaded: dict, supervisor) -> dict:
+def called_in_sweep(args, batch_size: int, loaded: dict, supervisor, *, database: str) -> dict:
     """The due sweep as deployed, on the copy of the database taken before the
     measured one: beat's sweep starts alone and, its first batch full, calls in
     up to ``--helpers`` more (``tickets.tasks.sla_sweep_task``)."""
     from django.db import connection, connections
 
     connections.close_all()
-    connection.settings_dict["NAME"] = DB_NAME_COPY
+    own = connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = database
     try:
         sweepers = 1 + args.helpers
         counts, ms, meter = parallel_sweep(T_DUE, batch_size, sweepers, called_in=True)
@@ -762,18 +254,17 @@ def called_in_sweep(args, batch_size: int, loaded: dict, supervisor) -> dict:
         return {"ms": ms, "sweepers": sweepers, "per_sweeper": meter.per_sweeper}
     finally:
         connections.close_all()
-        connection.settings_dict["NAME"] = DB_NAME
+        connection.settings_dict["NAME"] = own
 
 
 def main() -> None:
     args = parse_args()
-    common.log(f"recreating database {DB_NAME}")
-    common.database_recreate(DB_NAME)
-    common.django_setup(db_name=DB_NAME, redis_url=REDIS_URL)
-    from django.conf import settings
+    with common.run_owned("sweep", keep=args.keep) as run:
+        copy_name = run.database_extra("copy")  # the same load, for the called-in run
+        common.django_setup(db_name=run.db_name, redis_url=run.redis_url)
+        from django.conf import settings
 
-    batch_size = args.batch_size or settings.SLA_SWEEP_BATCH_SIZE
-    try:
+        batch_size = args.batch_size or settings.SLA_SWEEP_BATCH_SIZE
         common.log("migrating")
         common.migrate()
         staff = common.staff_create()
@@ -811,15 +302,15 @@ def main() -> None:
 
             connections.close_all()
             started = time.perf_counter()
-            common.database_clone(DB_NAME, DB_NAME_COPY)
+            common.database_clone(run.db_name, copy_name)
             common.log(f"copied the database for the called-in run in {time.perf_counter() - started:.1f} s")
 
         common.log(f"due sweep at {T_DUE.isoformat()} ({plan.due:,} tickets due)")
         if args.sweepers > 1:
-            counts, sweep_due_ms, meter = parallel_sweep(T_DUE, args.batch_size, args.sweepers)
+            counts, sweep_due_ms, meter = parallel_sweep(T_DUE, batch_size, args.sweepers)
             common.log(f"  per sweeper: {meter.per_sweeper}")
         else:
-            counts, sweep_due_ms, meter = timed_sweep(T_DUE, args.batch_size, profile=args.profile)
+            counts, sweep_due_ms, meter = timed_sweep(T_DUE, batch_size, profile=args.profile)
         common.log(
             f"due sweep: {sweep_due_ms:,.0f} ms, {meter.count} queries ({meter.seconds * 1000:,.0f} ms in SQL, "
             f"{meter.commit_seconds * 1000:,.0f} ms in COMMIT; "
@@ -845,7 +336,7 @@ def main() -> None:
 
         called_in = None
         if args.helpers:
-            called_in = called_in_sweep(args, batch_size, loaded, supervisor)
+            called_in = called_in_sweep(args, batch_size, loaded, supervisor, database=copy_name)
 
         result = {
             "tickets": args.tickets,
@@ -864,6 +355,7 @@ def main() -> None:
             "sweep_idle_after_ms": round(sweep_idle_after_ms, 2),
             "sweepers": args.sweepers,
             "profiled": bool(args.profile),
+            "smoke": args.smoke,
         }
         if called_in is not None:
             result["sweep_due_called_in_ms"] = round(called_in["ms"], 1)
@@ -880,7 +372,7 @@ def main() -> None:
             stats = pstats.Stats(args.profile, stream=sys.stderr)
             stats.sort_stats("cumulative").print_stats(35)
             stats.sort_stats("tottime").print_stats(25)
-        if not args.no_results and not args.profile and args.sweepers == 1:
+        if not args.profile and args.sweepers == 1:  # smoke and --no-results: built, not written
             extra = {
                 "rows": ", ".join(f"{k} {v:,}" for k, v in loaded["counts"].items() if k != "calculator_runs"),
                 "vacuum_s": vacuum_s,
@@ -896,16 +388,12 @@ def main() -> None:
                 "explain_idle": explain_idle,
                 "explain_due": explain_due,
             }
-            results_write(result, common.machine(), extra)
-            common.log(f"wrote {common.RESULTS.relative_to(common.ROOT)}")
+            results_write(result, common.machine(), extra, write=not args.no_results)
+            if not args.no_results:
+                common.log(f"wrote {common.RESULTS.relative_to(common.ROOT)}")
         print(json.dumps(result), flush=True)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            common.database_drop(DB_NAME)
-        common.database_drop(DB_NAME_COPY)
+        if args.smoke:
+            common.log("smoke run: figures not judged, RESULTS.md not written")
 
 
 if __name__ == "__main__":

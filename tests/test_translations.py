@@ -154,6 +154,7 @@ def test_msgfmt_accepts_the_catalogue() -> None:
     assert "fuzzy" not in result.stderr
 
 
+@pytest.mark.slow
 def test_catalogue_has_exactly_the_strings_in_the_source(tmp_path: Path) -> None:
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
         pytest.skip("xgettext/msgmerge (GNU gettext) are not installed; CI installs gettext")

@@ -5,8 +5,10 @@ outbox, and its webhooks reach a receiver; a Redis outage delays escalation but 
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -179,7 +181,37 @@ def test_worker_and_beat_escalate_an_overdue_ticket_and_send_its_emails_and_webh
 
 def _sweep_send_failures(beat_log: Path) -> int:
     """How many times beat has failed to hand the SLA sweep to the broker."""
-    return beat_log.read_text(errors="replace").count("Couldn't apply scheduled task sla-sweep")
+    return beat_log.read_text(errors="replace").count("Message Error: Couldn't apply scheduled task sla-sweep")
+
+
+class _PortHeld:
+    """While the test's Redis is down, its port stays taken (another process on this
+    machine could otherwise listen there, and beat and the workers would talk to it):
+    every connection is reset at once, as a stopped server's clients see it."""
+
+    def __init__(self, port: int):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.open = True
+        self.thread = threading.Thread(target=self._reset_all, daemon=True)
+        self.thread.start()
+
+    def _reset_all(self) -> None:
+        while self.open:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # the accept timeout, or the socket closed
+                continue
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, no TIME_WAIT
+            conn.close()
+
+    def release(self) -> None:
+        self.open = False
+        self.thread.join(timeout=5)
+        self.sock.close()
 
 
 def _sent_messages(mail_dir: Path) -> list[str]:
@@ -201,6 +233,7 @@ def test_redis_outage_delays_escalation_but_loses_nothing(
     )
 
     redis_server.stop()
+    held = _PortHeld(redis_server.port)
     # Once beat has failed to send a sweep, no sweep sent before the outage is still running.
     failures = _sweep_send_failures(beat_log)
     wait_for(lambda: _sweep_send_failures(beat_log) > failures, timeout=60, what="beat to fail to send a sweep")
@@ -216,6 +249,7 @@ def test_redis_outage_delays_escalation_but_loses_nothing(
     ]
     assert not [m for m in _sent_messages(mail_dir) if second.reference in m]
 
+    held.release()
     redis_server.start()  # same port: worker and beat reconnect by themselves
     wait_for(
         lambda: TicketEvent.objects.filter(ticket=second, kind="sla_breach").exists(),

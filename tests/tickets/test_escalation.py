@@ -204,6 +204,7 @@ def test_concurrent_sweeps_in_threads_take_each_merchant_miss_once(category, age
     assert Notification.objects.filter(kind="merchant_missed").count() == 40
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_four_sweep_processes_over_2000_due_tickets(urgent_category, supervisor, manager):
     # 2,000 urgent tickets filed 40 h ago: warning (18 h), breach (24 h) and level 2 (36 h)
@@ -252,6 +253,7 @@ def _database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_sweep_query_count_does_not_grow_with_tickets_not_due(urgent_category, supervisor, manager):
     now = timezone.now()
