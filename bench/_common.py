@@ -275,9 +275,11 @@ def migrate() -> None:
 
 def columns_rest(model, written: Sequence[str]) -> list[tuple[object, object]]:
     """``(field, value)`` for each concrete column of ``model`` not in
-    ``written`` (column names): its default, the current time for ``auto_now``
-    fields, NULL where allowed, an empty string for text; columns with a
-    database default are left to the database."""
+    ``written`` (column names): the current time for ``auto_now`` fields, its
+    default, NULL where allowed, an empty string for text; columns with a
+    database default are left to the database (which computes it per row). A
+    default computed in Python is taken once for all rows: one on a unique
+    column stops the run (the loader must write that column)."""
     from django.db.models import NOT_PROVIDED
     from django.utils import timezone
 
@@ -292,10 +294,15 @@ def columns_rest(model, written: Sequence[str]) -> list[tuple[object, object]]:
             continue
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             value = timezone.now()
-        elif f.has_default():
-            value = f.get_default()
         elif getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
             continue
+        elif f.has_default():
+            if f.unique and callable(f.default):
+                raise SystemExit(
+                    f"bench: {model.__name__}.{f.name} is unique with a default computed per row: "
+                    "give it a value in the loader in bench/"
+                )
+            value = f.get_default()
         elif f.null:
             value = None
         elif f.empty_strings_allowed and not f.is_relation:
