@@ -2,9 +2,10 @@
 PRODUCTION (an insecure fallback secret key, plain HTTP, mail to the console).
 
 Without DATABASE_URL and a broker in the environment, the addresses come from
-the running ``make run`` (``$CS_DESK_DATA_DIR/run.env``); nothing is started here."""
+the running ``make run`` (``$CS_DESK_DATA_DIR/run.env``), else they are where
+``make run`` puts its embedded servers; nothing is started here."""
 
-from django.core.exceptions import ImproperlyConfigured
+import dj_database_url
 
 from cs_desk import env
 
@@ -16,9 +17,14 @@ SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-never-use-in-production"
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]"]
 
 if not DATABASE_URL:
-    raise ImproperlyConfigured(
-        "DATABASE_URL is not set. Start the whole system with `make run` (it starts an embedded "
-        "PostgreSQL and Redis), or set DATABASE_URL and CELERY_BROKER_URL."
-    )
+    # Where `make run` starts the embedded PostgreSQL: commands that need no
+    # database (makemigrations --check, compilemessages) work without it, and
+    # the others fail to connect to that socket, which says what to start.
+    from urllib.parse import quote
+
+    DATABASE_URL = f"postgres://postgres@{quote(str(env.DATA_DIR / 'pg'), safe='')}/cs_desk"
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if not REDIS_URL:
-    raise ImproperlyConfigured("CELERY_BROKER_URL / REDIS_URL is not set (see `make run`).")
+    REDIS_URL = env.embedded_redis_url()
+    CELERY_BROKER_URL = CELERY_BROKER_URL or env.embedded_broker_url()
+    CACHES["default"]["LOCATION"] = REDIS_URL
