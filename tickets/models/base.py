@@ -1,0 +1,30 @@
+"""What the model modules share: the priorities, the open statuses, time-zone validation."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+OPEN_STATUSES = ("new", "open", "awaiting_merchant", "pending")
+
+
+def _validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone: %(zone)s"), params={"zone": value}) from exc
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+    @classmethod
+    def raised(cls, value: str) -> str:
+        """One step more urgent (urgent stays urgent)."""
+        order = [cls.LOW, cls.NORMAL, cls.URGENT]
+        return order[min(order.index(cls(value)) + 1, len(order) - 1)].value

@@ -1,0 +1,161 @@
+"""Status, priority and assignment, and what each does to the SLA clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from cs_desk.exceptions import ApplicationError, InvalidTransition
+from tickets.access import assignable_users
+from tickets.calendars import working_calendar
+from tickets.models import SLATarget, Ticket, TicketEvent
+from tickets.notifications import tracking_url
+from tickets.services.work import Work, iso
+from tickets.sla.clock import Step
+from tickets.targets import (
+    RESPONSE_KINDS,
+    TARGET_FIELDS,
+    target_apply_policy,
+    target_reschedule,
+)
+
+Status = Ticket.Status
+Kind = SLATarget.Kind
+EventKind = TicketEvent.Kind
+
+
+# --- Status -----------------------------------------------------------------------
+
+# Which status an agent may move a ticket to from each status. awaiting_merchant
+# is entered only by forwarding to the merchant; new only by filing.
+ALLOWED = {
+    Status.NEW: {Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED},
+    Status.OPEN: {Status.PENDING, Status.RESOLVED, Status.CLOSED},
+    Status.AWAITING_MERCHANT: {Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED},
+    Status.PENDING: {Status.OPEN, Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+
+def change_status(work: Work, new: str) -> None:
+    t = work.ticket
+    old = t.status
+    if new == old:
+        return
+    if new == Status.PENDING:
+        # Waiting on the consumer: the resolution clock stops and no reply is owed.
+        for target in work.active(Kind.RESOLUTION):
+            if target.status == SLATarget.Status.RUNNING:
+                work.pause_target(target)
+        for target in work.active(*RESPONSE_KINDS):
+            work.close_target(target, SLATarget.Status.CANCELLED)
+    elif old == Status.PENDING:
+        for target in work.active(Kind.RESOLUTION):
+            if target.status == SLATarget.Status.PAUSED:
+                work.resume_target(target)
+    if new in (Status.RESOLVED, Status.CLOSED):
+        for target in work.active():
+            status = SLATarget.Status.MET if target.kind == Kind.RESOLUTION else SLATarget.Status.CANCELLED
+            work.close_target(target, status)
+        if new == Status.RESOLVED or t.resolved_at is None:
+            work.set(resolved_at=work.now)
+        if new == Status.CLOSED:
+            work.set(closed_at=work.now)
+    work.set(status=new)
+    work.event(EventKind.STATUS_CHANGED, data={"from": old, "to": new})
+    if new == Status.RESOLVED and t.requester_email:
+        work.notify(
+            "survey_invitation",
+            t.requester_email,
+            language=t.language,
+            name=t.requester_name,
+            survey_url=tracking_url(t) + "#survey",
+        )
+
+
+def reopen(work: Work) -> None:
+    """A resolved ticket comes back: a new resolution cycle runs from now."""
+    old = work.ticket.status
+    work.set(status=Status.OPEN, resolved_at=None)
+    work.event(EventKind.REOPENED, data={"from": old})
+    work.open_target(Kind.RESOLUTION)
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, actor=None, now: datetime | None = None) -> Ticket:
+    work = Work.lock(ticket, now=now, actor=actor)
+    old = work.ticket.status
+    if status not in Status.values:
+        raise ApplicationError(_("Unknown status."), code="invalid_status", field="status")
+    if status == old:
+        return work.ticket
+    if status not in ALLOWED[old]:
+        raise InvalidTransition(
+            _("A ticket cannot go from %(old)s to %(new)s.") % {"old": Status(old).label, "new": Status(status).label}
+        )
+    if old == Status.RESOLVED and status == Status.OPEN:
+        reopen(work)
+    else:
+        change_status(work, status)
+    work.commit()
+    return work.ticket
+
+
+# --- Priority, assignment ---------------------------------------------------------
+
+
+def recompute_for_priority(work: Work, new_priority: str, *, reason: str) -> None:
+    """Set the priority and re-date every owed target that has not breached, from
+    the moment its clock started, under the new priority's policy. Steps already
+    taken are not taken again; steps now in the past come due at the next sweep.
+    A breached target keeps the deadline it breached."""
+    t = work.ticket
+    old = t.priority
+    work.set(priority=new_priority)
+    work.event(EventKind.PRIORITY_CHANGED, data={"from": old, "to": new_priority, "reason": reason})
+    policy = work.policy
+    for target in work.active():
+        if target.steps_taken >= Step.BREACH:
+            continue
+        wc = working_calendar(target.calendar)
+        before = target.due_at
+        target_apply_policy(target, policy, wc)
+        target_reschedule(target, wc)
+        target.save(update_fields=TARGET_FIELDS)
+        work.event(EventKind.TARGET_RECOMPUTED, target=target, data={"from": iso(before), "to": iso(target.due_at)})
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket: Ticket, priority: str, actor=None, now: datetime | None = None) -> Ticket:
+    if priority not in Ticket.Priority.values:
+        raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
+    work = Work.lock(ticket, now=now, actor=actor)
+    if work.ticket.priority != priority:
+        recompute_for_priority(work, priority, reason="manual")
+        work.commit()
+    return work.ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor=None, now: datetime | None = None) -> Ticket:
+    """Give the ticket to ``assignee`` (None: nobody), who must be an active member
+    or supervisor of the ticket's team: an assignment opens the ticket to its
+    assignee on every door, so it may not reach outside the team."""
+    work = Work.lock(ticket, now=now, actor=actor)
+    t = work.ticket
+    if (
+        assignee is not None
+        and assignee.pk != t.assignee_id
+        and not assignable_users(actor, t).filter(pk=assignee.pk).exists()
+    ):
+        raise ApplicationError(
+            _("%(user)s is not in this ticket's team.") % {"user": assignee}, code="not_assignable", field="assignee"
+        )
+    if t.assignee_id != (assignee.pk if assignee else None):
+        work.event(EventKind.ASSIGNED, data={"from": t.assignee_id, "to": assignee.pk if assignee else None})
+        work.set(assignee=assignee)
+        work.commit()
+    return t

@@ -1,0 +1,110 @@
+"""The conversation: replies, internal notes and the consumer's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cs_desk.exceptions import InvalidTransition
+from tickets.evidence import evidence_record, evidence_staged
+from tickets.models import Message, SLATarget, Ticket, TicketEvent
+from tickets.notifications import tracking_url
+from tickets.rules import evidence_count_check, message_clean
+from tickets.services.changes import change_status, reopen
+from tickets.services.work import Work
+from tickets.targets import (
+    RESPONSE_KINDS,
+)
+from tickets.uploads import CleanFile
+
+Status = Ticket.Status
+Kind = SLATarget.Kind
+EventKind = TicketEvent.Kind
+
+
+# --- Conversation ---------------------------------------------------------------
+
+
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    public: bool = True,
+    evidence: Sequence[CleanFile] = (),
+    now: datetime | None = None,
+) -> Message:
+    """An agent's public reply or internal note, perhaps with files (a picture
+    the consumer sent in a chat, a courier's receipt). A public reply meets the
+    response owed (first or next); a note changes nothing on the clock."""
+    message_clean(body)
+    evidence_count_check(evidence)
+    now = now or timezone.now()
+    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+        return _ticket_reply(ticket=ticket, author=author, body=body, public=public, staged=staged, now=now)
+
+
+def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, now: datetime) -> Message:
+    work = Work.lock(ticket, now=now, actor=author)
+    t = work.ticket
+    if t.status == Status.CLOSED:
+        raise InvalidTransition(_("This ticket is closed."))
+    message = Message.objects.create(
+        ticket=t, author_kind=Message.AuthorKind.AGENT, author=author, body=body, is_public=public, created_at=work.now
+    )
+    evidence_record(ticket=t, message=message, staged=staged, now=work.now)
+    if not public:
+        work.event(EventKind.INTERNAL_NOTE, data={"message": message.pk})
+        work.commit()
+        return message
+    work.event(EventKind.PUBLIC_REPLY, data={"message": message.pk})
+    for target in work.active(*RESPONSE_KINDS):
+        work.close_target(target, SLATarget.Status.MET)
+    if t.first_responded_at is None:
+        work.set(first_responded_at=work.now)
+    if t.status == Status.NEW:
+        work.set(status=Status.OPEN)
+        work.event(EventKind.STATUS_CHANGED, data={"from": Status.NEW, "to": Status.OPEN})
+    if t.requester_email:
+        work.notify(
+            "agent_replied",
+            t.requester_email,
+            language=t.language,
+            name=t.requester_name,
+            body=body,
+            tracking_url=tracking_url(t),
+        )
+    work.commit()
+    return message
+
+
+def ticket_consumer_message(
+    *, ticket: Ticket, body: str, evidence: Sequence[CleanFile] = (), now: datetime | None = None
+) -> Message:
+    """The consumer writes again, perhaps with more evidence. A reply is owed (a
+    next-response target opens unless one is already running); a pending ticket
+    resumes; a resolved one reopens."""
+    message_clean(body)
+    evidence_count_check(evidence)
+    now = now or timezone.now()
+    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+        work = Work.lock(ticket, now=now)
+        t = work.ticket
+        if t.status == Status.CLOSED:
+            raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
+        message = Message.objects.create(ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
+        attachments = evidence_record(ticket=t, message=message, staged=staged, now=now)
+        work.event(EventKind.CONSUMER_MESSAGE, data={"message": message.pk, "files": len(attachments)})
+        if t.status == Status.RESOLVED:
+            reopen(work)
+        elif t.status == Status.PENDING:
+            change_status(work, Status.OPEN)
+        if not work.active(*RESPONSE_KINDS):
+            work.open_target(Kind.NEXT_RESPONSE)
+        work.notify_staff("consumer_replied", [t.assignee], body=body)
+        work.commit()
+    return message
