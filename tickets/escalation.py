@@ -37,7 +37,7 @@ from cs_desk.bulk import copy_insert, copy_update
 from merchants.models import MerchantStrike
 from merchants.tasks import merchant_ladder_dispatch
 from tickets.calendars import working_calendars
-from tickets.events import EVENT_COLUMNS, event_values, events_committed
+from tickets.events import EVENT_COLUMNS, EventRow, event_values, events_committed, events_written
 from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_insert
 from tickets.recipients import managers, merchant_addresses, supervisors_by_team, user_language
@@ -241,6 +241,7 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
 
     # A fixed number of statements per batch, whatever its size, written with COPY.
     event_ids = copy_insert(TicketEvent, EVENT_COLUMNS, batch.events, returning_ids=True)
+    events_written([EventRow(pk, *values) for pk, values in zip(event_ids, batch.events, strict=True)])
     _copy_update(SLATarget, batch.targets.values(), TARGET_FIELDS)
     for ticket in tickets.values():
         ticket.updated_at = ctx.now

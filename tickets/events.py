@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 
@@ -54,7 +54,66 @@ def event_record(**kwargs: Any) -> TicketEvent:
     return event
 
 
-# --- Who hears of committed events ----------------------------------------------------
+# --- Who hears of events --------------------------------------------------------------
+#
+# Two ways to hear, both registered by an app in its AppConfig.ready():
+#
+# * In the transaction (``events_written``): the consumer gets the events just
+#   inserted, with their ids, inside the transaction that writes them, and writes
+#   its own rows there (a merchant's strike for a missed reply, a keyword hit).
+#   The change and what follows from it commit together or not at all, so no
+#   catch-up is needed; the consumer must still be idempotent by event id or by
+#   a unique key (a retried sweep writes a target's miss only once, but a
+#   consumer should not rely on its caller for that). It must be quick: it runs
+#   under the ticket lock, and in the sweep for a whole batch at once.
+#
+# * After the commit (``events_committed``), below: for work that must not run
+#   in the transaction (network I/O, dispatching tasks).
+
+
+class EventRow(NamedTuple):
+    """An event just inserted, as the in-transaction consumers get it (the
+    sweep writes its events with COPY and builds no model objects)."""
+
+    id: int
+    ticket_id: int
+    kind: str
+    created_at: datetime
+    actor_id: int | None
+    target_id: int | None
+    target_kind: str
+    cycle: int | None
+    step: int | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: TicketEvent) -> EventRow:
+        return cls(event.pk, *(getattr(event, column) for column in EVENT_COLUMNS))
+
+
+EventsWritten = Callable[[list[EventRow]], None]
+_written: dict[str, EventsWritten] = {}
+
+
+def events_written_register(name: str, consumer: EventsWritten) -> None:
+    """Call ``consumer(events)`` inside every transaction that writes ticket
+    events, right after they are inserted (once per name: a second registration
+    replaces the first)."""
+    _written[name] = consumer
+
+
+def events_written(rows: Sequence[EventRow]) -> None:
+    """Hand the events just inserted to the in-transaction consumers (the
+    services pass ``EventRow.of(event)``, the sweep builds rows from its COPY).
+    A consumer's error fails the change: what it writes is part of it."""
+    rows = list(rows)
+    if not rows:
+        return
+    for consumer in _written.values():
+        consumer(rows)
+
+
+# After the commit
 #
 # The ticket events are the domain's outbox: apps above the domain (webhooks
 # today, merchant accountability next) learn of changes from them instead of

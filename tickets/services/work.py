@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.events import event_build, events_committed
+from tickets.events import EventRow, event_build, events_committed, events_written
 from tickets.models import Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import notification_build, notifications_queue
 from tickets.recipients import user_language
@@ -177,6 +177,7 @@ class Work:
         self.ticket.save(update_fields=sorted(self.ticket_fields))
         TicketEvent.objects.bulk_create(self.events)
         notifications_queue(self.notifications)
+        events_written([EventRow.of(e) for e in self.events])  # in this transaction
         events_committed([e.pk for e in self.events])  # webhooks and others hear of them after the commit
 
 
