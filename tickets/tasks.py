@@ -6,7 +6,6 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
 from tickets.evidence import evidence_orphans_remove
 from tickets.outbox import EMAIL, outbox_deliver, outbox_resweep
@@ -49,12 +48,6 @@ def outbox_resweep_task() -> dict[str, dict[str, int]]:
     """Every channel of the outbox (emails, webhooks): what is due a retry, whose
     dispatch was lost or whose lease expired with its worker (beat)."""
     return outbox_resweep()
-
-
-@shared_task(ignore_result=True)
-def daily_digest_task() -> int | None:
-    """Email the managers yesterday's digest (beat, every morning); once per day."""
-    return daily_digest_send(now=timezone.now())
 
 
 @shared_task(ignore_result=True)

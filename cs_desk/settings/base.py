@@ -249,7 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The managers' daily digest of yesterday (sent once per day, whoever runs it).
     "daily-digest": {
-        "task": "tickets.tasks.daily_digest_task",
+        "task": "reports.tasks.daily_digest_task",
         "schedule": crontab(hour=env.env_int("DAILY_DIGEST_HOUR", 8), minute=0),
         "options": {"expires": 3600},
     },

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -100,7 +101,7 @@ class TestSLAFigures:
         grid = reports.heatmap(period=week, reader=None)
         assert (grid[6][23], grid[0][0]) == (1, 1)
         # Read in UTC, both fall on the 22nd.
-        utc = reports.Period(date(2026, 11, 22), date(2026, 11, 22), reports.ZoneInfo("UTC"))
+        utc = reports.Period(date(2026, 11, 22), date(2026, 11, 22), ZoneInfo("UTC"))
         assert [d.tickets for d in trend(utc)] == [2]
 
     def test_the_clock_time_is_recorded_by_the_engine_when_met(self, category, agent):

@@ -27,10 +27,10 @@ from merchants.models import MerchantDocument, MerchantRiskSignal, MerchantStrik
 from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
 from merchants.tokens import token_create
+from reports.digest import daily_digest_send
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
 from tickets import services
 from tickets.calendars import working_calendar
-from tickets.digest import daily_digest_send
 from tickets.escalation import sla_sweep
 from tickets.models import (
     Attachment,

@@ -1,6 +1,6 @@
 """The managers' daily digest: yesterday's compliance, the breaches, and the
 oldest open tickets, emailed through the outbox once per day (beat runs
-``tickets.tasks.daily_digest_task`` every morning; a re-run sends nothing)."""
+``reports.tasks.daily_digest_task`` every morning; a re-run sends nothing)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,247 @@
+"""SLA compliance: targets met and breached, times taken, escalations, the trend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from cs_desk.db import Grouping as GroupingBits
+from cs_desk.db import PercentilesCont, grouping_sets_rows
+from reports.selectors.period import Grouping, Period
+from tickets.access import scoped
+from tickets.models import OPEN_STATUSES, SLATarget, Ticket, TicketEvent
+from tickets.targets import ACTIVE
+
+Kind = SLATarget.Kind
+EventKind = TicketEvent.Kind
+MET = Q(status=SLATarget.Status.MET) & SLATarget.NOT_BREACHED
+OPEN = Q(status__in=ACTIVE) & SLATarget.NOT_BREACHED
+PERCENTILES = (0.5, 0.9)
+KIND_ORDER = [Kind.FIRST_RESPONSE, Kind.NEXT_RESPONSE, Kind.RESOLUTION, Kind.MERCHANT_REPLY]
+
+
+# --- SLA compliance ----------------------------------------------------------------
+def compliance(met: int, breached: int) -> float | None:
+    """Met / (met + breached) in percent to 0.1, None when nothing was decided."""
+    decided = met + breached
+    return round(100.0 * met / decided, 1) if decided else None
+
+
+@dataclass
+class TargetFigures:
+    kind: str
+    met: int = 0
+    breached: int = 0
+    open: int = 0
+    business: list[float | None] = field(default_factory=lambda: [None, None])  # p50, p90 in seconds
+    calendar: list[float | None] = field(default_factory=lambda: [None, None])
+
+    @property
+    def kind_label(self) -> str:
+        return str(Kind(self.kind).label)
+
+    @property
+    def decided(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def compliance(self) -> float | None:
+        return compliance(self.met, self.breached)
+
+    @classmethod
+    def total(cls, figures: Iterable[TargetFigures]) -> TargetFigures:
+        """The counts of several kinds added up (percentiles do not add up: none)."""
+        figures = list(figures)
+        return cls(
+            kind="",
+            met=sum(f.met for f in figures),
+            breached=sum(f.breached for f in figures),
+            open=sum(f.open for f in figures),
+        )
+
+
+def _target_aggregates() -> dict:
+    met_any = Q(status=SLATarget.Status.MET)
+    return {
+        "met": Count("pk", filter=MET),
+        "breached": Count("pk", filter=SLATarget.BREACHED),
+        "open": Count("pk", filter=OPEN),
+        "business": PercentilesCont("business_seconds", PERCENTILES, filter=met_any),
+        "calendar": PercentilesCont("calendar_seconds", PERCENTILES, filter=met_any),
+    }
+
+
+def _figures(row: dict) -> TargetFigures:
+    return TargetFigures(
+        kind=row["kind"],
+        met=row["met"],
+        breached=row["breached"],
+        open=row["open"],
+        business=row["business"] or [None, None],
+        calendar=row["calendar"] or [None, None],
+    )
+
+
+def _targets(period: Period, reader):
+    return scoped(SLATarget.objects.filter(started_at__gte=period.start, started_at__lt=period.end), reader, "ticket__")
+
+
+def sla_decided(*, period: Period, reader) -> list[TargetFigures]:
+    """Targets decided in the period, per kind (the daily digest's view of a
+    day): met (on time) during it, or breached at a due time inside it — the
+    promises that were kept or broken that day, whenever they were made."""
+    targets = scoped(SLATarget.objects.all(), reader, "ticket__")
+    met = Q(met_at__gte=period.start, met_at__lt=period.end) & MET
+    broken = Q(due_at__gte=period.start, due_at__lt=period.end) & SLATarget.BREACHED
+    rows = {
+        r["kind"]: TargetFigures(kind=r["kind"], met=r["met"], breached=r["breached"])
+        for r in targets.filter(met | broken)
+        .values("kind")
+        .annotate(met=Count("pk", filter=MET), breached=Count("pk", filter=SLATarget.BREACHED))
+    }
+    return [rows.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER]
+
+
+@dataclass
+class GroupFigures:
+    key: object
+    name: str
+    targets: list[TargetFigures]
+    warnings: int = 0
+    level1: int = 0
+    level2: int = 0
+
+    @property
+    def escalations(self) -> int:
+        return self.level1 + self.level2
+
+
+@dataclass
+class SLAReport:
+    summary: list[TargetFigures]  # per kind (all four, in the SLA's order), every group together
+    groups: list[GroupFigures]
+    days: dict[date, tuple[int, int]]  # (met, breached) of the targets started that day
+
+    @property
+    def escalated(self) -> dict[str, int]:
+        return {
+            "warnings": sum(g.warnings for g in self.groups),
+            "level1": sum(g.level1 for g in self.groups),
+            "level2": sum(g.level2 for g in self.groups),
+        }
+
+
+def sla_report(*, period: Period, reader, grouping: Grouping) -> SLAReport:
+    """Target figures per kind, per group and kind, and per day, from ONE scan of
+    the targets started in the period (``GROUPING SETS``: (group, kind), (kind),
+    (day)). Escalations per group are the ladder steps those targets reached
+    (``steps_taken``, which the sweep advances with each escalation event):
+    warnings (75 %), level 1 (the breach, or a merchant's missed deadline),
+    level 2 (150 %). Groups sorted by name, "none" (unassigned …) last."""
+    key = f"ticket__{grouping.field}"
+    queryset = (
+        _targets(period, reader)
+        .annotate(day=TruncDate("started_at", tzinfo=period.zone))
+        .values(key, "kind", "day")
+        .annotate(
+            **_target_aggregates(),
+            warnings=Count("pk", filter=Q(steps_taken__gte=1)),
+            level1=Count("pk", filter=Q(steps_taken__gte=2)),
+            level2=Count("pk", filter=Q(steps_taken__gte=3)),
+            unrolled=GroupingBits(key, "kind", "day"),
+        )
+    )
+    summary: dict[str, TargetFigures] = {}
+    per_group: dict[object, dict[str, TargetFigures]] = {}
+    steps: dict[object, list[int]] = {}
+    days: dict[date, tuple[int, int]] = {}
+    for row in grouping_sets_rows(queryset, ((1, 2), (2,), (3,))):
+        if row["unrolled"] == 0b001:  # (group, kind)
+            per_group.setdefault(row[key], {})[row["kind"]] = _figures(row)
+            counted = steps.setdefault(row[key], [0, 0, 0])
+            for i, name in enumerate(("warnings", "level1", "level2")):
+                counted[i] += row[name]
+        elif row["unrolled"] == 0b101:  # (kind)
+            summary[row["kind"]] = _figures(row)
+        else:  # (day)
+            days[row["day"]] = (row["met"], row["breached"])
+    names = grouping.names(per_group)
+    groups = [
+        GroupFigures(
+            key=group_key,
+            name=names.get(group_key, grouping.none_label()) if group_key is not None else grouping.none_label(),
+            targets=[kinds[k] for k in KIND_ORDER if k in kinds],
+            warnings=steps[group_key][0],
+            level1=steps[group_key][1],
+            level2=steps[group_key][2],
+        )
+        for group_key, kinds in per_group.items()
+    ]
+    return SLAReport(
+        summary=[summary.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER],
+        groups=sorted(groups, key=lambda g: (g.key is None, g.name)),
+        days=days,
+    )
+
+
+def escalation_counts(*, period: Period, reader) -> dict[str, int]:
+    """Escalation steps the sweep took during the period, by their events (the
+    daily digest's "yesterday"): warnings (75 %), level 1 (the breach, or a
+    merchant's missed deadline) and level 2 (150 %)."""
+    events = scoped(
+        TicketEvent.objects.filter(
+            kind__in=(EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.MERCHANT_MISSED, EventKind.SLA_LEVEL2),
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+        ),
+        reader,
+        "ticket__",
+    )
+    counts = {
+        "warnings": Count("pk", filter=Q(kind=EventKind.SLA_WARNING)),
+        "level1": Count("pk", filter=Q(kind__in=(EventKind.SLA_BREACH, EventKind.MERCHANT_MISSED))),
+        "level2": Count("pk", filter=Q(kind=EventKind.SLA_LEVEL2)),
+    }
+    return events.aggregate(**counts)
+
+
+@dataclass
+class Day:
+    day: date
+    tickets: int = 0
+    met: int = 0
+    breached: int = 0
+
+    @property
+    def compliance(self) -> float | None:
+        return compliance(self.met, self.breached)
+
+
+def sla_trend(*, period: Period, reader, report: SLAReport) -> list[Day]:
+    """Per day of the period: tickets created, and the compliance of the targets
+    whose clock started that day (every day present, zeros included), the latter
+    from ``report``, the period's sla_report."""
+    days = {d: Day(d) for d in period.days}
+    created = (
+        scoped(Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end), reader)
+        .annotate(day=TruncDate("created_at", tzinfo=period.zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+    )
+    for row in created:
+        days[row["day"]].tickets = row["n"]
+    for day, (met, breached) in report.days.items():
+        days[day].met, days[day].breached = met, breached
+    return list(days.values())
+
+
+def overdue_tickets(*, reader, limit: int = 100):
+    """Open tickets with a breached target now, longest overdue first."""
+    tickets = scoped(Ticket.objects.filter(status__in=OPEN_STATUSES, is_overdue=True), reader)
+    return tickets.select_related("category", "team", "assignee", "merchant").order_by("due_at", "created_at", "id")[
+        :limit
+    ], tickets.count()
