@@ -31,10 +31,17 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# In parallel: TEST_WORKERS processes (pytest-xdist), each with a test database of its
+# own and the Redis database of REDIS_URL plus its number (cs_desk/settings/test.py).
+# Two suit a 2-core machine (more only add contention there); raise it on a bigger one.
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: otherwise every worker
+# rewrites the asserts of every test module and pytest plugin again on every run.
+TEST_WORKERS ?= 2
+
 test-fast: $(STAMP)
 	bin/services-up
 	$(MAKE) --no-print-directory messages
-	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not slow and not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -9,14 +9,12 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from cs_desk.forms import TextField, by_rule
-from merchants.models import Merchant
-from tickets.models import Category, Ticket
-from tickets.phones import phone_normalise
+from tickets.forms import IntakeForm
+from tickets.models import Ticket
 from tickets.privacy import mask_email, mask_phone
-from tickets.rules import ORDER_NUMBER_MAX, message_clean, message_max_chars, order_number_clean
+from tickets.rules import evidence_count_check, message_clean, message_max_chars
 from tickets.uploads import CleanFile, evidence_clean
 
 ACCEPTED_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf"
@@ -27,8 +25,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class EvidenceField(forms.FileField):
-    """Up to ``EVIDENCE_MAX_FILES`` files, each checked by content and cleaned
-    (tickets.uploads). Every refused file is named in its own error."""
+    """Up to ``EVIDENCE_MAX_FILES`` files (the rule the services apply), each
+    checked by content and cleaned (tickets.uploads). Every refused file is
+    named in its own error."""
 
     widget = MultipleFileInput
 
@@ -45,13 +44,7 @@ class EvidenceField(forms.FileField):
 
     def clean(self, data, initial=None) -> list[CleanFile]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        limit = settings.EVIDENCE_MAX_FILES
-        if len(files) > limit:
-            raise ValidationError(
-                ngettext_lazy("Send at most %(limit)d file.", "Send at most %(limit)d files.", "limit"),
-                code="too_many_files",
-                params={"limit": limit},
-            )
+        by_rule(evidence_count_check, files)
         cleaned, errors = [], []
         for upload in files:
             try:
@@ -90,61 +83,21 @@ class HoneypotMixin(forms.Form):
         return ""
 
 
-class ComplaintForm(HoneypotMixin, forms.Form):
-    requester_name = forms.CharField(label=_("Your name"), max_length=100)
-    requester_phone = forms.CharField(
-        label=_("Mobile phone"),
-        required=False,
-        max_length=20,
-        help_text=_("A mobile or landline, e.g. 138 0013 8000; from abroad, start with + and the country code."),
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
-    requester_email = forms.EmailField(
-        label=_("Email"),
-        required=False,
-        help_text=_("We send the confirmation and our replies here."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    category = forms.ModelChoiceField(
-        label=_("What is the problem about?"),
-        queryset=Category.objects.filter(is_active=True),
-        empty_label=None,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what the problem is about.")},
-    )
-    shop = forms.CharField(
-        label=_("Shop (optional)"),
-        required=False,
-        max_length=200,
-        help_text=_("The shop's name or shop id, if the complaint is about a shop."),
-        widget=forms.TextInput(attrs={"list": "shop-options", "autocomplete": "off"}),
-    )
-    order_number = forms.CharField(
-        label=_("Order number (optional)"),
-        required=False,
-        max_length=ORDER_NUMBER_MAX,
-        help_text=_("6 to 32 letters, digits or dashes, as shown in your order list."),
-    )
-    description = forms.CharField(
-        label=_("What happened?"),
-        min_length=10,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("When it happened, what you expected, and what you have tried."),
-    )
-    # The closed complaint this one continues (its tracking token), if any.
+class ComplaintForm(HoneypotMixin, IntakeForm):
+    """The consumer's complaint: the intake fields every form shares
+    (``tickets.forms.IntakeForm``), the evidence files, the spam trap, and the
+    closed complaint a follow-up continues (its tracking token)."""
+
     follows = TextField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, follows: Ticket | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, follows=follows, **kwargs)
         # Built per form: the help text gives the limits in force.
         self.fields["evidence"] = _evidence_field()
-        self.fields["description"].widget.attrs["maxlength"] = message_max_chars()
         self.order_fields([*(n for n in self.fields if n not in ("evidence", "website")), "evidence", "website"])
         # A follow-up keeps the closed complaint's name and contact for every field
         # left empty, and shows them no more than the tracking page would: masked.
-        self.follows = follows
         if follows is not None:
-            self.fields["requester_name"].required = False
             self.fields["requester_name"].help_text = _("Leave empty to keep the name you gave last time.")
             kept = {
                 "requester_phone": mask_phone(follows.requester_phone),
@@ -153,78 +106,6 @@ class ComplaintForm(HoneypotMixin, forms.Form):
             for name, masked in kept.items():
                 if masked:
                     self.fields[name].help_text = _("Leave empty to keep %(contact)s.") % {"contact": masked}
-
-    def clean_requester_name(self) -> str:
-        name = self.cleaned_data["requester_name"].strip()
-        if not name and self.follows is not None:
-            return self.follows.requester_name
-        if not name:
-            raise ValidationError(_("Tell us your name."), code="required")
-        return name
-
-    def clean_requester_phone(self) -> str:
-        return by_rule(phone_normalise, self.cleaned_data["requester_phone"])
-
-    def clean_shop(self) -> Merchant | None:
-        value = self.cleaned_data["shop"].strip()
-        if not value:
-            return None
-        exact = Merchant.objects.filter(shop_id__iexact=value).first() or Merchant.objects.filter(name=value).first()
-        if exact is not None:
-            return exact
-        found = list(Merchant.objects.filter(name__icontains=value)[:2])
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise ValidationError(
-                _("Several shops match “%(value)s”; choose one from the list or enter its shop id."),
-                code="ambiguous_shop",
-                params={"value": value},
-            )
-        raise ValidationError(
-            _("No shop matches “%(value)s”. Check the name or leave the field empty."),
-            code="unknown_shop",
-            params={"value": value},
-        )
-
-    def clean_order_number(self) -> str:
-        return by_rule(order_number_clean, self.cleaned_data["order_number"])
-
-    def clean_description(self) -> str:
-        return by_rule(message_clean, self.cleaned_data["description"])
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if self.follows is not None:
-            for name in ("requester_phone", "requester_email"):
-                if name not in self.errors and not data.get(name):
-                    data[name] = getattr(self.follows, name)
-        typed_badly = "requester_phone" in self.errors or "requester_email" in self.errors
-        if not typed_badly and not data.get("requester_phone") and not data.get("requester_email"):
-            raise ValidationError(
-                _("Give a mobile number or an email address so that we can reply."), code="contact_required"
-            )
-        return data
-
-    @property
-    def subject(self) -> str:
-        """A ticket's subject from the first line of the description."""
-        first = self.cleaned_data["description"].strip().splitlines()[0].strip()
-        return first if len(first) <= 60 else first[:59] + "…"
-
-    def ticket_fields(self) -> dict:
-        """What ``services.ticket_create`` takes from this form."""
-        data = self.cleaned_data
-        return {
-            "category": data["category"],
-            "subject": self.subject,
-            "body": data["description"],
-            "requester_name": data["requester_name"],
-            "requester_email": data["requester_email"],
-            "requester_phone": data["requester_phone"],
-            "merchant": data["shop"],
-            "order_number": data["order_number"],
-        }
 
 
 class ReplyForm(HoneypotMixin, forms.Form):

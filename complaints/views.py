@@ -30,6 +30,7 @@ from cs_desk.ratelimit import (
     rate_limits_check,
     rate_limits_count,
 )
+from feedback.selectors import ticket_latest_survey
 from feedback.services import survey_resolution, survey_submit
 from tickets import services
 from tickets.evidence import evidence_response
@@ -40,7 +41,6 @@ from tickets.selectors import (
     merged_tracking_token,
     public_author_label,
     ticket_for_token,
-    ticket_latest_survey,
     ticket_promised,
     ticket_public_attachment,
     ticket_public_conversation,
@@ -157,7 +157,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             evidence=data["evidence"],
         )
     except ApplicationError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+        form.add_service_error(error)
         return render(request, template, context, status=400)
     rate_limits_count(limits)
     return redirect("complaints:complaint_submitted", token=ticket.tracking_token)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from complaints.forms import ComplaintForm
-from cs_desk.forms import CANNOT_STORE, IdsField, TextField
+from cs_desk.forms import IdsField, TextField
+from tickets.forms import IntakeForm
 from tickets.models import StaffProfile, Ticket
 
 
-class PhoneCallForm(ComplaintForm):
-    """A complaint taken on the phone: the consumer form's fields and checks
-    (mobile number, shop, order number), worded for the agent, without the
-    consumer's evidence upload and spam trap, and with a priority."""
+class PhoneCallForm(IntakeForm):
+    """A complaint taken on the phone: the intake fields every form shares
+    (mobile number, shop, order number; ``tickets.forms.IntakeForm``), worded
+    for the agent, with a priority. The service assigns the ticket to the agent
+    who took the call when it may be assigned to them."""
 
     priority = forms.ChoiceField(
         label=_("Priority"),
@@ -23,8 +24,6 @@ class PhoneCallForm(ComplaintForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("evidence", "website", "follows"):
-            del self.fields[name]
         labels = {
             "requester_name": _("Caller's name"),
             "requester_phone": _("Caller's mobile phone"),
@@ -38,9 +37,6 @@ class PhoneCallForm(ComplaintForm):
         self.fields["category"].widget = forms.Select(choices=self.fields["category"].choices)
         self.fields["description"].help_text = _("The first line becomes the subject.")
         self.fields["requester_email"].help_text = ""
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField):
-                field.error_messages["null_characters_not_allowed"] = CANNOT_STORE
 
 
 class StaffProfileForm(forms.ModelForm):

@@ -8,7 +8,6 @@ a million (the partial index ``ticket_queue_idx`` serves the order).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,10 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from desk.widgets import quick_selects
 from tickets.access import sees_everything, tickets_visible_to, user_team_ids
 from tickets.models import OPEN_STATUSES, Category, SLATarget, Team, Ticket
-from tickets.phones import phone_search_key
+from tickets.phones import phone_search
 
 PAGE_SIZE = 50
-_MASKED_PHONE = re.compile(r"^(\d{3})\*+(\d{4})$")
 
 # The saved views: a name and the filters it stands for.
 SAVED_VIEWS = {
@@ -96,21 +94,12 @@ class QueueFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        masked = _MASKED_PHONE.match(value.replace(" ", ""))
-        if masked:
-            # As lists show a Chinese number (tickets.phones.phone_mask); stored in E.164
-            # (or, filed before, as typed).
-            head, tail = masked.groups()
-            return queryset.filter(
-                Q(requester_phone__startswith=f"+86{head}") | Q(requester_phone__startswith=head),
-                requester_phone__endswith=tail,
-            )
+        phone = phone_search(value)
+        if phone is not None and "*" in value:
+            return queryset.filter(phone)  # a masked number means nothing else
         condition = Q(reference__iexact=value) | Q(order_number=value) | Q(subject__icontains=value)
-        phone = phone_search_key(value) if len(value) >= 7 else None
-        if phone:
-            condition |= Q(requester_phone=phone)
-        elif value.isdigit() and len(value) >= 4:
-            condition |= Q(requester_phone__endswith=value)
+        if phone is not None:
+            condition |= phone
         if "@" in value:
             condition |= Q(requester_email__iexact=value)
         return queryset.filter(condition)

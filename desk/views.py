@@ -407,8 +407,8 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_only
 def phone_call(request: HttpRequest) -> HttpResponse:
-    """Log a phone call as a new ticket (channel phone), assigned to the agent
-    who took it when it lands in one of their teams."""
+    """Log a phone call as a new ticket (channel phone). The service assigns it
+    to the agent who took it when they may be assigned tickets of its team."""
     if not can_work(request.user):
         raise PermissionDenied
     form = PhoneCallForm(request.POST or None)
@@ -422,10 +422,9 @@ def phone_call(request: HttpRequest) -> HttpResponse:
                 author=request.user,
             )
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            form.add_service_error(error)
         else:
             if ticket_for_staff(request.user, ticket.pk) is not None:
-                services.ticket_assign(ticket=ticket, assignee=request.user, actor=request.user)
                 messages.success(request, _("Call logged as %(reference)s.") % {"reference": ticket.reference})
                 return redirect("desk:ticket", pk=ticket.pk)
             messages.success(

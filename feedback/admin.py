@@ -1,6 +1,7 @@
-"""Administrators define the alert words; surveys, feedback and keyword hits are
-read-only records of what consumers said (managers mark feedback handled in the
-feedback inbox)."""
+"""Administrators define the alert words (the ticket domain's model, kept here
+beside the hits they cause); surveys, feedback and keyword hits are read-only
+records of what consumers said (managers mark feedback handled in the feedback
+inbox)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
+from feedback.models import Feedback, KeywordHit, Survey
 from tickets.admin.common import MaskedContactMixin, TicketScopedAdminMixin
+from tickets.models import AlertKeyword
 from tickets.privacy import mask_email
 
 

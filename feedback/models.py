@@ -1,6 +1,7 @@
 """What consumers tell us beyond their complaint: satisfaction surveys, general
-feedback from the public form, and the alert words that flag a complaint or a
-piece of feedback for a supervisor."""
+feedback from the public form, and where an alert word was found in a complaint
+or a piece of feedback (the words themselves are the ticket domain's,
+:class:`tickets.models.AlertKeyword`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,24 +51,6 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} #{self.resolution}: {self.rating}"
-
-
-class AlertKeyword(models.Model):
-    """A word that, found in a new complaint, flags it, raises it to urgent and
-    tells the team's supervisors (for example 诈骗, 骗子, 盗号, fraud)."""
-
-    word = models.CharField(_("word"), max_length=50)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("added"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("alert keyword")
-        verbose_name_plural = _("alert keywords")
-        ordering = ["word"]
-        constraints = [models.UniqueConstraint(Lower("word"), name="alert_keyword_unique_ci")]
-
-    def __str__(self) -> str:
-        return self.word
 
 
 class Feedback(models.Model):
@@ -121,13 +103,15 @@ class Feedback(models.Model):
 
 class KeywordHit(models.Model):
     """An alert word found in a complaint or in a piece of feedback (the reports'
-    feedback inbox lists them)."""
+    feedback inbox lists them). A complaint's hits are written from its
+    keyword-alert event, in the transaction that files it
+    (``feedback.services.ticket_keyword_hits_write``)."""
 
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits"
     )
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits")
-    keyword = models.ForeignKey(AlertKeyword, on_delete=models.CASCADE, related_name="hits")
+    keyword = models.ForeignKey("tickets.AlertKeyword", on_delete=models.CASCADE, related_name="hits")
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

@@ -1,5 +1,7 @@
-"""Surveys, feedback from the public form and keyword alerts: the reads and
-writes the consumer's pages and the ticket services call."""
+"""Surveys, feedback from the public form and keyword hits: the writes the
+consumer's pages call, and the keyword hits of a complaint, written from its
+keyword-alert event in the transaction that files it (registered in
+``FeedbackConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -12,18 +14,35 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
-from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
-from tickets.events import event_record
-from tickets.models import SLATarget, Ticket, TicketEvent
+from feedback.models import Feedback, KeywordHit, Survey
+from tickets import events
+from tickets.events import EventRow, event_record
+from tickets.keywords import keywords_in
+from tickets.models import AlertKeyword, SLATarget, Ticket, TicketEvent
 from tickets.notifications import notification_build, notifications_queue
 from tickets.recipients import managers, user_language
 
 
-def keywords_in(text: str) -> list[AlertKeyword]:
-    """The active alert words found in ``text``, ignoring case (a plain substring
-    match: Chinese has no spaces between words)."""
-    folded = text.casefold()
-    return [k for k in AlertKeyword.objects.filter(is_active=True) if k.word.strip() and k.word.casefold() in folded]
+def ticket_keyword_hits_write(rows: list[EventRow]) -> None:
+    """The keyword hits of the complaints whose keyword-alert events were just
+    written (a ``tickets.events`` in-transaction consumer): one per ticket and
+    word, in the transaction that files the complaint. A word deleted meanwhile
+    is left out; a hit already recorded is left as it is (the unique
+    constraint), so a repeated event writes nothing twice."""
+    alerts = [e for e in rows if e.kind == TicketEvent.Kind.KEYWORD_ALERT]
+    if not alerts:
+        return
+    wanted = {pk for e in alerts for pk in e.data.get("keyword_ids", ())}
+    existing = set(AlertKeyword.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    KeywordHit.objects.bulk_create(
+        [
+            KeywordHit(ticket_id=e.ticket_id, keyword_id=pk, created_at=e.created_at)
+            for e in alerts
+            for pk in e.data.get("keyword_ids", ())
+            if pk in existing
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def feedback_submit(
@@ -125,10 +144,5 @@ def survey_submit(*, ticket: Ticket, rating: int, comment: str = "", now: dateti
                 )
         except IntegrityError as exc:
             raise ApplicationError(_("You have already rated this resolution."), code="survey_answered") from exc
-        event_record(
-            ticket=locked,
-            kind=TicketEvent.Kind.SURVEY_ANSWERED,
-            at=now,
-            data={"rating": rating, "resolution": resolution},
-        )
+        event_record(events.survey_answered(rating=rating, resolution=resolution), ticket=locked, at=now)
     return survey

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.keys import api_keys_revoke
 from integrations.destinations import KIND_TEXT, SCHEMES, url_refusal
 from integrations.models import StaffApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.tokens import staff_token_create
 from integrations.webhooks import SECRET_BYTES_MAX, SECRET_BYTES_MIN, WEBHOOK, webhook_secret_key
 from tickets.access import is_staff_user
-from tickets.outbox import outbox_retry
+from tickets.outbox import outbox_may_retry, outbox_retry
 
 
 class StaffApiTokenForm(forms.ModelForm):
@@ -68,7 +69,7 @@ class StaffApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[StaffApiToken]) -> None:
-        count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        count = api_keys_revoke(keys=queryset, now=timezone.now())
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
 
 
@@ -161,12 +162,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description=_("Send the selected deliveries again"), permissions=["view"])
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return outbox_may_retry(WEBHOOK, request.user)
+
+    @admin.action(description=_("Send the selected deliveries again"), permissions=["retry"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        if not request.user.has_perm("integrations.change_webhookendpoint"):
-            self.message_user(request, _("Only those who manage webhook endpoints can send again."), messages.ERROR)
-            return
-        # Failed and delivered ones too (the receiver lost it), with their attempts afresh; the same
-        # webhook-id, so a receiver that did get it can tell. One being sent right now is left alone.
-        count = len(outbox_retry(channel=WEBHOOK, ids=queryset.values_list("pk", flat=True), include_done=True))
+        """Failed and delivered ones too, as the outbox's retry decides for webhooks."""
+        count = len(outbox_retry(channel=WEBHOOK, ids=queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d delivery queued again.", "%d deliveries queued again.", count) % count)

@@ -1,8 +1,9 @@
-"""``Authorization: Bearer <key>``: a staff API token (``css_…``,
-integrations.tokens) or a merchant API token (``csm_…``, merchants.tokens).
-Either acts as the user it belongs to; what that user may do is decided by the
-endpoints' permissions and querysets, exactly as for a signed-in session. An
-address that presents too many wrong keys is throttled (429, Retry-After)."""
+"""``Authorization: Bearer <key>``: a staff API token (``css_…``, made in the
+admin) or a merchant API token (``csm_…``, made in the merchant portal), both
+checked by accounts.keys. Either acts as the user it belongs to; what that
+user may do is decided by the endpoints' permissions and querysets, exactly as
+for a signed-in session. An address that presents too many wrong keys is
+throttled (429, Retry-After)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.keys import api_key_authenticate
 from cs_desk.ratelimit import GuessesExceeded, client_ip, guess_guarded
-from integrations.tokens import staff_token_authenticate
-from merchants.tokens import token_authenticate as merchant_token_authenticate
+from tickets.access import is_staff_user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -32,7 +33,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = guess_guarded(
                 "api_key_guess",
                 client_ip(request._request),
-                lambda: staff_token_authenticate(key) or merchant_token_authenticate(key),
+                lambda: api_key_authenticate(key, staff_check=is_staff_user),
             )
         except GuessesExceeded as exc:
             # Before any key is checked: a right guess would otherwise still show.

@@ -1,6 +1,6 @@
 """How other systems work with the helpdesk: staff API tokens (the order
-system, the chat and the app call the API with them) and webhooks (the
-helpdesk calls them when something happens)."""
+system, the chat and the app call the API with them; kept in accounts.ApiKey)
+and webhooks (the helpdesk calls them when something happens)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,27 @@ import base64
 import secrets
 import uuid
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ApiKey, ApiKeysOfKind
 
-class StaffApiToken(models.Model):
-    """A staff user's key for the API (``Authorization: Bearer css_…``). It acts
-    as that user, with exactly their rights. Only a SHA-256 of the key is kept;
-    the key is shown once, when an administrator makes it."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_tokens", verbose_name=_("user")
-    )
-    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “order system”."))
-    prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+class StaffApiToken(ApiKey):
+    """The staff keys (``css_…``), as the admin lists and makes them here: a
+    view of accounts.ApiKey, which holds every API key. A key acts as its user,
+    with exactly their rights; the key is shown once, when an administrator
+    makes it."""
+
+    objects = ApiKeysOfKind(ApiKey.Kind.STAFF)
 
     class Meta:
+        proxy = True
         verbose_name = _("staff API token")
         verbose_name_plural = _("staff API tokens")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
 
 
 class WebhookEvent(models.TextChoices):

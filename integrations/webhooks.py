@@ -4,8 +4,10 @@
   (``integrations.fanout``): once a change commits, the ticket events it wrote
   become one ``WebhookDelivery`` per event and subscribed endpoint (a unique
   constraint makes it one, however often the events are seen), and a catch-up
-  writes those whose fan-out was lost. Other events (``merchant.penalized``)
-  are written by ``webhooks_emit`` in the transaction of their change. Either
+  writes those whose fan-out was lost. A merchant's penalties
+  (``merchant.penalized``) are announced by the merchants app
+  (accounts.events) and written by ``merchant_events_webhooks`` in the
+  transaction of their change. Either
   way the request that caused them never waits for a receiver.
 * **Delivery** is the outbox's (``tickets.outbox``), as for emails: each
   attempt claims its delivery by a lease and reads its own clock; a delivery
@@ -65,6 +67,7 @@ from django.db.models import Max
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from accounts.events import PENALIZED, MerchantEvent
 from integrations.destinations import DestinationRefused, destination_resolve, destination_split
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tickets.models import Ticket, TicketEvent
@@ -125,6 +128,19 @@ def ticket_event_webhooks(kind: str, *, target_kind: str = "", data: dict | None
     if kind == TicketEvent.Kind.MERCHANT_MISSED:
         return [(WebhookEvent.TICKET_ESCALATED, {"level": 1, "reason": "merchant_missed", "target": target_kind})]
     return []
+
+
+# The webhook event each merchant event stands for.
+MERCHANT_EVENT_WEBHOOKS = {PENALIZED: WebhookEvent.MERCHANT_PENALIZED}
+
+
+def merchant_events_webhooks(events: list[MerchantEvent]) -> None:
+    """The merchant events' deliveries, written in the transaction of their
+    change (registered in IntegrationsConfig.ready())."""
+    for event in events:
+        name = MERCHANT_EVENT_WEBHOOKS.get(event.kind)
+        if name is not None:
+            webhooks_emit([(name, event.data)], at=event.at)
 
 
 def webhooks_emit(events: Sequence[tuple[str, dict]], *, at: datetime) -> int:
@@ -288,6 +304,9 @@ class WebhookChannel(Channel):
     done = WebhookDelivery.Status.DELIVERED.value
     done_at = "delivered_at"
     backoff_cap = timedelta(hours=6)
+    retry_permission = "integrations.change_webhookendpoint"  # those who manage the endpoints
+    # A delivered one may go again (its receiver lost it): the same webhook-id lets a receiver that has it drop it.
+    resend_done = True
 
     def max_attempts(self) -> int:
         return settings.WEBHOOK_MAX_ATTEMPTS

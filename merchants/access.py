@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from merchants.models import Merchant
+from accounts.models import Merchant
 from tickets.models import Message, SLATarget, Ticket, TicketEvent
 
 

@@ -20,16 +20,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.keys import api_keys_revoke
+from accounts.models import Merchant, MerchantUser
 from cs_desk.exceptions import ApplicationError
 from merchants.models import (
-    Merchant,
     MerchantApiToken,
     MerchantDocument,
     MerchantPenalty,
     MerchantRiskSignal,
     MerchantScore,
     MerchantStrike,
-    MerchantUser,
 )
 from merchants.penalties import (
     merchant_penalty_impose,
@@ -38,6 +38,7 @@ from merchants.penalties import (
     merchant_suspend,
     merchants_rescore,
 )
+from merchants.verification import merchant_verification_check, merchant_verify
 from tickets.admin.common import TicketScopedAdminMixin
 from tickets.evidence import file_response
 from tickets.uploads import evidence_clean
@@ -78,7 +79,7 @@ class MerchantDocumentInline(admin.TabularInline):
     def open_link(self, obj: MerchantDocument) -> str:
         if not obj.pk:
             return "—"
-        url = reverse("admin:merchants_merchant_document", args=[obj.merchant_id, obj.pk])
+        url = reverse("admin:accounts_merchant_document", args=[obj.merchant_id, obj.pk])
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.original_name or obj.file.name
         )
@@ -94,13 +95,11 @@ class MerchantAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("verification") == Merchant.Verification.REJECTED
-            and not (data.get("verification_note") or "").strip()
-        ):
-            raise ValidationError(
-                {"verification_note": _("Say why the documents were rejected; the merchant reads it.")}
-            )
+        if "verification" in data:
+            try:
+                merchant_verification_check(decision=data["verification"], note=data.get("verification_note") or "")
+            except ApplicationError as error:
+                raise ValidationError({error.field: error.message}) from error
         return data
 
 
@@ -147,10 +146,16 @@ class MerchantAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("merchant_reports:detail", args=[obj.pk]), _("Open"))
 
     def save_model(self, request: HttpRequest, obj: Merchant, form, change: bool) -> None:
-        if "verification" in form.changed_data:
-            obj.verified_by = request.user
-            obj.verified_at = timezone.now()
+        decided = {"verification", "verification_note"} & set(form.changed_data)
+        decision, note = obj.verification, obj.verification_note
+        if decided:
+            # The review's decision is merchant_verify's to record, with who and when;
+            # the rest of the record is saved here, with the decision as it stood.
+            obj.verification = form.initial.get("verification", Merchant.Verification.PENDING)
+            obj.verification_note = form.initial.get("verification_note", "")
         super().save_model(request, obj, form, change)
+        if decided:
+            merchant_verify(merchant=obj, decision=decision, note=note, by=request.user, now=timezone.now())
 
     def get_urls(self):
         urls = super().get_urls()
@@ -158,7 +163,7 @@ class MerchantAdmin(admin.ModelAdmin):
             path(
                 "<int:merchant_id>/documents/<int:document_id>/",
                 self.admin_site.admin_view(self.document_view),
-                name="merchants_merchant_document",
+                name="accounts_merchant_document",
             )
         ]
         return extra + urls
@@ -356,7 +361,7 @@ class MerchantApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = api_keys_revoke(keys=queryset, now=timezone.now())
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
 
 

@@ -1,7 +1,8 @@
-"""Merchants (shops) on the marketplace: who they are and how they were vetted,
-who signs in for them, the strikes their missed deadlines cost, their score and
-the penalties it led to, the risk signals raised about them, and the API tokens
-their own tools answer complaints with."""
+"""What follows from a merchant's record (the merchant and its users are in
+accounts.models): the strikes their missed deadlines cost, their qualification
+documents, their score and the penalties it led to, the risk signals raised
+about them, and the API tokens their own tools answer complaints with (a
+view of accounts.ApiKey)."""
 
 from decimal import Decimal
 
@@ -12,80 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ApiKey, ApiKeysOfKind, Merchant
 from tickets.storage import EvidenceStorage
-
-
-class Merchant(models.Model):
-    class Verification(models.TextChoices):
-        PENDING = "pending", _("Pending review")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
-
-    class Status(models.TextChoices):
-        """Derived from the penalties in force (merchants.penalties.merchant_state_refresh),
-        except ``suspended``, which an administrator sets."""
-
-        ACTIVE = "active", _("Active")
-        WARNED = "warned", _("Warned")
-        RESTRICTED = "restricted", _("Restricted")
-        SUSPENDED = "suspended", _("Suspended")
-        REMOVED = "removed", _("Removed")
-
-    shop_id = models.CharField(_("shop id"), max_length=32, unique=True)
-    name = models.CharField(_("shop name"), max_length=200, db_index=True)
-    legal_entity = models.CharField(_("legal entity"), max_length=200, blank=True)
-    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    contact_email = models.EmailField(_("contact email"), blank=True)
-    created_at = models.DateTimeField(_("registered"), default=timezone.now)
-
-    # 资质审核: the administrator's review of the uploaded documents.
-    verification = models.CharField(
-        _("verification"), max_length=10, choices=Verification.choices, default=Verification.PENDING
-    )
-    verification_note = models.TextField(_("verification note"), blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
-    verified_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    suspended = models.BooleanField(
-        _("suspended by an administrator"),
-        default=False,
-        help_text=_("A suspension stays until an administrator lifts it, whatever the score."),
-    )
-    search_demoted = models.BooleanField(_("demoted in search ranking"), default=False)
-    promotions_excluded = models.BooleanField(_("excluded from promotions"), default=False)
-    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, default=Decimal("100.0"))
-    score_updated_at = models.DateTimeField(_("score computed"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("merchant")
-        verbose_name_plural = _("merchants")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.shop_id})"
-
-
-class MerchantUser(models.Model):
-    """A Django user who answers complaints on behalf of one merchant."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_link")
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="users")
-
-    class Meta:
-        verbose_name = _("merchant user")
-        verbose_name_plural = _("merchant users")
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.merchant}"
 
 
 class MerchantStrike(models.Model):
@@ -302,25 +231,15 @@ class MerchantRiskSignal(models.Model):
         return f"{self.get_kind_display()} · {self.key}"
 
 
-class MerchantApiToken(models.Model):
-    """A merchant user's key for the merchant API. Only a SHA-256 of the key is
-    kept; the key is shown once, when it is made."""
+class MerchantApiToken(ApiKey):
+    """A shop's keys (``csm_…``), as the admin lists them here: a view of
+    accounts.ApiKey, which holds every API key. Merchant users make them in
+    the portal (the key is shown once, there); an administrator can see and
+    revoke them."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_tokens", verbose_name=_("user")
-    )
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("key starts with"), max_length=12)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    objects = ApiKeysOfKind(ApiKey.Kind.MERCHANT)
 
     class Meta:
+        proxy = True
         verbose_name = _("merchant API token")
         verbose_name_plural = _("merchant API tokens")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"

@@ -28,10 +28,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.events import PENALIZED, MerchantEvent, merchant_events_written
+from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError, InvalidTransition
-from integrations.models import WebhookEvent
-from integrations.webhooks import webhooks_emit
-from merchants.models import Merchant, MerchantPenalty, MerchantStrike
+from merchants.models import MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
 from tickets.notifications import notification_build, notifications_queue
 from tickets.recipients import merchant_addresses
@@ -76,7 +76,8 @@ def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: dateti
 
 
 def _penalized(merchant: Merchant, penalty: MerchantPenalty, now: datetime) -> None:
-    """Tell the merchant's users, and the webhooks subscribed to merchant.penalized."""
+    """Tell the merchant's users, and whoever listens for penalties (the
+    webhooks subscribed to merchant.penalized, in this transaction)."""
     _notify(merchant, "merchant_penalized", penalty, now)
     data = {
         "merchant": {"id": merchant.pk, "shop_id": merchant.shop_id, "name": merchant.name},
@@ -90,7 +91,7 @@ def _penalized(merchant: Merchant, penalty: MerchantPenalty, now: datetime) -> N
             "tickets": sorted(penalty.tickets.values_list("reference", flat=True)),
         },
     }
-    webhooks_emit([(WebhookEvent.MERCHANT_PENALIZED, data)], at=now)
+    merchant_events_written([MerchantEvent(PENALIZED, data, now)])
 
 
 def merchant_state_refresh(merchant: Merchant) -> None:

@@ -29,8 +29,9 @@ from django.db.models.functions import ExtractHour, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
-from merchants.models import Merchant, MerchantRiskSignal
+from merchants.models import MerchantRiskSignal
 from merchants.scoring import window_start
 from tickets.models import Message, Ticket
 

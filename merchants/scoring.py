@@ -30,8 +30,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from accounts.models import Merchant
 from cs_desk.db import PercentileCont, seconds_between
-from merchants.models import Merchant, MerchantPenalty, MerchantScore, MerchantStrike
+from merchants.models import MerchantPenalty, MerchantScore, MerchantStrike
 from tickets.models import OPEN_STATUSES, SLATarget, Ticket
 
 ONE_DECIMAL = Decimal("0.1")

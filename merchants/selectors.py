@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
+from accounts.models import Merchant
 from merchants.access import complaints_for
-from merchants.models import Merchant, MerchantPenalty, MerchantScore, MerchantStrike
+from merchants.models import MerchantPenalty, MerchantScore, MerchantStrike
 from merchants.scoring import window_start
 from tickets.models import SLATarget, Ticket
 

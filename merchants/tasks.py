@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from merchants.models import Merchant
+from accounts.models import Merchant
 from merchants.penalties import merchant_ladder_evaluate, merchants_daily
 from merchants.risk import risk_signals_detect
 
@@ -23,7 +23,7 @@ def merchant_scores_task() -> dict[str, int]:
 
 @shared_task(ignore_result=True)
 def merchant_ladder_task(merchant_ids: list[int]) -> int:
-    """Right after the sweep records strikes: move those merchants on the ladder."""
+    """Right after strikes are recorded (merchants.accountability): move those merchants on the ladder."""
     now = timezone.now()
     for merchant in Merchant.objects.filter(pk__in=merchant_ids).order_by("pk"):
         merchant_ladder_evaluate(merchant=merchant, now=now)

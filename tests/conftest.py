@@ -2,6 +2,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.db.models.signals import post_migrate
 
 from tests.factories import CategoryFactory, TeamFactory, UserFactory
 
@@ -9,19 +10,38 @@ _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_cale
 _roles = importlib.import_module("tickets.migrations.0009_admin_roles")
 
 
-@pytest.fixture(autouse=True)
-def _sla_defaults(request):
-    """The data migration's defaults (China calendar, SLA policies, role groups).
-    Transactional tests flush the database afterwards, so restore them when gone."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
-        return
-    request.getfixturevalue("_django_db_helper")
+def _restore_sla_defaults(*, using: str, **kwargs) -> None:
+    """The data migration's defaults (China calendar, SLA policies, role groups),
+    put back whenever the database is left without them: after the flush that
+    ends every transactional test (Django's flush sends ``post_migrate``, as does
+    migrate when a kept test database is reused). Written there and then,
+    committed, so that the tests after it find them instead of each writing them
+    again inside its own rolled-back transaction."""
     from tickets.models import SLAPolicy
 
-    if not SLAPolicy.objects.exists():
+    if not SLAPolicy.objects.using(using).exists():
         _defaults.forwards(apps, None)
         _roles.set_roles(apps, None)
+
+
+post_migrate.connect(
+    _restore_sla_defaults, sender=apps.get_app_config("tickets"), dispatch_uid="tests.restore_sla_defaults"
+)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language. A request through the test
+    client leaves the language its LocaleMiddleware chose active in the thread,
+    so a test that renders outside a request would otherwise read the language
+    of whichever test ran before it (an English admin test, then a report
+    rendered directly: English headings where Chinese is asserted)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True, scope="session")

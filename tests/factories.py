@@ -5,7 +5,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from merchants.models import Merchant, MerchantUser
+from accounts.models import Merchant, MerchantUser
 from tickets.models import Category, Team
 
 

@@ -16,8 +16,10 @@ Set-based and safe to run on every worker at once:
 The ladder of a target: warning (notify the assignee), breach (mark overdue,
 raise the priority one step, hand to the team's supervisors and notify them),
 level 2 (notify the managers). A merchant-reply target's breach is the
-merchant's miss: the ticket returns to the platform queue, escalated, and a
-strike is recorded against the merchant.
+merchant's miss: the ticket returns to the platform queue, escalated. The
+sweep writes only the ticket's side; the merchants app hears of the miss from
+its event in the same transaction (``tickets.events.events_written``) and
+records the merchant's strike.
 """
 
 from __future__ import annotations
@@ -34,31 +36,28 @@ from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from cs_desk.bulk import copy_insert, copy_update
-from merchants.models import MerchantStrike
-from merchants.tasks import merchant_ladder_dispatch
+from tickets import events
 from tickets.calendars import working_calendars
-from tickets.events import EVENT_COLUMNS, EventRow, event_values, events_committed, events_written
+from tickets.events import EVENT_COLUMNS, Event, EventRow, EventValues, event_values, events_committed, events_written
 from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
-from tickets.notifications import Outgoing, notifications_insert
-from tickets.recipients import managers, merchant_addresses, supervisors_by_team, user_language
+from tickets.notifications import Outgoing, notifications_for, notifications_insert
+from tickets.recipients import managers, merchant_addresses, supervisors_by_team
 from tickets.sla.calendar import WorkingCalendar
 from tickets.sla.clock import Step, TargetClock, schedule, steps_due_in
 from tickets.targets import (
     ACTIVE,
     TARGET_FIELDS,
-    target_apply_policy,
     target_clock,
     target_close,
     target_reschedule,
+    targets_redate,
     ticket_refresh_sla,
 )
 
 logger = logging.getLogger(__name__)
 
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
-STEP_EVENT = {Step.WARNING: EventKind.SLA_WARNING, Step.BREACH: EventKind.SLA_BREACH, Step.LEVEL2: EventKind.SLA_LEVEL2}
 COUNT_KEYS = ("warning", "breach", "level2", "merchant_warning", "merchant_missed")
 
 _LOCK_DUE_TICKETS = f"""
@@ -116,15 +115,14 @@ class _SweepContext:
 class _Batch:
     ctx: _SweepContext
     counts: Counter
-    events: list[tuple] = field(default_factory=list)
+    events: list[EventValues] = field(default_factory=list)
     notifications: list[Outgoing] = field(default_factory=list)
-    strikes: list[MerchantStrike] = field(default_factory=list)
     targets: dict[int, SLATarget] = field(default_factory=dict)
     load: Counter = field(default_factory=Counter)
     _schedules: dict[tuple[TargetClock, int], dict] = field(default_factory=dict)
 
-    def event(self, ticket: Ticket, kind: str, *, target: SLATarget | None = None, step=None, data=None) -> None:
-        self.events.append(event_values(ticket=ticket, kind=kind, at=self.ctx.now, target=target, step=step, data=data))
+    def add(self, ticket: Ticket, event: Event) -> None:
+        self.events.append(event_values(event, ticket=ticket, at=self.ctx.now))
 
     def schedule(self, target: SLATarget) -> dict:
         """The target's step instants, computed once per clock: taking a step
@@ -135,7 +133,8 @@ class _Batch:
             plan = self._schedules[key] = schedule(key[0], self.ctx.calendar(target.calendar_id))
         return plan
 
-    def notify(self, kind: str, ticket: Ticket, recipients, target: SLATarget, **extra) -> None:
+    def notify(self, kind: str, ticket: Ticket, target: SLATarget, *, users=(), addresses=(), **extra) -> None:
+        """Tell ``users`` (staff) or ``addresses`` (a merchant's) about ``target``."""
         context = {
             "reference": ticket.reference,
             "subject": ticket.subject,
@@ -147,17 +146,7 @@ class _Batch:
             "merchant": ticket.merchant.name if ticket.merchant_id else "",
             **extra,
         }
-        seen = set()
-        for email, user, language in recipients:
-            if email and email not in seen:
-                seen.add(email)
-                self.notifications.append(
-                    Outgoing(kind, email, language, context, ticket.pk, user.pk if user is not None else None)
-                )
-
-
-def _staff(users) -> list[tuple[str, object, str]]:
-    return [(u.email, u, user_language(u)) for u in users if u is not None and u.email]
+        self.notifications += notifications_for(kind, context, users=users, addresses=addresses, ticket_id=ticket.pk)
 
 
 def sla_sweep(
@@ -177,7 +166,7 @@ def sla_sweep(
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(_LOCK_DUE_TICKETS, [ctx.now, batch_size])
-                ids = [row[0] for row in cursor.fetchall()]
+                ids = [pk for (pk,) in cursor.fetchall()]
             if not ids:
                 break
             if seen.issuperset(ids):
@@ -241,14 +230,12 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
 
     # A fixed number of statements per batch, whatever its size, written with COPY.
     event_ids = copy_insert(TicketEvent, EVENT_COLUMNS, batch.events, returning_ids=True)
-    events_written([EventRow(pk, *values) for pk, values in zip(event_ids, batch.events, strict=True)])
+    # What other apps write because of these events (a merchant's strike) joins this transaction.
+    events_written([EventRow.written(pk, values) for pk, values in zip(event_ids, batch.events, strict=True)])
     _copy_update(SLATarget, batch.targets.values(), TARGET_FIELDS)
     for ticket in tickets.values():
         ticket.updated_at = ctx.now
     _copy_update(Ticket, tickets.values(), sorted(set().union(*changed_tickets.values()) | {"updated_at"}))
-    if batch.strikes:
-        MerchantStrike.objects.bulk_create(batch.strikes)
-        merchant_ladder_dispatch(s.merchant_id for s in batch.strikes)
     notifications_insert(batch.notifications, at=ctx.now)
     events_committed(event_ids)  # webhooks and others hear of them once the batch commits
 
@@ -284,55 +271,33 @@ def _take_step(
     merchant_target = target.kind == Kind.MERCHANT_REPLY
 
     if step == Step.WARNING:
+        batch.add(ticket, events.sla_warning(target=target))
         if merchant_target:
-            batch.event(ticket, EventKind.SLA_WARNING, target=target, step=step)
-            batch.notify(
-                "merchant_warning",
-                ticket,
-                [(e, u, settings.LANGUAGE_CODE) for e, u in merchant_addresses(ticket.merchant)],
-                target,
-            )
+            batch.notify("merchant_warning", ticket, target, addresses=merchant_addresses(ticket.merchant))
             batch.counts["merchant_warning"] += 1
         else:
-            batch.event(ticket, EventKind.SLA_WARNING, target=target, step=step)
-            batch.notify(
-                "sla_warning",
-                ticket,
-                _staff([ticket.assignee] if ticket.assignee else supervisors),
-                target,
-                percent=target.warning_percent,
-            )
+            readers = [ticket.assignee] if ticket.assignee else supervisors
+            batch.notify("sla_warning", ticket, target, users=readers, percent=target.warning_percent)
             batch.counts["warning"] += 1
         return
 
     if step == Step.BREACH and merchant_target:
         target_close(target, SLATarget.Status.MISSED, ctx.now)
-        batch.event(ticket, EventKind.MERCHANT_MISSED, target=target, step=step, data={"merchant": ticket.merchant_id})
-        batch.strikes.append(
-            MerchantStrike(
-                merchant_id=ticket.merchant_id,
-                ticket=ticket,
-                target=target,
-                created_at=ctx.now,
-                reason=f"No reply to {ticket.reference} within the deadline",
-            )
-        )
+        batch.add(ticket, events.merchant_missed(target=target, merchant_id=ticket.merchant_id))
         if ticket.status == Ticket.Status.AWAITING_MERCHANT:
-            batch.event(
-                ticket,
-                EventKind.STATUS_CHANGED,
-                data={"from": ticket.status, "to": Ticket.Status.OPEN, "reason": "merchant_missed"},
+            batch.add(
+                ticket, events.status_changed(old=ticket.status, new=Ticket.Status.OPEN, reason="merchant_missed")
             )
             ticket.status = Ticket.Status.OPEN
             changed.add("status")
         ticket.escalation_level = max(ticket.escalation_level, 1)
         changed.add("escalation_level")
-        batch.notify("merchant_missed", ticket, _staff([ticket.assignee, *supervisors]), target)
+        batch.notify("merchant_missed", ticket, target, users=[ticket.assignee, *supervisors])
         batch.counts["merchant_missed"] += 1
         return
 
     if step == Step.BREACH:
-        batch.event(ticket, EventKind.SLA_BREACH, target=target, step=step, data={"due_at": target.due_at.isoformat()})
+        batch.add(ticket, events.sla_breach(target=target))
         ticket.is_overdue = True
         ticket.escalation_level = max(ticket.escalation_level, 1)
         changed.update({"escalation_level", "is_overdue"})
@@ -342,53 +307,36 @@ def _take_step(
         if supervisors:
             chosen = min(supervisors, key=lambda u: (batch.load[u.pk], u.pk))
             if ticket.assignee_id != chosen.pk:
-                batch.event(
-                    ticket,
-                    EventKind.ASSIGNED,
-                    data={"from": ticket.assignee_id, "to": chosen.pk, "reason": "sla_breach"},
-                )
+                batch.add(ticket, events.assigned(old=ticket.assignee_id, new=chosen.pk, reason="sla_breach"))
                 if ticket.assignee_id in batch.load:
                     batch.load[ticket.assignee_id] -= 1
                 batch.load[chosen.pk] += 1
                 ticket.assignee = chosen
                 changed.add("assignee")
-        batch.notify("sla_breach", ticket, _staff(supervisors) or _staff(ctx.managers), target)
+        # The team's supervisors hear; when none of them has an address, the managers do.
+        readers = [u for u in supervisors if u.email] or ctx.managers
+        batch.notify("sla_breach", ticket, target, users=readers)
         batch.counts["breach"] += 1
         return
 
     # Level 2
-    batch.event(ticket, EventKind.SLA_LEVEL2, target=target, step=step)
+    batch.add(ticket, events.sla_level2(target=target))
     ticket.escalation_level = max(ticket.escalation_level, 2)
     changed.add("escalation_level")
-    batch.notify("sla_level2", ticket, _staff(ctx.managers), target)
+    batch.notify("sla_level2", ticket, target, users=ctx.managers)
     batch.counts["level2"] += 1
 
 
 def _raise_priority(batch: _Batch, ticket: Ticket, targets: list[SLATarget], raised: str, changed: set[str]) -> None:
-    """The breach raises the priority one step; owed targets that have not
-    breached are re-dated under the new policy from their clock's start (the
-    same rule as a manual priority change)."""
+    """The breach raises the priority one step, and the owed targets are re-dated
+    by the same rule as any priority change (``targets_redate``)."""
     ctx = batch.ctx
-    batch.event(
-        ticket, EventKind.PRIORITY_CHANGED, data={"from": ticket.priority, "to": raised, "reason": "sla_breach"}
-    )
+    batch.add(ticket, events.priority_changed(old=ticket.priority, new=raised, reason="sla_breach"))
     ticket.priority = raised
     changed.add("priority")
-    policy = ctx.policy(raised)
-    for other in targets:
-        if other.status not in ACTIVE or other.steps_taken >= Step.BREACH:
-            continue
-        wc = ctx.calendar(other.calendar_id)
-        before = other.due_at
-        target_apply_policy(other, policy, wc)
-        target_reschedule(other, wc, batch.schedule(other))
-        batch.targets[other.pk] = other
-        batch.event(
-            ticket,
-            EventKind.TARGET_RECOMPUTED,
-            target=other,
-            data={
-                "from": before.isoformat() if before else None,
-                "to": other.due_at.isoformat() if other.due_at else None,
-            },
-        )
+    redated = targets_redate(
+        targets, ctx.policy(raised), calendar=lambda t: ctx.calendar(t.calendar_id), plan=batch.schedule
+    )
+    for target, before in redated:
+        batch.targets[target.pk] = target
+        batch.add(ticket, events.target_recomputed(target=target, before=before))

@@ -1,5 +1,7 @@
-"""Admin forms and formsets: validation the database constraints back up, shown
-as form errors instead of a server error."""
+"""Forms of the ticket domain: the fields of a complaint taken by form, which
+the consumer's form and the phone-call form share (``IntakeForm``), and the
+admin's forms and formsets, whose validation the database constraints back up,
+shown as form errors instead of a server error."""
 
 from __future__ import annotations
 
@@ -12,14 +14,150 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from cs_desk.forms import by_rule
+from cs_desk.exceptions import ApplicationError
+from cs_desk.forms import CANNOT_STORE, TextField, by_rule
 from tickets.access import assignable_users
-from tickets.models import BusinessCalendar, CalendarDay, SLAPolicy, Ticket
+from tickets.models import BusinessCalendar, CalendarDay, Category, SLAPolicy, Ticket
 from tickets.phones import phone_normalise
-from tickets.rules import order_number_clean
+from tickets.rules import (
+    NAME_MAX,
+    ORDER_NUMBER_MAX,
+    contact_check,
+    email_clean,
+    message_clean,
+    message_max_chars,
+    order_number_clean,
+    requester_name_clean,
+)
+from tickets.selectors import merchant_for_shop
 from tickets.services import ALLOWED as ALLOWED_TRANSITIONS
+from tickets.services.intake import REQUESTER_FIELDS, requester_kept
 
 User = get_user_model()
+
+
+# --- Taking a complaint ----------------------------------------------------------------
+
+
+class IntakeForm(forms.Form):
+    """The fields of a complaint taken by form: the consumer's (complaints) and
+    the one an agent fills in during a phone call (desk). Each is checked by the
+    rule ``tickets.services.ticket_create`` applies again, in the same words, so
+    that every problem shows next to its field at once; the service's own
+    refusal, if any, is added by the view. ``follows`` is the closed complaint
+    a follow-up continues: its name and contact fill those left empty."""
+
+    requester_name = TextField(label=_("Your name"), widget=forms.TextInput(attrs={"maxlength": NAME_MAX}))
+    requester_phone = TextField(
+        label=_("Mobile phone"),
+        required=False,
+        help_text=_("A mobile or landline, e.g. 138 0013 8000; from abroad, start with + and the country code."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "maxlength": 20}),
+    )
+    requester_email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("We send the confirmation and our replies here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    category = forms.ModelChoiceField(
+        label=_("What is the problem about?"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what the problem is about.")},
+    )
+    shop = TextField(
+        label=_("Shop (optional)"),
+        required=False,
+        max_length=200,  # a shop's name is no longer
+        help_text=_("The shop's name or shop id, if the complaint is about a shop."),
+        widget=forms.TextInput(attrs={"list": "shop-options", "autocomplete": "off"}),
+    )
+    order_number = TextField(
+        label=_("Order number (optional)"),
+        required=False,
+        help_text=_("6 to 32 letters, digits or dashes, as shown in your order list."),
+        widget=forms.TextInput(attrs={"maxlength": ORDER_NUMBER_MAX}),
+    )
+    description = TextField(
+        label=_("What happened?"),
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("When it happened, what you expected, and what you have tried."),
+    )
+
+    def __init__(self, *args, follows: Ticket | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.follows = follows
+        if follows is not None:
+            self.fields["requester_name"].required = False
+        # Built per form: the limit in force.
+        self.fields["description"].widget.attrs["maxlength"] = message_max_chars()
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.error_messages["null_characters_not_allowed"] = CANNOT_STORE
+
+    def clean_requester_name(self) -> str:
+        name = self.cleaned_data["requester_name"]
+        if not name.strip() and self.follows is not None:
+            return ""  # the closed complaint's (clean)
+        return by_rule(requester_name_clean, name)
+
+    def clean_requester_phone(self) -> str:
+        return by_rule(phone_normalise, self.cleaned_data["requester_phone"])
+
+    def clean_requester_email(self) -> str:
+        return by_rule(email_clean, self.cleaned_data["requester_email"])
+
+    def clean_shop(self):
+        return by_rule(merchant_for_shop, self.cleaned_data["shop"])
+
+    def clean_order_number(self) -> str:
+        return by_rule(order_number_clean, self.cleaned_data["order_number"])
+
+    def clean_description(self) -> str:
+        return by_rule(message_clean, self.cleaned_data["description"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        typed = {name: data[name] for name in REQUESTER_FIELDS if name in data}
+        data.update(requester_kept(follows=self.follows, requester=typed))
+        if "requester_phone" not in self.errors and "requester_email" not in self.errors:
+            try:
+                contact_check(phone=data.get("requester_phone", ""), email=data.get("requester_email", ""))
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
+        return data
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        """The service's refusal next to the field it names (this form calls the
+        message the description and the merchant the shop), else above the form."""
+        name = {"body": "description", "subject": "description", "merchant": "shop"}.get(error.field, error.field)
+        self.add_error(name if name in self.fields else None, error.message)
+
+    @property
+    def subject(self) -> str:
+        """A ticket's subject from the first line of the description."""
+        first = self.cleaned_data["description"].strip().splitlines()[0].strip()
+        return first if len(first) <= 60 else first[:59] + "…"
+
+    def ticket_fields(self) -> dict:
+        """What ``tickets.services.ticket_create`` takes from this form."""
+        data = self.cleaned_data
+        return {
+            "category": data["category"],
+            "subject": self.subject,
+            "body": data["description"],
+            "requester_name": data["requester_name"],
+            "requester_email": data["requester_email"],
+            "requester_phone": data["requester_phone"],
+            "merchant": data["shop"],
+            "order_number": data["order_number"],
+        }
+
+
+# --- The admin ---------------------------------------------------------------------------
 
 
 class BusinessCalendarForm(forms.ModelForm):
@@ -196,9 +334,9 @@ class TicketAdminForm(forms.ModelForm):
                 ),
                 code="stale",
             )
-        contact = ("requester_email", "requester_phone")
-        if all(name in cleaned for name in contact) and not any(cleaned[name] for name in contact):
-            raise forms.ValidationError(
-                _("Give a phone number or an email address so that we can reply."), code="contact_required"
-            )
+        if "requester_email" in cleaned and "requester_phone" in cleaned:
+            try:
+                contact_check(phone=cleaned["requester_phone"], email=cleaned["requester_email"])
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
         return cleaned

@@ -8,7 +8,7 @@ give-up and the re-sweep are the outbox's (``tickets.outbox``, email channel).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.bulk import copy_insert
 from tickets.models import Notification, Ticket, TicketEvent, message_id_new
 from tickets.outbox import EMAIL, outbox_dispatch_on_commit
+from tickets.recipients import user_language
 
 # Subject and body of each kind; rendered in the recipient's language.
 TEMPLATES = {
@@ -214,7 +215,8 @@ def notifications_queue(notifications: Sequence[Notification]) -> list[Notificat
 
 
 class Outgoing(NamedTuple):
-    """A notification a batch job has decided to send (rendered on insert)."""
+    """A notification decided on (``notifications_for``), rendered when written
+    (``notifications_insert``)."""
 
     kind: str
     recipient: str
@@ -222,6 +224,32 @@ class Outgoing(NamedTuple):
     context: dict
     ticket_id: int | None = None
     user_id: int | None = None
+
+
+def notifications_for(
+    kind: str,
+    context: dict,
+    *,
+    users: Iterable = (),
+    addresses: Iterable[tuple[str, object | None]] = (),
+    language: str | None = None,
+    ticket_id: int | None = None,
+) -> list[Outgoing]:
+    """The outbox rows of one notice: one for each address, in its reader's
+    language. ``users`` are staff, each reading the language of their profile
+    (else the site's); ``addresses`` are ``(address, user or None)`` pairs (the
+    consumer, a merchant's contact and users), all reading ``language`` (else the
+    site's). Whoever has no address is skipped, and no address is written to
+    twice. The rows are written by ``notifications_insert``."""
+    readers = [(user.email, user, user_language(user)) for user in users if user is not None and user.email]
+    readers += [(address, user, language or settings.LANGUAGE_CODE) for address, user in addresses if address]
+    rows: list[Outgoing] = []
+    seen: set[str] = set()
+    for address, user, reads in readers:
+        if address not in seen:
+            seen.add(address)
+            rows.append(Outgoing(kind, address, reads, context, ticket_id, user.pk if user is not None else None))
+    return rows
 
 
 _OUTBOX_COLUMNS = (

@@ -7,12 +7,17 @@ form, the API, the admin and the channels to come all go through here (through
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
 
 DEFAULT_REGION = "CN"
+# A number as the lists show it (``phone_mask``): the first three digits, stars, the last four.
+_MASKED = re.compile(r"^(\d{3})\*+(\d{4})$")
 INVALID = _("Enter a valid phone number: a mainland China mobile or landline, or + and the country code.")
 
 
@@ -71,3 +76,23 @@ def phone_search_key(query: str) -> str | None:
         return phone_normalise(query)
     except ApplicationError:
         return None
+
+
+def phone_search(query: str, field: str = "requester_phone") -> Q | None:
+    """What a search box's ``query`` means for the phone column ``field``, or
+    None when it is no phone at all: a number as the lists mask it
+    (``138****5678``: stored in E.164, or as typed before E.164), a whole number
+    however written, or the last four or more digits."""
+    query = query.replace(" ", "")
+    masked = _MASKED.match(query)
+    if masked:
+        head, tail = masked.groups()
+        return (Q(**{f"{field}__startswith": f"+86{head}"}) | Q(**{f"{field}__startswith": head})) & Q(
+            **{f"{field}__endswith": tail}
+        )
+    whole = phone_search_key(query) if len(query) >= 7 else None
+    if whole:
+        return Q(**{field: whole})
+    if query.isdigit() and len(query) >= 4:
+        return Q(**{f"{field}__endswith": query})
+    return None

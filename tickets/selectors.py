@@ -9,9 +9,8 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
-from feedback.models import Survey
-from merchants.models import Merchant
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket
 from tickets.phones import phone_same
@@ -124,10 +123,6 @@ def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachmen
     return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()
 
 
-def ticket_latest_survey(*, ticket: Ticket) -> Survey | None:
-    return Survey.objects.filter(ticket=ticket).order_by("-resolution").first()
-
-
 def category_promise(*, category: Category) -> str:
     """The first-response promise of a category, as a consumer reads it
     ("紧急：24 小时内答复", "3 个工作日内答复"), from the SLA policy of its priority."""
@@ -162,6 +157,33 @@ def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:
         Merchant.objects.filter(
             Q(shop_id__iexact=query) | Q(name__icontains=query) | Q(shop_id__istartswith=query)
         ).order_by("name")[:limit]
+    )
+
+
+def merchant_for_shop(value: str, *, field: str = "merchant") -> Merchant | None:
+    """The shop a complaint is about, from what was typed or sent (the complaint
+    form, the phone-call form, the API): its shop id (any case), else its exact
+    name, else the one shop whose name contains it; None when empty. Several
+    shops or none are refused, naming ``field``."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    exact = Merchant.objects.filter(shop_id__iexact=value).first() or Merchant.objects.filter(name=value).first()
+    if exact is not None:
+        return exact
+    found = list(Merchant.objects.filter(name__icontains=value)[:2])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ApplicationError(
+            _("Several shops match “%(value)s”; choose one from the list or enter its shop id.") % {"value": value},
+            code="ambiguous_shop",
+            field=field,
+        )
+    raise ApplicationError(
+        _("No shop matches “%(value)s”. Check the name or leave the field empty.") % {"value": value},
+        code="does_not_exist",
+        field=field,
     )
 
 

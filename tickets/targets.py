@@ -7,9 +7,10 @@ its targets) and saves what changed, one row at a time or in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from tickets.models import BusinessCalendar, SLAPolicy, SLATarget, Ticket
 from tickets.sla.calendar import ClockKind, WorkingCalendar
@@ -86,6 +87,39 @@ def target_apply_policy(target: SLATarget, policy: SLAPolicy, wc: WorkingCalenda
     target.warning_percent = policy.warning_percent
     target.breach_percent = policy.breach_percent
     target.level2_percent = policy.level2_percent
+
+
+class Redated(NamedTuple):
+    target: SLATarget
+    before: datetime | None  # its deadline before
+
+
+def targets_redate(
+    targets: Iterable[SLATarget],
+    policy: SLAPolicy,
+    *,
+    calendar: Callable[[SLATarget], WorkingCalendar],
+    plan: Callable[[SLATarget], Mapping[Step, datetime | None]] | None = None,
+) -> list[Redated]:
+    """A new priority's promise (a person's change, an alert word, a breach):
+    every owed target that has not breached takes ``policy``'s clock, duration
+    and ladder, measured from the moment its clock started. Steps already taken
+    are not taken again; steps now in the past come due at the next sweep. A
+    breached target keeps the deadline it breached.
+
+    ``calendar`` gives a target's working calendar and ``plan`` its clock's
+    schedule (the sweep keeps both). Returns the targets re-dated, each with its
+    deadline before, in the order given, for the caller to save and record."""
+    redated = []
+    for target in targets:
+        if target.status not in ACTIVE or target.steps_taken >= Step.BREACH:
+            continue
+        wc = calendar(target)
+        before = target.due_at
+        target_apply_policy(target, policy, wc)
+        target_reschedule(target, wc, plan(target) if plan is not None else None)
+        redated.append(Redated(target, before))
+    return redated
 
 
 def target_new(

@@ -35,8 +35,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    # The domain at the bottom; the apps beside it use it; the model-less UI apps
-    # on top use them all (docs/architecture.md; import-linter keeps it so).
+    # The domain at the bottom (and the parties it serves, accounts, below it); the
+    # apps beside it use it; the model-less UI apps on top use them all
+    # (docs/architecture.md; import-linter keeps it so).
+    "accounts",
     "tickets",
     "merchants",
     "feedback",
@@ -417,8 +419,8 @@ SPECTACULAR_SETTINGS = {
         "IntakeChannelEnum": "desk.api.serializers.INTAKE_CHANNELS",
         "TargetStatusEnum": "tickets.models.SLATarget.Status",
         "TargetKindEnum": "tickets.models.SLATarget.Kind",
-        "MerchantStatusEnum": "merchants.models.Merchant.Status",
-        "MerchantVerificationEnum": "merchants.models.Merchant.Verification",
+        "MerchantStatusEnum": "accounts.models.Merchant.Status",
+        "MerchantVerificationEnum": "accounts.models.Merchant.Verification",
         "PenaltyKindEnum": "merchants.models.MerchantPenalty.Kind",
         "PenaltyStatusEnum": "merchants.models.MerchantPenalty.Status",
         "FeedbackTopicEnum": "feedback.models.Feedback.Topic",

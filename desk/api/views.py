@@ -8,7 +8,6 @@ so the SLA clock, the audit trail, notifications and webhooks follow."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -169,23 +168,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         ticket = self._ticket(pk)
         data = TicketUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changes = data.validated_data
-        assignee = None
-        if "assignee" in changes and changes["assignee"] is not None:
-            assignee = assignable_users(request.user, ticket).filter(username=changes["assignee"]).first()
-            if assignee is None:
+        changes = dict(data.validated_data)
+        if changes.get("assignee") is not None:
+            # The username names one of those the ticket may go to; the service checks again under its lock.
+            changes["assignee"] = assignable_users(request.user, ticket).filter(username=changes["assignee"]).first()
+            if changes["assignee"] is None:
                 raise ValidationError(
                     {"assignee": [_("No member or supervisor of this ticket's team has this username.")]}
                 )
-        with transaction.atomic():
-            if "priority" in changes:
-                ticket = services.ticket_change_priority(
-                    ticket=ticket, priority=changes["priority"], actor=request.user
-                )
-            if "assignee" in changes:
-                ticket = services.ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
-            if "status" in changes:
-                ticket = services.ticket_change_status(ticket=ticket, status=changes["status"], actor=request.user)
+        ticket = services.ticket_update(ticket=ticket, actor=request.user, **changes)
         return self._detail(ticket)
 
     @extend_schema(

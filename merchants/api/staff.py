@@ -15,9 +15,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import Merchant
 from cs_desk.api import NewestFirst
 from merchants.api.serializers import ScorecardSerializer
-from merchants.models import Merchant
 from merchants.scoring import scorecards
 from merchants.selectors import merchant_penalties
 from tickets.access import reads_merchant_reports

@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import ApiKey
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField
 from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
-from merchants.models import MerchantApiToken
 from merchants.scoring import scorecard as scorecard_of
 from merchants.selectors import merchant_penalties, portal_complaints, score_trend, strikes_in_window, warn_at
 from merchants.tokens import token_create, token_revoke
@@ -181,7 +181,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if "revoke" in form.data:
             # An id that is no live token of the shop (or no id at all) revokes nothing.
             revoke = form.cleaned_data.get("revoke") if form.is_valid() else None
-            if revoke is not None and token_revoke(user=request.user, token_id=revoke) is not None:
+            if revoke is not None and token_revoke(user=request.user, token_id=revoke):
                 messages.success(request, _("The token was revoked; tools using it are refused from now on."))
             return redirect("merchant:tokens")
         try:
@@ -190,7 +190,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             _token, new_key = token_create(user=request.user, name=form.cleaned_data["name"])
         except ApplicationError as exc:
             error, status = exc.message, 400
-    live = MerchantApiToken.objects.filter(merchant=request.merchant, revoked_at__isnull=True).select_related("user")
+    live = ApiKey.objects.live().filter(kind=ApiKey.Kind.MERCHANT, merchant=request.merchant).select_related("user")
     return render(
         request,
         "merchants/portal/tokens.html",

@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.models import Merchant
 from cs_desk.csv_export import csv_response
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField, form_problems
 from cs_desk.pages import staff_page
-from merchants.models import Merchant, MerchantRiskSignal
+from merchants.models import MerchantRiskSignal
 from merchants.penalties import merchants_rescore
 from merchants.risk import risk_signal_review
 from merchants.scoring import Scorecard, scorecard, scorecards

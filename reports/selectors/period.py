@@ -116,7 +116,7 @@ class Grouping:
         if self.code == "agent":
             return {u.pk: _user_label(u) for u in get_user_model().objects.filter(pk__in=keys)}
         if self.code == "merchant":
-            from merchants.models import Merchant
+            from accounts.models import Merchant
 
             return {m.pk: f"{m.name} ({m.shop_id})" for m in Merchant.objects.filter(pk__in=keys)}
         return {}

@@ -1,17 +1,22 @@
 """The rest of /api/v1/ from the outside: the consumer's tracking API, merchants
-for staff, feedback and surveys, report figures, and the schema and its docs."""
+for staff, feedback and surveys, report figures, several changes to a ticket
+at once (all or nothing), and the schema and its docs."""
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 import yaml
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.api.conftest import bearer
+from tests.api.conftest import MON_10, bearer
 from tests.factories import UserFactory
 from tickets import services
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 
 def post(client, url, data, key=None):
@@ -137,6 +142,62 @@ def test_report_figures_as_json(client, world):
     client.force_login(world.manager)
     page = client.get("/reports/volume/?end=0001-01-01")
     assert page.status_code == 200 and "2000-01-01" in page.content.decode()
+
+
+# --- Changing several things of a ticket at once ---------------------------------------
+
+
+def patch(client, url, data, key):
+    return client.patch(url, json.dumps(data), content_type="application/json", **bearer(key))
+
+
+def test_a_patch_refused_in_any_part_changes_nothing(client, world, monkeypatch):
+    url, key = f"/api/v1/tickets/{world.mine.pk}/", world.keys["agent"]
+    before = list(world.mine.events.values_list("pk", flat=True))
+
+    # A valid status with an assignee of another team (Returns)…
+    outside = patch(client, url, {"status": "pending", "assignee": "returns-agent"}, key)
+    # …a valid priority and assignee with a move the status cannot make (awaiting merchant → new)…
+    backwards = patch(client, url, {"priority": "urgent", "assignee": "agent", "status": "new"}, key)
+    # …and an assignee who left the team after the username was looked up: the service,
+    # checking again under its lock, refuses.
+    monkeypatch.setattr("desk.api.views.assignable_users", lambda user, ticket: User.objects.all())
+    late = patch(client, url, {"status": "pending", "priority": "urgent", "assignee": "returns-agent"}, key)
+
+    assert (outside.status_code, outside.json()["errors"]["assignee"][0]["code"]) == (400, "invalid")
+    assert (backwards.status_code, backwards.json()["code"]) == (400, "invalid_transition")
+    assert (late.status_code, late.json()["code"], late.json()["field"]) == (400, "not_assignable", "assignee")
+    world.mine.refresh_from_db()
+    assert (world.mine.status, world.mine.priority, world.mine.assignee_id) == ("awaiting_merchant", "normal", None)
+    assert list(world.mine.events.values_list("pk", flat=True)) == before
+
+
+def test_a_patch_of_several_fields_writes_each_event_once(client, world):
+    url, key = f"/api/v1/tickets/{world.mine.pk}/", world.keys["agent"]
+    before = world.mine.events.count()
+
+    with time_machine.travel(MON_10 + timedelta(hours=4), tick=False):
+        response = patch(client, url, {"priority": "urgent", "assignee": "agent", "status": "pending"}, key)
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["priority"], body["assignee"], body["status"]) == ("urgent", "agent", "pending")
+    written = list(world.mine.events.order_by("id")[before:])
+    # Urgent re-dates the three owed targets (the first response, the resolution, the merchant's
+    # reply); then pending stops the resolution clock and owes the consumer no reply. Each once,
+    # by the agent, at the one moment of the change.
+    assert [(e.kind, e.target_kind) for e in written] == [
+        ("priority_changed", ""),
+        ("target_recomputed", "first_response"),
+        ("target_recomputed", "resolution"),
+        ("target_recomputed", "merchant_reply"),
+        ("assigned", ""),
+        ("target_paused", "resolution"),
+        ("target_cancelled", "first_response"),
+        ("status_changed", ""),
+    ]
+    assert {(e.actor, e.created_at) for e in written} == {(world.agent, MON_10 + timedelta(hours=4))}
+    assert written[7].data == {"from": "awaiting_merchant", "to": "pending"}
 
 
 # --- Schema and docs -------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_failures_are_retried_with_growing_gaps_then_given_up(
     assert [t - sent_at[0] for t in sent_at] == [0, 30, 30 + 60, 30 + 60 + 120]
     assert resweep() == {}  # given up: never again by itself
 
-    outbox_retry(channel=WEBHOOK, ids=[delivery.pk], include_done=True)  # an administrator sends it again
+    outbox_retry(channel=WEBHOOK, ids=[delivery.pk])  # an administrator sends it again
     assert resweep() == {"delivered": 1}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_log.count()) == ("delivered", 5)

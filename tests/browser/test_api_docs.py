@@ -4,14 +4,14 @@ responses, and, signed in to the desk as an agent, tries the ticket list."""
 
 import pytest
 
-from tests.api.conftest import file
+from tests.builders import ticket_filed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_integrator_reads_and_tries_the_api_docs(live_server, browser_page, screenshots, agent, category):
-    ticket = file(category, subject="聊天里转来的投诉")
+    ticket = ticket_filed(category, subject="聊天里转来的投诉")
     page = browser_page
     page.goto(f"{live_server.url}/desk/login/?next=/api/docs/")
     page.fill("#id_username", "agent")

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feedback.models import AlertKeyword
 from feedback.services import feedback_submit, survey_submit
 from tickets import services
 from tickets.escalation import sla_sweep
+from tickets.models import AlertKeyword
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.builders import ticket_filed
 from tests.factories import UserFactory
 from tests.merchants.helpers import forwarded, shop
 from tickets import services
@@ -132,13 +133,7 @@ def test_no_python_module_builds_inline_script_or_style(path):
 
 @pytest.fixture
 def ticket(category, agent):
-    ticket = services.ticket_create(
-        category=category,
-        subject="退款七天没到账",
-        body="申请退款七天了还没有到账。",
-        requester_name="李娜",
-        requester_email="lina@example.cn",
-    )
+    ticket = ticket_filed(category, requester_email="lina@example.cn")
     services.ticket_reply(ticket=ticket, author=agent, body="您好，我们已联系财务核实。", public=True)
     return ticket
 

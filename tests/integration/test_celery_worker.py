@@ -10,17 +10,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from cs_desk.launcher import celery_commands
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.api.receiver import SECRET
-from tickets import services
+from tests.builders import hours_ago, ticket_filed
 from tickets.models import Notification, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,13 +127,15 @@ def wait_for(condition, *, timeout: float, what: str):
 
 
 def overdue_ticket(category):
-    return services.ticket_create(
-        category=category,
+    """Filed 25 hours ago: urgent, its 24-hour first response already breached."""
+    return ticket_filed(
+        category,
+        at=hours_ago(25),
         subject="付款成功但没有订单",
         body="付了 299 元，订单列表里没有。",
         requester_name="韩梅梅",
+        requester_phone="",
         requester_email="han@example.cn",
-        now=timezone.now() - timedelta(hours=25),  # urgent: 24 h first response, already breached
     )
 
 

@@ -83,9 +83,9 @@ def test_bad_tokens_and_wrong_callers_are_refused(client, agent, setup):
     # A merchant's token is no key to the staff API.
     assert client.get(f"/api/v1/tickets/{ticket.pk}/", **bearer(key)).status_code == 403
     # Revoked, or its user no longer with the shop: refused.
-    merchant.api_tokens.update(revoked_at=MON_10)
+    merchant.api_keys.update(revoked_at=MON_10)
     assert client.get(f"{API}/complaints/", **bearer(key)).status_code == 401
-    merchant.api_tokens.update(revoked_at=None)
+    merchant.api_keys.update(revoked_at=None)
     user.merchant_link.delete()
     assert client.get(f"{API}/complaints/", **bearer(key)).status_code == 401
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
+from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
-from merchants.models import Merchant, MerchantPenalty
+from merchants.models import MerchantPenalty
 from merchants.penalties import (
     merchant_ladder_evaluate,
     merchant_penalty_impose,

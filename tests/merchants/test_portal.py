@@ -146,7 +146,7 @@ def test_api_tokens_page_shows_the_key_once_and_revokes(client, mine):
     page = client.get(reverse("merchant:tokens")).content.decode()
     assert "我们的 ERP" in page and key not in page
     assert client.post(reverse("merchant:tokens"), {"name": ""}).status_code == 400
-    token = merchant.api_tokens.get()
+    token = merchant.api_keys.get()
     _other_merchant, other_user = shop(name="别家店", username="other")
     client.force_login(other_user)
     client.post(reverse("merchant:tokens"), {"revoke": token.pk})  # not theirs: nothing happens

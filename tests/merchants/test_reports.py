@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from merchants.models import Merchant
+from accounts.models import Merchant
 from merchants.scoring import merchant_scores_compute
 from tests.merchants.helpers import MON_10, forwarded, shop
 from tickets import services

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from merchants.models import Merchant, MerchantScore
+from accounts.models import Merchant
+from merchants.models import MerchantScore
 from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute, scorecard
 from tests.factories import UserFactory

@@ -49,13 +49,12 @@ By hand:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
+from tests.builders import SH, event_row, target_row, ticket_row
 from tests.factories import CategoryFactory, TeamFactory
-from tickets.models import BusinessCalendar, SLATarget, Ticket, TicketEvent
+from tickets.models import SLATarget, Ticket, TicketEvent
 
-SH = ZoneInfo("Asia/Shanghai")
 MON = datetime(2026, 11, 16, 9, 0, tzinfo=SH)
 
 
@@ -63,35 +62,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=SH)
 
 
-def ticket(category, reference: str, created: datetime, **extra) -> Ticket:
-    return Ticket.objects.create(
-        reference=reference,
-        subject=f"投诉 {reference}",
-        requester_name="李雷",
-        category=category,
-        team=category.team,
-        priority=extra.pop("priority", category.default_priority),
-        status=extra.pop("status", Ticket.Status.OPEN),
-        created_at=created,
-        **extra,
-    )
-
-
-def target(t: Ticket, kind: str, *, started: datetime, hours: int, **state) -> SLATarget:
-    return SLATarget.objects.create(
-        ticket=t,
-        kind=kind,
-        clock="business",
-        duration=timedelta(hours=hours),
-        calendar=BusinessCalendar.objects.get(is_default=True),
-        started_at=started,
-        due_at=state.pop("due_at", started + timedelta(hours=hours)),
-        **state,
-    )
-
-
-def event(t: Ticket, kind: str, when: datetime, target_kind: str, step: int) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=t, kind=kind, created_at=when, target_kind=target_kind, cycle=1, step=step)
+# The report tests' short names for the builders of hand-worked histories.
+ticket, target, event = ticket_row, target_row, event_row
 
 
 def history(category) -> dict:

@@ -8,13 +8,13 @@ from datetime import date, datetime
 import pytest
 import time_machine
 
-from feedback.models import AlertKeyword, Feedback, KeywordHit, Survey
+from feedback.models import Feedback, KeywordHit, Survey
 from reports import satisfaction as csat
 from reports.digest import daily_digest_send
 from tests.factories import UserFactory
 from tests.reports.helpers import SH, at, history, ticket
 from tests.reports.test_sla_report import PERIOD, rows_of
-from tickets.models import Notification, ReportDigest, StaffProfile
+from tickets.models import AlertKeyword, Notification, ReportDigest, StaffProfile
 
 
 def survey(t, rating, comment="", *, when, agent=None):

@@ -177,6 +177,31 @@ def test_notification_recipients_are_masked_for_read_only_roles(client, manager,
     assert "w***@example.cn" in listing and "w***@example.cn" in detail
 
 
+def offered_actions(client, page: str) -> set[str]:
+    form = client.get(url(page)).context["action_form"]
+    return set() if form is None else {name for name, _label in form.fields["action"].choices if name}
+
+
+def test_only_those_who_may_send_again_are_offered_the_retry(client, manager, mine):
+    # given a manager who reads the notifications and the webhook deliveries
+    grant(manager, "tickets.view_notification", "integrations.view_webhookdelivery")
+    client.force_login(manager)
+    assert "retry_now" not in offered_actions(client, "tickets_notification_changelist")
+    assert "redeliver" not in offered_actions(client, "integrations_webhookdelivery_changelist")
+
+    # when an administrator lets them change notifications, then manage webhook endpoints
+    grant(manager, "tickets.change_notification")
+    emails_only = (
+        offered_actions(client, "tickets_notification_changelist"),
+        offered_actions(client, "integrations_webhookdelivery_changelist"),
+    )
+    grant(manager, "integrations.change_webhookendpoint")
+
+    # then each channel's retry is offered with that channel's permission (tickets.outbox)
+    assert "retry_now" in emails_only[0] and "redeliver" not in emails_only[1]
+    assert "redeliver" in offered_actions(client, "integrations_webhookdelivery_changelist")
+
+
 class TestRoles:
     """Administrators configure; supervisors keep their teams' canned answers;
     managers read the configuration; agents work in the desk."""

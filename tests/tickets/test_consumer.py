@@ -73,7 +73,8 @@ class TestComplaintForm:
             ({"requester_name": "  "}, "requester_name", "This field is required"),
             ({"requester_phone": "12345"}, "requester_phone", "Enter a valid phone number"),
             ({"requester_phone": "", "requester_email": "not-an-email"}, "requester_email", "valid email"),
-            ({"requester_phone": "", "requester_email": ""}, None, "mobile number or an email address"),
+            # The service's words, at every door
+            ({"requester_phone": "", "requester_email": ""}, None, "phone number or an email address"),
             ({"order_number": "12<script>"}, "order_number", "6 to 32 letters"),
             ({"description": "太短"}, "description", "at least 10 characters"),
             ({"shop": "不存在的店"}, "shop", "No shop matches"),

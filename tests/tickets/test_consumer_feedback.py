@@ -9,11 +9,11 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from feedback.models import AlertKeyword, KeywordHit, Survey
+from feedback.models import KeywordHit, Survey
 from tests.factories import UserFactory
 from tests.tickets.test_consumer import NEW, valid
 from tickets import services
-from tickets.models import Notification, StaffProfile, Ticket, TicketEvent
+from tickets.models import AlertKeyword, Notification, StaffProfile, Ticket, TicketEvent
 from tickets.privacy import mask_contact, mask_email, mask_phone
 
 

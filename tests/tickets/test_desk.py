@@ -2,30 +2,17 @@
 what (404 for another team's ticket, 403 for a merchant), the workspace's
 actions, and a bounded number of queries per queue page."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
+from tests.builders import hours_ago, picture, ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
 from tickets import services
 from tickets.escalation import sla_sweep
 from tickets.models import SLATarget, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def file(category, *, hours_ago: float = 0, **extra) -> Ticket:
-    fields = {
-        "subject": "退款七天没到账",
-        "body": "申请退款七天了还没有到账。",
-        "requester_name": "李娜",
-        "requester_phone": "13812345678",
-        "now": timezone.now() - timedelta(hours=hours_ago),
-    }
-    return services.ticket_create(category=category, **(fields | extra))
 
 
 def refs(response) -> list[str]:
@@ -42,13 +29,13 @@ class TestQueue:
     def test_overdue_first_most_overdue_on_top_then_soonest_due_then_oldest(
         self, desk, category, urgent_category, low_category
     ):
-        normal = file(category, hours_ago=1)  # due in 3 working days
-        late_less = file(urgent_category, hours_ago=25)  # first response due 1 h ago
-        late_more = file(urgent_category, hours_ago=30)  # due 6 h ago
-        soon = file(urgent_category, hours_ago=20)  # due in 4 h
-        low = file(low_category, hours_ago=1)  # due in 5 working days
-        same_due_a = file(urgent_category, hours_ago=10)
-        same_due_b = Ticket.objects.get(pk=file(urgent_category, hours_ago=10).pk)
+        normal = ticket_filed(category, at=hours_ago(1))  # due in 3 working days
+        late_less = ticket_filed(urgent_category, at=hours_ago(25))  # first response due 1 h ago
+        late_more = ticket_filed(urgent_category, at=hours_ago(30))  # due 6 h ago
+        soon = ticket_filed(urgent_category, at=hours_ago(20))  # due in 4 h
+        low = ticket_filed(low_category, at=hours_ago(1))  # due in 5 working days
+        same_due_a = ticket_filed(urgent_category, at=hours_ago(10))
+        same_due_b = Ticket.objects.get(pk=ticket_filed(urgent_category, at=hours_ago(10)).pk)
         sla_sweep()
         response = desk.get("/desk/")
         assert response.status_code == 200
@@ -77,13 +64,13 @@ class TestQueue:
     )
     def test_filters(self, desk, agent, category, urgent_category, query, expected):
         made = {
-            "normal": file(category),
-            "urgent": file(urgent_category, hours_ago=1),
-            "overdue": file(urgent_category, hours_ago=30),
-            "pending": file(category),
-            "mine": file(category),
-            "shop": file(category, merchant=MerchantFactory(shop_id="SHOP777")),
-            "phone": file(category, channel="phone", requester_phone="13800000000"),
+            "normal": ticket_filed(category),
+            "urgent": ticket_filed(urgent_category, at=hours_ago(1)),
+            "overdue": ticket_filed(urgent_category, at=hours_ago(30)),
+            "pending": ticket_filed(category),
+            "mine": ticket_filed(category),
+            "shop": ticket_filed(category, merchant=MerchantFactory(shop_id="SHOP777")),
+            "phone": ticket_filed(category, channel="phone", requester_phone="13800000000"),
         }
         sla_sweep()
         services.ticket_change_status(ticket=made["pending"], status="pending", actor=agent)
@@ -95,13 +82,13 @@ class TestQueue:
         assert sorted(names[r] for r in refs(response)) == sorted(expected)
 
     def test_search_by_reference_and_order_number(self, desk, category):
-        a = file(category, order_number="2026112300042")
-        b = file(category)
+        a = ticket_filed(category, order_number="2026112300042")
+        b = ticket_filed(category)
         assert refs(desk.get(f"/desk/?q={b.reference.lower()}")) == [b.reference]
         assert refs(desk.get("/desk/?q=2026112300042")) == [a.reference]
 
     def test_closed_tickets_only_when_asked_for(self, desk, agent, category):
-        t = file(category)
+        t = ticket_filed(category)
         services.ticket_change_status(ticket=t, status="closed", actor=agent)
         assert refs(desk.get("/desk/")) == []
         assert refs(desk.get("/desk/?status=closed")) == [t.reference]
@@ -111,14 +98,14 @@ class TestQueue:
 
         from desk.queue import queue_page
 
-        made = [file(category, hours_ago=3 - i) for i in range(3)]
+        made = [ticket_filed(category, at=hours_ago(3 - i)) for i in range(3)]
         first = queue_page(user=agent, params=QueryDict(), page=1, size=2)
         second = queue_page(user=agent, params=QueryDict(), page=2, size=2)
         assert (first.has_next, first.has_previous, second.has_next, second.has_previous) == (True, False, False, True)
         assert [t.pk for t in first.rows + second.rows] == [t.pk for t in made]
 
     def test_partial_refresh_returns_only_the_rows(self, desk, category):
-        t = file(category)
+        t = ticket_filed(category)
         response = desk.get("/desk/?partial=1&priority=normal")
         html = response.content.decode()
         assert html.lstrip().startswith("<tbody") and t.reference in html and "<html" not in html
@@ -127,7 +114,7 @@ class TestQueue:
     def test_query_count_is_bounded(self, desk, category, urgent_category, count):
         merchant = MerchantFactory()
         for i in range(count):
-            file(urgent_category if i % 2 else category, merchant=merchant if i % 3 else None)
+            ticket_filed(urgent_category if i % 2 else category, merchant=merchant if i % 3 else None)
         with CaptureQueriesContext(connection) as queries:
             response = desk.get("/desk/?priority=normal")
             assert response.status_code == 200
@@ -139,7 +126,7 @@ class TestVisibility:
     def other_ticket(self):
         other_team = TeamFactory(name="Fraud desk")
         other_category = CategoryFactory(code="fraud-x", team=other_team, default_priority="urgent")
-        return file(other_category)
+        return ticket_filed(other_category)
 
     def test_another_teams_ticket_is_404_everywhere(self, desk, category, other_ticket):
         assert other_ticket.reference not in desk.get("/desk/").content.decode()
@@ -153,7 +140,7 @@ class TestVisibility:
     def test_a_merchant_never_gets_the_staff_pages(self, client, category):
         merchant_user = MerchantUserFactory().user
         client.force_login(merchant_user)
-        ticket = file(category)
+        ticket = ticket_filed(category)
         assert client.get("/desk/").status_code == 403
         assert client.get(f"/desk/tickets/{ticket.pk}/").status_code == 403
 
@@ -173,7 +160,7 @@ class TestVisibility:
 
 class TestWorkspace:
     def test_reply_meets_the_first_response_a_note_does_not(self, desk, agent, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         desk.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "内部：先核实", "kind": "note"})
         first = ticket.targets.get(kind=SLATarget.Kind.FIRST_RESPONSE)
         assert first.status == "running"
@@ -186,7 +173,7 @@ class TestWorkspace:
         assert "state-met" in page
 
     def test_claim_assign_status_priority_write_events(self, desk, agent, supervisor, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         desk.post(f"/desk/tickets/{ticket.pk}/claim/")
         desk.post(f"/desk/tickets/{ticket.pk}/assign/", {"assignee": supervisor.pk})
         desk.post(f"/desk/tickets/{ticket.pk}/priority/", {"priority": "urgent"})
@@ -197,7 +184,7 @@ class TestWorkspace:
         assert kinds.count("assigned") == 2 and "priority_changed" in kinds and "status_changed" in kinds
 
     def test_bad_input_is_a_message_not_an_error(self, desk, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         outsider = UserFactory(username="outsider")
         for action, data in [("assign", {"assignee": outsider.pk}), ("status", {"status": "bogus"}),
                              ("priority", {"priority": "max"}), ("reply", {"body": "  "})]:  # fmt: skip
@@ -209,17 +196,7 @@ class TestWorkspace:
         assert (ticket.assignee, ticket.status, ticket.priority) == (None, "new", "normal")
 
     def test_staff_open_evidence_of_a_ticket_they_see(self, desk, category):
-        from io import BytesIO
-
-        from django.core.files.uploadedfile import SimpleUploadedFile
-        from PIL import Image
-
-        from tickets.uploads import evidence_clean
-
-        buffer = BytesIO()
-        Image.new("RGB", (4, 4)).save(buffer, "PNG")
-        clean = evidence_clean(SimpleUploadedFile("a.png", buffer.getvalue(), "image/png"))
-        ticket = file(category, evidence=[clean])
+        ticket = ticket_filed(category, evidence=[picture("a.png")])
         attachment = ticket.attachments.get()
         response = desk.get(f"/desk/tickets/{ticket.pk}/files/{attachment.pk}/")
         assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"

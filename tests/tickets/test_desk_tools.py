@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from tests.builders import hours_ago, ticket_filed
 from tests.factories import CategoryFactory, MerchantUserFactory, TeamFactory, UserFactory
-from tests.tickets.test_desk import file
 from tickets import services
 from tickets.models import CannedAnswer, Message, SLATarget, StaffProfile, Ticket, TicketEvent
 
@@ -30,7 +30,7 @@ def desk(client, agent):
 @pytest.fixture
 def other_ticket():
     other_team = TeamFactory(name="Fraud desk")
-    return file(CategoryFactory(code="fraud-x", team=other_team, default_priority="urgent"))
+    return ticket_filed(CategoryFactory(code="fraud-x", team=other_team, default_priority="urgent"))
 
 
 class TestCannedAnswers:
@@ -59,7 +59,7 @@ class TestCannedAnswers:
         )
 
     def test_english_answer_is_filled_in_english(self, desk, category):
-        ticket = file(category, requester_name="Li Na")
+        ticket = ticket_filed(category, requester_name="Li Na")
         CannedAnswer.objects.create(
             title="Refund on the way", language="en", body="Dear {consumer_name}, {agent_name} here about {reference}."
         )
@@ -68,7 +68,7 @@ class TestCannedAnswers:
         assert answer["language"] == "en"
 
     def test_search_ranks_the_ticket_category_and_language_first(self, desk, category, urgent_category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         CannedAnswer.objects.create(title="通用 问候", body="您好")
         CannedAnswer.objects.create(title="English greeting", language="en", body="Hello")
         CannedAnswer.objects.create(title="退款 问候", body="退款您好", category=category)
@@ -121,8 +121,8 @@ class TestCannedAnswers:
 
 class TestMerge:
     def test_merge_keeps_every_message_and_event(self, desk, agent, category):
-        kept = file(category, hours_ago=3, body="第一次投诉：退款没到账")
-        duplicate = file(category, hours_ago=1, body="第二次投诉：还是没到账")
+        kept = ticket_filed(category, at=hours_ago(3), body="第一次投诉：退款没到账")
+        duplicate = ticket_filed(category, at=hours_ago(1), body="第二次投诉：还是没到账")
         services.ticket_reply(ticket=duplicate, author=agent, body="内部核实中", public=False)
         messages_before = set(Message.objects.filter(ticket__in=[kept, duplicate]).values_list("pk", flat=True))
         events_before = set(TicketEvent.objects.filter(ticket__in=[kept, duplicate]).values_list("pk", flat=True))
@@ -150,21 +150,21 @@ class TestMerge:
         assert kept.targets.filter(kind="first_response", status="running").count() == 1
 
     def test_owed_reply_moves_to_the_kept_ticket(self, desk, agent, category):
-        kept = file(category, hours_ago=3)
+        kept = ticket_filed(category, at=hours_ago(3))
         services.ticket_reply(ticket=kept, author=agent, body="已处理")
-        duplicate = file(category, hours_ago=1)
+        duplicate = ticket_filed(category, at=hours_ago(1))
         services.ticket_merge(source=duplicate, into=kept, actor=agent)
         assert kept.targets.filter(kind="next_response", status="running").count() == 1
 
     def test_refusals(self, desk, agent, category, other_ticket):
-        kept = file(category)
+        kept = ticket_filed(category)
         for source, expected in [(kept.reference, "不能合并到自身"), (other_ticket.reference, "没有您可查看的工单"),
                                  ("CS-00000000-000000", "没有您可查看的工单")]:  # fmt: skip
             response = desk.post(f"/desk/tickets/{kept.pk}/merge/", {"source": source, "confirm": "1"}, follow=True)
             assert expected in response.content.decode()
-        closed = file(category)
+        closed = ticket_filed(category)
         services.ticket_change_status(ticket=closed, status="closed", actor=agent)
-        dup = file(category)
+        dup = ticket_filed(category)
         response = desk.post(
             f"/desk/tickets/{closed.pk}/merge/", {"source": dup.reference, "confirm": "1"}, follow=True
         )
@@ -172,15 +172,15 @@ class TestMerge:
         assert Ticket.objects.get(pk=dup.pk).merged_into is None
 
     def test_a_chain_stays_one_merge_away(self, agent, category):
-        a, b, c = file(category), file(category), file(category)
+        a, b, c = ticket_filed(category), ticket_filed(category), ticket_filed(category)
         services.ticket_merge(source=a, into=b, actor=agent)
         services.ticket_merge(source=b, into=c, actor=agent)
         assert set(c.merged_tickets.values_list("pk", flat=True)) == {a.pk, b.pk}
 
     def test_the_duplicates_consumer_is_sent_on_only_if_it_is_theirs(self, client, agent, category):
-        kept = file(category, requester_phone="13812345678")
-        same = file(category, requester_phone="13812345678")
-        stranger = file(category, requester_phone="13900000000")
+        kept = ticket_filed(category, requester_phone="13812345678")
+        same = ticket_filed(category, requester_phone="13812345678")
+        stranger = ticket_filed(category, requester_phone="13900000000")
         services.ticket_merge(source=same, into=kept, actor=agent)
         services.ticket_merge(source=stranger, into=kept, actor=agent)
         page = client.get(f"/t/{same.tracking_token}/").content.decode()
@@ -191,7 +191,7 @@ class TestMerge:
 
 class TestBulk:
     def test_assign_status_priority_on_ticked_rows_with_events(self, desk, agent, supervisor, category):
-        tickets = [file(category) for _ in range(3)]
+        tickets = [ticket_filed(category) for _ in range(3)]
         ids = [t.pk for t in tickets]
         desk.post(
             "/desk/bulk/", {"ticket": ids, "action": "assign", "assign": supervisor.pk, "next": "/desk/?view=mine"}
@@ -205,7 +205,7 @@ class TestBulk:
             assert {"assigned", "priority_changed", "status_changed", "target_recomputed"} <= kinds
 
     def test_invisible_tickets_are_ignored_and_refusals_reported(self, desk, agent, category, other_ticket):
-        closed, open_ = file(category), file(category)
+        closed, open_ = ticket_filed(category), ticket_filed(category)
         services.ticket_change_status(ticket=closed, status="closed", actor=agent)
         response = desk.post(
             "/desk/bulk/", {"ticket": [closed.pk, open_.pk, other_ticket.pk], "action": "status", "status": "open"},
@@ -220,21 +220,21 @@ class TestBulk:
 
     def test_assigning_outside_the_ticket_team_is_refused(self, desk, agent, category):
         outsider = UserFactory(username="outsider", groups=["agents"])
-        ticket = file(category)
+        ticket = ticket_filed(category)
         desk.post("/desk/bulk/", {"ticket": [ticket.pk], "action": "assign", "assign": outsider.pk})
         assert Ticket.objects.get(pk=ticket.pk).assignee is None
         desk.post("/desk/bulk/", {"ticket": [ticket.pk], "action": "assign", "assign": "me"})
         assert Ticket.objects.get(pk=ticket.pk).assignee == agent
 
     def test_a_manager_cannot_bulk_change(self, client, manager, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         client.force_login(manager)
         assert (
             client.post("/desk/bulk/", {"ticket": [ticket.pk], "action": "assign", "assign": "me"}).status_code == 403
         )
 
     def test_next_must_stay_on_this_site(self, desk, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         response = desk.post(
             "/desk/bulk/",
             {"ticket": [ticket.pk], "action": "priority", "priority": "low", "next": "https://evil.example/"},
@@ -272,8 +272,8 @@ class TestPhoneCall:
 
 class TestExportAndApi:
     def test_export_is_the_filtered_queue_the_agent_may_see(self, desk, category, urgent_category, other_ticket):
-        normal = file(category, subject='=HYPERLINK("http://evil")', requester_phone="13812345678")
-        urgent = file(urgent_category)
+        normal = ticket_filed(category, subject='=HYPERLINK("http://evil")', requester_phone="13812345678")
+        urgent = ticket_filed(urgent_category)
         response = desk.get("/desk/export.csv", {"priority": "normal"})
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
         raw = b"".join(response.streaming_content)
@@ -286,7 +286,7 @@ class TestExportAndApi:
         assert urgent.reference in everything and other_ticket.reference not in everything
 
     def test_api_lists_and_opens_only_visible_tickets(self, desk, category, other_ticket):
-        mine = file(category)
+        mine = ticket_filed(category)
         listed = desk.get("/api/v1/tickets/")
         assert listed.status_code == 200
         assert [t["reference"] for t in listed.json()["results"]] == [mine.reference]
@@ -297,7 +297,7 @@ class TestExportAndApi:
         assert desk.get("/api/v1/tickets/999999/").status_code == 404
 
     def test_api_refuses_merchants_and_anonymous(self, client, category):
-        ticket = file(category)
+        ticket = ticket_filed(category)
         anonymous = client.get("/api/v1/tickets/")
         assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Bearer"
         client.force_login(MerchantUserFactory().user)
@@ -313,7 +313,7 @@ class TestCollision:
         colleague = UserFactory(username="colleague", groups=["agents"])
         team.members.add(colleague)
         StaffProfile.objects.create(user=colleague, alias="Alex")
-        ticket = file(category)
+        ticket = ticket_filed(category)
         other = client.__class__()
         client.force_login(agent)
         other.force_login(colleague)
@@ -329,7 +329,7 @@ class TestCollision:
     def test_a_reply_written_over_a_colleagues_is_held_back_with_the_draft(self, client, agent, team, category):
         colleague = UserFactory(username="colleague", groups=["agents"])
         team.members.add(colleague)
-        ticket = file(category)
+        ticket = ticket_filed(category)
         client.force_login(agent)
         seen = client.get(f"/desk/tickets/{ticket.pk}/").context["seen"]
         services.ticket_reply(ticket=ticket, author=colleague, body="同事已经回复了")

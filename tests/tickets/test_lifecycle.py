@@ -11,6 +11,7 @@ import pytest
 import time_machine
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
+from tests.builders import ticket_filed
 from tests.factories import MerchantFactory, MerchantUserFactory
 from tickets import services
 from tickets.escalation import sla_sweep
@@ -27,19 +28,6 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 2026) 
     return datetime(year, month, day, hour, minute, tzinfo=SH)
 
 
-def file(category, when=MON_10, **extra) -> Ticket:
-    with time_machine.travel(when, tick=False):
-        return services.ticket_create(
-            category=category,
-            subject="退款一直没有到账",
-            body="订单 2026112312345 退款七天了还没到账。",
-            requester_name="王小明",
-            requester_phone="13800138000",
-            requester_email="wang@example.cn",
-            **extra,
-        )
-
-
 def target(ticket: Ticket, kind: str, cycle: int = 1) -> SLATarget:
     return SLATarget.objects.get(ticket=ticket, kind=kind, cycle=cycle)
 
@@ -49,7 +37,7 @@ def kinds(ticket: Ticket) -> list[str]:
 
 
 def test_create_opens_first_response_and_resolution_targets(category):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
 
     assert re.fullmatch(r"CS-20261123-\d{6}", ticket.reference)
     assert len(ticket.tracking_token) >= 40
@@ -66,8 +54,8 @@ def test_create_opens_first_response_and_resolution_targets(category):
 
 
 def test_references_are_sequential_per_day(category):
-    first = file(category)
-    second = file(category, when=MON_10 + timedelta(minutes=1))
+    first = ticket_filed(category, at=MON_10)
+    second = ticket_filed(category, at=MON_10 + timedelta(minutes=1))
     n1 = int(first.reference.rsplit("-", 1)[1])
     assert second.reference == f"CS-20261123-{n1 + 1:06d}"
 
@@ -80,7 +68,7 @@ def test_contact_is_required(category):
 
 
 def test_internal_note_does_not_meet_first_response_public_reply_does(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
 
     with time_machine.travel(at(23, 11), tick=False):
         services.ticket_reply(ticket=ticket, author=agent, body="查一下支付渠道", public=False)
@@ -103,7 +91,7 @@ def test_internal_note_does_not_meet_first_response_public_reply_does(category, 
 
 
 def test_reply_exactly_at_the_deadline_meets_it(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     due = at(26, 10)
     # A sweep at the very instant of the deadline takes the warning but not the breach.
     assert sla_sweep(now=due)["breach"] == 0
@@ -118,7 +106,7 @@ def test_reply_exactly_at_the_deadline_meets_it(category, agent):
 
 
 def test_consumer_message_after_answer_opens_next_response(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 11), tick=False):
         services.ticket_reply(ticket=ticket, author=agent, body="请提供付款截图")
     assert not SLATarget.objects.filter(ticket=ticket, kind="next_response").exists()
@@ -145,14 +133,14 @@ def test_consumer_message_after_answer_opens_next_response(category, agent):
 
 
 def test_messages_on_a_new_ticket_do_not_open_a_second_response_target(category):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 12), tick=False):
         services.ticket_consumer_message(ticket=ticket, body="补充说明")
     assert list(ticket.targets.values_list("kind", flat=True).order_by("id")) == ["first_response", "resolution"]
 
 
 def test_pending_pauses_resolution_and_owes_no_response_consumer_reply_resumes(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 11), tick=False):
         services.ticket_reply(ticket=ticket, author=agent, body="请提供订单截图")
     with time_machine.travel(at(23, 12), tick=False):
@@ -186,14 +174,14 @@ def test_pending_pauses_resolution_and_owes_no_response_consumer_reply_resumes(c
 
 
 def test_pending_without_reply_cancels_the_owed_response(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 12), tick=False):
         services.ticket_change_status(ticket=ticket, status="pending", actor=agent)
     assert target(ticket, "first_response").status == SLATarget.Status.CANCELLED
 
 
 def test_resolve_then_consumer_reply_reopens_with_new_resolution_cycle(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 11), tick=False):
         services.ticket_reply(ticket=ticket, author=agent, body="退款已处理")
     with time_machine.travel(at(23, 12), tick=False):
@@ -216,7 +204,7 @@ def test_resolve_then_consumer_reply_reopens_with_new_resolution_cycle(category,
 
 
 def test_closed_ticket_refuses_messages(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     services.ticket_change_status(ticket=ticket, status="closed", actor=agent, now=at(23, 12))
     with pytest.raises(InvalidTransition):
         services.ticket_consumer_message(ticket=ticket, body="?", now=at(23, 13))
@@ -226,7 +214,7 @@ def test_closed_ticket_refuses_messages(category, agent):
 
 
 def test_priority_change_recomputes_open_targets_from_clock_start(category, agent):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     with time_machine.travel(at(23, 14), tick=False):
         services.ticket_change_priority(ticket=ticket, priority="urgent", actor=agent)
     # Urgent: 24 h and 72 h of calendar time from the clock's start (Mon 10:00), not from 14:00.
@@ -240,7 +228,7 @@ def test_priority_change_recomputes_open_targets_from_clock_start(category, agen
 
 
 def test_priority_change_never_repeats_a_step_already_taken(low_category, agent):
-    ticket = file(low_category)
+    ticket = ticket_filed(low_category, at=MON_10)
     # Low: first response 45 h; warning at 75 % = 33.75 h: Mon 8, Tue 17, Wed 26, Thu 09–16:45.
     assert sla_sweep(now=at(26, 16, 45))["warning"] == 0
     result = sla_sweep(now=at(26, 16, 46))
@@ -269,9 +257,9 @@ def test_priority_change_never_repeats_a_step_already_taken(low_category, agent)
 
 
 def test_policy_edit_applies_to_targets_opened_after_it(category):
-    before = file(category)
+    before = ticket_filed(category, at=MON_10)
     SLAPolicy.objects.filter(priority="normal").update(first_response_amount=1)
-    after = file(category, when=MON_10 + timedelta(minutes=5))
+    after = ticket_filed(category, at=MON_10 + timedelta(minutes=5))
     assert target(before, "first_response").due_at == at(26, 10)
     # 1 working day = 9 h from Mon 10:05: Mon 7 h 55 m, Tue 09:00 + 1 h 05 m → Tue 10:05.
     assert target(after, "first_response").due_at == at(24, 10, 5)
@@ -280,7 +268,7 @@ def test_policy_edit_applies_to_targets_opened_after_it(category):
 def test_forward_to_merchant_and_merchant_reply(category, agent):
     merchant = MerchantFactory(name="好运来旗舰店")
     merchant_user = MerchantUserFactory(merchant=merchant).user
-    ticket = file(category, merchant=merchant)
+    ticket = ticket_filed(category, at=MON_10, merchant=merchant)
 
     with time_machine.travel(at(23, 11), tick=False):
         services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快处理退款")
@@ -307,7 +295,7 @@ def test_forward_to_merchant_and_merchant_reply(category, agent):
 
 
 def test_every_change_writes_an_event(category, agent, supervisor):
-    ticket = file(category)
+    ticket = ticket_filed(category, at=MON_10)
     steps = [
         lambda now: services.ticket_assign(ticket=ticket, assignee=agent, actor=supervisor, now=now),
         lambda now: services.ticket_reply(ticket=ticket, author=agent, body="note", public=False, now=now),

@@ -10,8 +10,10 @@ import time_machine
 from django.core import mail
 from django.test import override_settings
 
+from tests.factories import UserFactory
 from tickets import services
-from tickets.models import Notification
+from tickets.models import Notification, StaffProfile
+from tickets.notifications import notifications_for
 from tickets.outbox import EMAIL, outbox_deliver, outbox_due
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -104,3 +106,25 @@ def test_resweep_picks_up_rows_whose_dispatch_was_lost(category, settings):
     # Just written: its on-commit dispatch is still in flight, leave it alone.
     assert outbox_due(channel=EMAIL, now=MON_10 + timedelta(minutes=1)) == []
     assert outbox_due(channel=EMAIL, now=MON_10 + timedelta(minutes=2)) == [notification.pk]
+
+
+def test_one_row_per_address_each_in_its_readers_language(agent, supervisor):
+    StaffProfile.objects.create(user=agent, language="en")
+    twin = UserFactory(username="twin", email=agent.email)  # a second account on the agent's address
+    nowhere = UserFactory(username="nowhere", email="")
+    context = {"reference": "CS-20261123-000001"}
+
+    staff = notifications_for("sla_warning", context, users=[None, agent, supervisor, twin, nowhere], ticket_id=8)
+    shop = notifications_for(
+        "merchant_warning", context, addresses=[("shop@happy.example", None), ("", None)], language="en"
+    )
+    consumer = notifications_for("agent_replied", context, addresses=[("zhao@example.cn", None)])
+
+    # Staff read their profile's language, else the site's (zh-hans); the rest read
+    # the language given, else the site's. Nobody twice, nobody without an address.
+    assert [(n.recipient, n.language, n.user_id, n.ticket_id) for n in staff] == [
+        ("agent@staff.example", "en", agent.pk, 8),
+        ("supervisor@staff.example", "zh-hans", supervisor.pk, 8),
+    ]
+    assert [(n.recipient, n.language, n.user_id) for n in shop] == [("shop@happy.example", "en", None)]
+    assert [(n.recipient, n.language) for n in consumer] == [("zhao@example.cn", "zh-hans")]

@@ -1,6 +1,7 @@
 """The outbox's delivery machine (tickets.outbox), on the email channel and the
 real database: claim by lease, a fresh clock per message, back-off and give-up,
-leases that run out, one Message-ID across attempts, the retry service."""
+leases that run out, one Message-ID across attempts, the retry service (and
+what each channel lets it send again, and who may ask)."""
 
 import threading
 from datetime import datetime, timedelta
@@ -9,10 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import connections
 from django.test import override_settings
 
+from integrations import tasks as integrations_tasks
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks import WEBHOOK
+from tests.factories import UserFactory
 from tickets import tasks
 from tickets.models import Notification
 from tickets.outbox import (
@@ -21,6 +27,7 @@ from tickets.outbox import (
     outbox_deliver,
     outbox_due,
     outbox_give_up_expired,
+    outbox_may_retry,
     outbox_retry,
 )
 from tickets.outbox.core import Outcome, outbox_record
@@ -271,3 +278,45 @@ def test_retry_requeues_pending_and_failed_rows_but_not_sent_or_in_flight_ones(
     assert (failed.status, failed.attempts, failed.next_attempt_at) == ("pending", 0, now)
     assert (sent.status, sent.attempts) == ("sent", 1)
     assert (in_flight.attempts, in_flight.leased_until) == (1, T + LEASE)
+
+
+def test_a_delivered_row_goes_again_only_on_a_channel_that_resends(monkeypatch, django_capture_on_commit_callbacks):
+    """A sent email is not sent twice (the consumer would read it twice); a delivered
+    webhook is, when asked (its receiver lost it): attempts afresh, the same webhook-id."""
+    dispatched = []
+    monkeypatch.setattr(tasks.notifications_deliver_task, "delay", lambda ids: dispatched.append(("email", ids)))
+    monkeypatch.setattr(integrations_tasks.webhooks_deliver_task, "delay", lambda ids: dispatched.append(("hook", ids)))
+    sent = email(status="sent", attempts=1, sent_at=T)
+    endpoint = WebhookEndpoint.objects.create(name="ERP", url="https://erp.example.cn/hooks", events=["ticket.replied"])
+    delivered = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="ticket.replied", payload={}, status="delivered", attempts=2, delivered_at=T
+    )
+    now = T + timedelta(hours=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_retry(channel=EMAIL, ids=[sent.pk], now=now) == []
+        assert outbox_retry(channel=WEBHOOK, ids=[delivered.pk], now=now) == [delivered.pk]
+
+    assert dispatched == [("hook", [delivered.pk])]
+    sent.refresh_from_db()
+    assert (sent.status, sent.attempts) == ("sent", 1)
+    again = WebhookDelivery.objects.get(pk=delivered.pk)
+    assert (again.status, again.attempts, again.next_attempt_at, again.uuid) == ("pending", 0, now, delivered.uuid)
+
+
+def test_who_may_send_again_is_each_channels_permission():
+    def holding(*codenames: str):
+        user = UserFactory(username=f"ops-{len(codenames)}")
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+        return type(user).objects.get(pk=user.pk)  # permissions are cached per instance
+
+    nobody, emails, both = (
+        holding(),
+        holding("change_notification"),
+        holding("change_notification", "change_webhookendpoint"),
+    )
+    assert [(outbox_may_retry(EMAIL, u), outbox_may_retry(WEBHOOK, u)) for u in (nobody, emails, both)] == [
+        (False, False),
+        (True, False),
+        (True, True),
+    ]

@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from integrations.tokens import staff_token_create
-from tests.api.conftest import bearer, file
+from tests.api.conftest import bearer
+from tests.builders import ticket_filed
 from tests.tickets.pdf_builder import PdfBuilder, one_page
 from tests.tickets.test_consumer import NEW, valid
 from tickets import pdf_safety
@@ -444,7 +445,7 @@ def test_the_complaint_form_refuses_the_bypass_and_files_nothing(client, categor
 
 @pytest.mark.django_db
 def test_the_api_refuses_the_bypass_and_stores_nothing(client, agent, category):
-    ticket = file(category)
+    ticket = ticket_filed(category)
     key = staff_token_create(user=agent, name="chat tool")[1]
     messages, before = Message.objects.count(), stored_files()
     response = client.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -26,7 +26,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
-from tickets.outbox import EMAIL, outbox_retry
+from tickets.outbox import EMAIL, outbox_may_retry, outbox_retry
 from tickets.privacy import mask_contact, mask_email, mask_phone
 
 # --- Tickets ------------------------------------------------------------------------
@@ -79,6 +79,19 @@ class EscalationLevelFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Kept by the services and the sweep, shown read-only.
+SLA_FIELDS = (
+    "due_at",
+    "is_overdue",
+    "escalation_level",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+)
+
+
 @admin.register(Ticket)
 class TicketAdmin(TicketScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
     ticket_field = None
@@ -107,20 +120,7 @@ class TicketAdmin(TicketScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
     ordering = ["-created_at"]
-    readonly_fields = [
-        "reference",
-        "category",
-        "team",
-        "merchant",
-        "due_at",
-        "is_overdue",
-        "escalation_level",
-        "first_responded_at",
-        "resolved_at",
-        "closed_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = ["reference", "category", "team", "merchant", *SLA_FIELDS]
     fieldsets = [
         (
             None,
@@ -145,21 +145,7 @@ class TicketAdmin(TicketScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
                 ),
             },
         ),
-        (
-            _("SLA"),
-            {
-                "fields": [
-                    "due_at",
-                    "is_overdue",
-                    "escalation_level",
-                    "first_responded_at",
-                    "resolved_at",
-                    "closed_at",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        (_("SLA"), {"fields": SLA_FIELDS}),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -185,23 +171,25 @@ class TicketAdmin(TicketScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
         """Lists never show a consumer's full phone number or email address."""
         return f"{obj.requester_name} {mask_contact(phone=obj.requester_phone, email=obj.requester_email)}"
 
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            # The service refused, under its lock, what the form had accepted: another writer
+            # got there first. The admin's transaction is undone whole (the description fields
+            # too, and no history entry), and the page shows the ticket as it now stands.
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool) -> None:
         changed = set(form.changed_data)
         direct = [name for name in form.Meta.fields if name in changed and name not in form.SERVICE_FIELDS]
         if direct:
             obj.save(update_fields=[*direct, "updated_at"])
-        now = timezone.now()
-        data = form.cleaned_data
-        try:
-            if "assignee" in changed:
-                services.ticket_assign(ticket=obj, assignee=data["assignee"], actor=request.user, now=now)
-            if "priority" in changed:
-                services.ticket_change_priority(ticket=obj, priority=data["priority"], actor=request.user, now=now)
-            if "status" in changed:
-                services.ticket_change_status(ticket=obj, status=data["status"], actor=request.user, now=now)
-        except ApplicationError as exc:
-            # The form checked the move; this is a race with another writer.
-            messages.error(request, exc.message)
+        updates = {name: form.cleaned_data[name] for name in form.SERVICE_FIELDS if name in changed}
+        if updates:
+            # All or nothing, as on the API; a refusal rolls the whole page back (changeform_view).
+            services.ticket_update(ticket=obj, actor=request.user, now=timezone.now(), **updates)
         obj.refresh_from_db()
 
 
@@ -272,12 +260,13 @@ class NotificationAdmin(TicketScopedAdminMixin, MaskedContactMixin, ReadOnlyAdmi
         return mask_email(obj.recipient)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("tickets.change_notification")
+        return outbox_may_retry(EMAIL, request.user)
 
     @admin.action(description=_("Retry delivery now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Pending and failed rows go back to pending, due now, and are handed to
-        the delivery task once this transaction commits (the outbox's retry)."""
+        the delivery task once this transaction commits; a sent one stays sent
+        (the outbox's retry decides)."""
         ids = outbox_retry(channel=EMAIL, ids=queryset.values_list("pk", flat=True))
         messages.success(
             request,

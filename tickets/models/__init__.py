@@ -1,10 +1,11 @@
 """The ticket domain's models, one module per purpose: ``config`` (calendars,
 teams, categories, SLA policies), ``tickets`` (tickets, messages, SLA targets,
 the audit trail), ``outbox`` (the email channel of the outbox), ``staff``
-(evidence files, staff profiles, canned answers, report digests). Callers
-import from the package; migrations name ``_tracking_token``,
-``_validate_time_zone`` and ``message_id_new`` here."""
+(evidence files, staff profiles, canned answers, report digests), ``alerts``
+(the alert words). Callers import from the package; migrations name
+``_tracking_token``, ``_validate_time_zone`` and ``message_id_new`` here."""
 
+from tickets.models.alerts import AlertKeyword
 from tickets.models.base import OPEN_STATUSES, Priority, _validate_time_zone
 from tickets.models.config import BusinessCalendar, CalendarDay, Category, SLAPolicy, Team, WorkingPeriod
 from tickets.models.outbox import MESSAGE_ID_DB_DEFAULT, Notification, message_id_new
@@ -23,6 +24,7 @@ from tickets.models.tickets import (
 __all__ = [
     "MESSAGE_ID_DB_DEFAULT",
     "OPEN_STATUSES",
+    "AlertKeyword",
     "Attachment",
     "BusinessCalendar",
     "CalendarDay",

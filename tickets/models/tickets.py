@@ -73,7 +73,7 @@ class Ticket(models.Model):
         db_index=False,  # ticket_assignee_status_idx leads with it
     )
     merchant = models.ForeignKey(
-        "merchants.Merchant",
+        "accounts.Merchant",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -22,6 +22,7 @@ from tickets.outbox.core import (
     outbox_dispatch_on_commit,
     outbox_due,
     outbox_give_up_expired,
+    outbox_may_retry,
     outbox_resweep,
     outbox_retry,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "outbox_dispatch_on_commit",
     "outbox_due",
     "outbox_give_up_expired",
+    "outbox_may_retry",
     "outbox_resweep",
     "outbox_retry",
 ]

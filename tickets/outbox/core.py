@@ -75,6 +75,11 @@ class Channel:
     done: str  # the status of a row delivered
     done_at: str  # the field that records when
     backoff_cap: timedelta
+    # Sending again by hand (outbox_retry): the permission a person needs to ask for it, and
+    # whether a delivered row may go again (never by default: a message that arrived is not
+    # sent twice unless its receiver can tell the repeat and may have lost the first).
+    retry_permission: str
+    resend_done: bool = False
 
     def max_attempts(self) -> int:
         raise NotImplementedError
@@ -256,7 +261,7 @@ def outbox_due(*, channel: Channel, now: datetime, limit: int = 500) -> list[int
     grace = channel.grace()
     if grace:
         rows = rows.exclude(attempts=0, created_at__gt=now - grace)
-    return list(rows.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return list(rows.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def outbox_give_up_expired(*, channel: Channel, now: datetime) -> int:
@@ -296,16 +301,22 @@ def outbox_resweep(*, limit: int | None = None) -> dict[str, dict[str, int]]:
 # --- Sending again -----------------------------------------------------------------
 
 
-def outbox_retry(
-    *, channel: Channel, ids: Iterable[int], include_done: bool = False, now: datetime | None = None
-) -> list[int]:
-    """Send rows again now (an administrator's "retry"): pending and failed rows
-    (and, with ``include_done``, delivered ones) go back to pending, due now,
-    and are dispatched once the transaction commits. A row that had finished
-    (failed or done) gets its attempts afresh; a row being sent right now (its
-    lease running) is left alone. Returns the ids queued, in order."""
+def outbox_may_retry(channel: Channel, user) -> bool:
+    """Whether ``user`` may send rows of ``channel`` again (``outbox_retry``)."""
+    return user.has_perm(channel.retry_permission)
+
+
+def outbox_retry(*, channel: Channel, ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Send rows again now (an administrator's "retry"; the caller has checked
+    ``outbox_may_retry``). Pending and failed rows go back to pending, due now,
+    and so do delivered ones on a channel that resends them
+    (``Channel.resend_done``); they are dispatched once the transaction commits.
+    A row that had finished (failed or delivered) gets its attempts afresh and
+    keeps its last error until the next attempt; a pending one keeps its count.
+    Left alone: a delivered row on a channel that does not resend, and a row
+    being sent right now (its lease running). Returns the ids queued, in order."""
     now = now or timezone.now()
-    statuses = [PENDING, FAILED, *([channel.done] if include_done else [])]
+    statuses = [PENDING, FAILED, *([channel.done] if channel.resend_done else [])]
     model = channel.model
     with transaction.atomic():
         queued = list(

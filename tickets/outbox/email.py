@@ -17,6 +17,9 @@ class EmailChannel(Channel):
     done = Notification.Status.SENT.value
     done_at = "sent_at"
     backoff_cap = timedelta(hours=1)
+    retry_permission = "tickets.change_notification"
+    # A sent email is not sent again: the consumer would read it twice.
+    resend_done = False
 
     def max_attempts(self) -> int:
         return settings.NOTIFICATION_MAX_ATTEMPTS

@@ -22,10 +22,12 @@ from tickets.services.conversation import ticket_consumer_message, ticket_reply
 from tickets.services.intake import ticket_create
 from tickets.services.merchants import ticket_forward_to_merchant, ticket_merchant_reply
 from tickets.services.merge import BulkResult, ticket_merge, tickets_bulk_update
+from tickets.services.update import KEEP, ticket_update
 from tickets.services.work import Work, policy_for, reference_next
 
 __all__ = [
     "ALLOWED",
+    "KEEP",
     "BulkResult",
     "Work",
     "policy_for",
@@ -40,5 +42,6 @@ __all__ = [
     "ticket_merchant_reply",
     "ticket_merge",
     "ticket_reply",
+    "ticket_update",
     "tickets_bulk_update",
 ]

@@ -8,22 +8,16 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
+from tickets import events
 from tickets.access import assignable_users
 from tickets.calendars import working_calendar
-from tickets.models import SLATarget, Ticket, TicketEvent
+from tickets.models import SLATarget, Ticket
 from tickets.notifications import tracking_url
-from tickets.services.work import Work, iso
-from tickets.sla.clock import Step
-from tickets.targets import (
-    RESPONSE_KINDS,
-    TARGET_FIELDS,
-    target_apply_policy,
-    target_reschedule,
-)
+from tickets.services.work import Work
+from tickets.targets import RESPONSE_KINDS, TARGET_FIELDS, targets_redate
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
 
 # --- Status -----------------------------------------------------------------------
@@ -65,7 +59,7 @@ def change_status(work: Work, new: str) -> None:
         if new == Status.CLOSED:
             work.set(closed_at=work.now)
     work.set(status=new)
-    work.event(EventKind.STATUS_CHANGED, data={"from": old, "to": new})
+    work.add(events.status_changed(old=old, new=new))
     if new == Status.RESOLVED and t.requester_email:
         work.notify(
             "survey_invitation",
@@ -76,11 +70,20 @@ def change_status(work: Work, new: str) -> None:
         )
 
 
+def status_check(work: Work, status: str) -> None:
+    """Refuse a move an agent may not make from the ticket's status (``ALLOWED``)."""
+    old = work.ticket.status
+    if status not in ALLOWED[old]:
+        raise InvalidTransition(
+            _("A ticket cannot go from %(old)s to %(new)s.") % {"old": Status(old).label, "new": Status(status).label}
+        )
+
+
 def reopen(work: Work) -> None:
     """A resolved ticket comes back: a new resolution cycle runs from now."""
     old = work.ticket.status
     work.set(status=Status.OPEN, resolved_at=None)
-    work.event(EventKind.REOPENED, data={"from": old})
+    work.add(events.reopened(old=old))
     work.open_target(Kind.RESOLUTION)
 
 
@@ -92,10 +95,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor=None, now: dateti
         raise ApplicationError(_("Unknown status."), code="invalid_status", field="status")
     if status == old:
         return work.ticket
-    if status not in ALLOWED[old]:
-        raise InvalidTransition(
-            _("A ticket cannot go from %(old)s to %(new)s.") % {"old": Status(old).label, "new": Status(status).label}
-        )
+    status_check(work, status)
     if old == Status.RESOLVED and status == Status.OPEN:
         reopen(work)
     else:
@@ -108,24 +108,14 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor=None, now: dateti
 
 
 def recompute_for_priority(work: Work, new_priority: str, *, reason: str) -> None:
-    """Set the priority and re-date every owed target that has not breached, from
-    the moment its clock started, under the new priority's policy. Steps already
-    taken are not taken again; steps now in the past come due at the next sweep.
-    A breached target keeps the deadline it breached."""
-    t = work.ticket
-    old = t.priority
+    """Set the priority and re-date the owed targets under the new priority's
+    policy (``targets_redate``: the rule the sweep's breach uses too)."""
+    old = work.ticket.priority
     work.set(priority=new_priority)
-    work.event(EventKind.PRIORITY_CHANGED, data={"from": old, "to": new_priority, "reason": reason})
-    policy = work.policy
-    for target in work.active():
-        if target.steps_taken >= Step.BREACH:
-            continue
-        wc = working_calendar(target.calendar)
-        before = target.due_at
-        target_apply_policy(target, policy, wc)
-        target_reschedule(target, wc)
+    work.add(events.priority_changed(old=old, new=new_priority, reason=reason))
+    for target, before in targets_redate(work.targets, work.policy, calendar=lambda t: working_calendar(t.calendar)):
         target.save(update_fields=TARGET_FIELDS)
-        work.event(EventKind.TARGET_RECOMPUTED, target=target, data={"from": iso(before), "to": iso(target.due_at)})
+        work.add(events.target_recomputed(target=target, before=before))
 
 
 @transaction.atomic
@@ -139,23 +129,38 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, actor=None, now: da
     return work.ticket
 
 
-@transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee, actor=None, now: datetime | None = None) -> Ticket:
-    """Give the ticket to ``assignee`` (None: nobody), who must be an active member
-    or supervisor of the ticket's team: an assignment opens the ticket to its
-    assignee on every door, so it may not reach outside the team."""
-    work = Work.lock(ticket, now=now, actor=actor)
-    t = work.ticket
+def assignee_check(work: Work, assignee) -> None:
+    """Refuse an assignee outside the ticket's team (an active member or
+    supervisor): an assignment opens the ticket to its assignee on every door,
+    so it may not reach outside the team. Keeping the current assignee is no
+    change and always allowed."""
     if (
         assignee is not None
-        and assignee.pk != t.assignee_id
-        and not assignable_users(actor, t).filter(pk=assignee.pk).exists()
+        and assignee.pk != work.ticket.assignee_id
+        and not assignable_users(work.actor, work.ticket).filter(pk=assignee.pk).exists()
     ):
         raise ApplicationError(
             _("%(user)s is not in this ticket's team.") % {"user": assignee}, code="not_assignable", field="assignee"
         )
-    if t.assignee_id != (assignee.pk if assignee else None):
-        work.event(EventKind.ASSIGNED, data={"from": t.assignee_id, "to": assignee.pk if assignee else None})
+
+
+def assign(work: Work, assignee) -> None:
+    """Give the locked ticket to ``assignee`` (None: nobody), checked first with
+    ``assignee_check``; no change writes nothing."""
+    old = work.ticket.assignee_id
+    new = assignee.pk if assignee else None
+    if old != new:
+        work.add(events.assigned(old=old, new=new))
         work.set(assignee=assignee)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor=None, now: datetime | None = None) -> Ticket:
+    """Give the ticket to ``assignee`` (None: nobody), who must be an active member
+    or supervisor of the ticket's team (``assignee_check``)."""
+    work = Work.lock(ticket, now=now, actor=actor)
+    assignee_check(work, assignee)
+    if work.ticket.assignee_id != (assignee.pk if assignee else None):
+        assign(work, assignee)
         work.commit()
-    return t
+    return work.ticket

@@ -10,20 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import InvalidTransition
+from tickets import events
 from tickets.evidence import evidence_record, evidence_staged
-from tickets.models import Message, SLATarget, Ticket, TicketEvent
+from tickets.models import Message, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.rules import evidence_count_check, message_clean
 from tickets.services.changes import change_status, reopen
 from tickets.services.work import Work
-from tickets.targets import (
-    RESPONSE_KINDS,
-)
+from tickets.targets import RESPONSE_KINDS
 from tickets.uploads import CleanFile
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
 
 # --- Conversation ---------------------------------------------------------------
@@ -58,17 +56,17 @@ def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, no
     )
     evidence_record(ticket=t, message=message, staged=staged, now=work.now)
     if not public:
-        work.event(EventKind.INTERNAL_NOTE, data={"message": message.pk})
+        work.add(events.internal_note(message=message))
         work.commit()
         return message
-    work.event(EventKind.PUBLIC_REPLY, data={"message": message.pk})
+    work.add(events.public_reply(message=message))
     for target in work.active(*RESPONSE_KINDS):
         work.close_target(target, SLATarget.Status.MET)
     if t.first_responded_at is None:
         work.set(first_responded_at=work.now)
     if t.status == Status.NEW:
         work.set(status=Status.OPEN)
-        work.event(EventKind.STATUS_CHANGED, data={"from": Status.NEW, "to": Status.OPEN})
+        work.add(events.status_changed(old=Status.NEW, new=Status.OPEN))
     if t.requester_email:
         work.notify(
             "agent_replied",
@@ -98,7 +96,7 @@ def ticket_consumer_message(
             raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
         message = Message.objects.create(ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
         attachments = evidence_record(ticket=t, message=message, staged=staged, now=now)
-        work.event(EventKind.CONSUMER_MESSAGE, data={"message": message.pk, "files": len(attachments)})
+        work.add(events.consumer_message(message=message, files=len(attachments)))
         if t.status == Status.RESOLVED:
             reopen(work)
         elif t.status == Status.PENDING:

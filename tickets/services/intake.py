@@ -1,4 +1,16 @@
-"""Filing a ticket: the one intake every channel goes through."""
+"""Filing a ticket: the one intake every channel goes through — the consumer's
+web form, the phone call an agent logs, the staff API, and the mail and chat
+channels to come.
+
+Every rule of what a complaint may hold is applied here: the requester's name,
+the contact (a phone number in E.164, :mod:`tickets.phones`, or an email
+address), the order number, the message's length and the evidence files
+(:mod:`tickets.rules`), the priority, and what a follow-up keeps of the closed
+complaint it continues. A door translates what it received into these
+arguments and shows the ApplicationError raised here next to its own field
+(``error.field``); forms call the same rules early only to show every problem
+at once. The shop a complaint is about is looked up by
+``tickets.selectors.merchant_for_shop``, the same for every door."""
 
 from __future__ import annotations
 
@@ -11,21 +23,56 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
-from feedback.models import KeywordHit
-from feedback.services import keywords_in
+from tickets import events
 from tickets.evidence import evidence_record, evidence_staged
-from tickets.models import Category, Message, SLATarget, Ticket, TicketEvent
+from tickets.keywords import keywords_in
+from tickets.models import Category, Message, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.phones import phone_normalise
 from tickets.recipients import supervisors_by_team
-from tickets.rules import evidence_count_check, message_clean, order_number_clean
-from tickets.services.changes import recompute_for_priority
+from tickets.rules import (
+    contact_check,
+    email_clean,
+    evidence_count_check,
+    message_clean,
+    order_number_clean,
+    requester_name_clean,
+)
+from tickets.services.changes import assign, assignee_check, recompute_for_priority
 from tickets.services.work import Work, reference_next
 from tickets.uploads import CleanFile
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
+
+REQUESTER_FIELDS = ("requester_name", "requester_phone", "requester_email")
+
+
+# --- The requester ----------------------------------------------------------------
+
+
+def requester_kept(*, follows: Ticket | None, requester: dict[str, str]) -> dict[str, str]:
+    """``requester`` (any of ``REQUESTER_FIELDS``) with what a follow-up keeps:
+    the closed complaint's name, phone and email for each one left empty."""
+    if follows is None:
+        return requester
+    return {name: value if value.strip() else getattr(follows, name) for name, value in requester.items()}
+
+
+def requester_clean(*, name: str, phone: str, email: str, follows: Ticket | None = None) -> dict[str, str]:
+    """Who filed and how to reach them, as stored: the phone in E.164, the email
+    trimmed, what a follow-up left empty taken from the closed complaint (kept
+    as it was stored), then a name and a phone number or an email address are
+    required."""
+    typed = {
+        "requester_name": name or "",
+        "requester_phone": phone_normalise(phone),
+        "requester_email": email_clean(email),
+    }
+    requester = requester_kept(follows=follows, requester=typed)
+    requester["requester_name"] = requester_name_clean(requester["requester_name"])
+    contact_check(phone=requester["requester_phone"], email=requester["requester_email"])
+    return requester
 
 
 # --- Creating ------------------------------------------------------------------
@@ -51,18 +98,20 @@ def ticket_create(
 ) -> Ticket:
     """File a ticket: the consumer's first message with its evidence files, and
     the first-response and resolution targets, whose clocks start now.
-    ``author`` is the agent who logged it (a phone call), if any; ``follows``
-    the closed ticket this one continues.
+    ``author`` is the staff member who logged it (a phone call, the API), if
+    any; ``follows`` the closed ticket this one continues (its name and contact
+    fill those left empty).
+
+    A complaint taken by phone is assigned to the staff member who took it when
+    they may be assigned tickets of its team (the rule of ``ticket_assign``);
+    otherwise it waits in the team's queue.
 
     An alert word in the subject or the message flags the ticket, raises it to
     urgent before its clocks start, and tells the team's supervisors."""
     now = now or timezone.now()
-    requester_email = requester_email.strip()
-    requester_phone = phone_normalise(requester_phone)
-    if not requester_email and not requester_phone:
-        raise ApplicationError(
-            _("Give a phone number or an email address so that we can reply."), code="contact_required"
-        )
+    if follows is not None and follows.status != Status.CLOSED:
+        raise ApplicationError(_("Only a closed complaint can be followed up."), code="follows_open")
+    requester = requester_clean(name=requester_name, phone=requester_phone, email=requester_email, follows=follows)
     order_number = order_number_clean(order_number)
     if not subject.strip():
         raise ApplicationError(_("Describe the problem in a few words."), code="required", field="subject")
@@ -73,16 +122,12 @@ def ticket_create(
     if priority is not None and priority not in Ticket.Priority.values:
         raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
 
-    if follows is not None and follows.status != Status.CLOSED:
-        raise ApplicationError(_("Only a closed complaint can be followed up."), code="follows_open")
     with evidence_staged(evidence, now=now) as staged, transaction.atomic():
         return _ticket_create(
             category=category,
             subject=subject,
             body=body,
-            requester_name=requester_name,
-            requester_email=requester_email,
-            requester_phone=requester_phone,
+            **requester,
             channel=channel,
             merchant=merchant,
             order_number=order_number,
@@ -99,7 +144,7 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
     ticket = Ticket.objects.create(
         reference=reference_next(now),
         subject=fields["subject"].strip()[:200],
-        requester_name=fields["requester_name"].strip()[:100],
+        requester_name=fields["requester_name"],
         requester_email=fields["requester_email"],
         requester_phone=fields["requester_phone"],
         language=fields["language"] or settings.LANGUAGE_CODE,
@@ -108,20 +153,18 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
         priority=priority or category.default_priority,
         team_id=category.team_id,
         merchant=fields["merchant"],
-        order_number=fields["order_number"].strip(),
+        order_number=fields["order_number"],
         follows=fields["follows"],
         created_at=now,
     )
     message = Message.objects.create(ticket=ticket, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
     evidence_record(ticket=ticket, message=message, staged=staged, now=now)
     work = Work(ticket=ticket, now=now, actor=author)
-    data = {"channel": ticket.channel, "priority": ticket.priority}
-    if ticket.follows_id:
-        data["follows"] = ticket.follows.reference
-    work.event(EventKind.CREATED, data=data)
+    work.add(events.created(channel=ticket.channel, priority=ticket.priority, follows=ticket.follows))
     _keyword_alert(work, f"{ticket.subject}\n{body}")
     first = work.open_target(Kind.FIRST_RESPONSE)
     work.open_target(Kind.RESOLUTION)
+    _phone_call_assign(work)
     if ticket.requester_email:
         work.notify(
             "ticket_received",
@@ -137,16 +180,31 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
 
 def _keyword_alert(work: Work, text: str) -> None:
     """Flag the ticket for each alert word in ``text``, raise it to urgent and
-    tell the supervisors (before its targets open, so they run as urgent)."""
+    tell the supervisors (before its targets open, so they run as urgent). The
+    event names the words and their ids; the feedback app records the hits
+    from it, in this transaction."""
     words = keywords_in(text)
     if not words:
         return
     t = work.ticket
-    KeywordHit.objects.bulk_create([KeywordHit(ticket=t, keyword=w, created_at=work.now) for w in words])
     work.set(is_flagged=True)
     found = [w.word for w in words]
-    work.event(EventKind.KEYWORD_ALERT, data={"words": found})
+    work.add(events.keyword_alert(words=found, keyword_ids=[w.pk for w in words]))
     if t.priority != Ticket.Priority.URGENT:
         recompute_for_priority(work, Ticket.Priority.URGENT, reason="keyword")
     supervisors = supervisors_by_team([t.team_id]).get(t.team_id, [])
     work.notify_staff("keyword_alert", supervisors, words=", ".join(found))
+
+
+def _phone_call_assign(work: Work) -> None:
+    """A complaint taken by phone goes to the staff member who took it, when the
+    ticket may be assigned to them (a member or supervisor of its team, as
+    ``ticket_assign`` requires at every door: ``assignee_check``)."""
+    t, author = work.ticket, work.actor
+    if t.channel != Ticket.Channel.PHONE or author is None or not getattr(author, "pk", None):
+        return
+    try:
+        assignee_check(work, author)
+    except ApplicationError:
+        return  # a call about another team's category goes to that team's queue, unassigned
+    assign(work, author)

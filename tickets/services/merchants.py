@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
-from tickets.models import Message, SLATarget, Ticket, TicketEvent
-from tickets.recipients import merchant_addresses, supervisors_by_team
+from tickets import events
+from tickets.models import Message, SLATarget, Ticket
+from tickets.recipients import supervisors_by_team
 from tickets.rules import message_clean
 from tickets.services.changes import change_status
 from tickets.services.work import Work
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
 
 # --- Merchants ----------------------------------------------------------------------
@@ -38,19 +37,10 @@ def ticket_forward_to_merchant(*, ticket: Ticket, actor, note: str = "", now: da
         change_status(work, Status.OPEN)
     old = t.status
     work.set(status=Status.AWAITING_MERCHANT)
-    work.event(EventKind.STATUS_CHANGED, data={"from": old, "to": Status.AWAITING_MERCHANT})
+    work.add(events.status_changed(old=old, new=Status.AWAITING_MERCHANT))
     target = work.open_target(Kind.MERCHANT_REPLY)
-    work.event(EventKind.FORWARDED_TO_MERCHANT, target=target, data={"note": note, "merchant": t.merchant_id})
-    for email, user in merchant_addresses(t.merchant):
-        work.notify(
-            "merchant_forwarded",
-            email,
-            language=settings.LANGUAGE_CODE,
-            user=user,
-            merchant=t.merchant.name,
-            due=target.due_at,
-            body=note,
-        )
+    work.add(events.forwarded_to_merchant(target=target, merchant_id=t.merchant_id, note=note))
+    work.notify_merchant("merchant_forwarded", merchant=t.merchant.name, due=target.due_at, body=note)
     work.commit()
     return target
 
@@ -71,12 +61,12 @@ def ticket_merchant_reply(*, ticket: Ticket, author, body: str, now: datetime | 
     message = Message.objects.create(
         ticket=t, author_kind=Message.AuthorKind.MERCHANT, author=author, body=body, created_at=work.now
     )
-    work.event(EventKind.MERCHANT_REPLIED, data={"message": message.pk})
+    work.add(events.merchant_replied(message=message))
     for target in work.active(Kind.MERCHANT_REPLY):
         work.close_target(target, SLATarget.Status.MET)
     if t.status == Status.AWAITING_MERCHANT:
         work.set(status=Status.OPEN)
-        work.event(EventKind.STATUS_CHANGED, data={"from": Status.AWAITING_MERCHANT, "to": Status.OPEN})
+        work.add(events.status_changed(old=Status.AWAITING_MERCHANT, new=Status.OPEN))
     recipients = [t.assignee] if t.assignee else supervisors_by_team([t.team_id]).get(t.team_id, [])
     work.notify_staff("merchant_replied", recipients, merchant=t.merchant.name, body=body)
     work.commit()

@@ -11,16 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError, InvalidTransition
-from tickets.models import Message, SLATarget, Ticket, TicketEvent
+from tickets import events
+from tickets.models import Message, SLATarget, Ticket
 from tickets.services.changes import reopen, ticket_assign, ticket_change_priority, ticket_change_status
 from tickets.services.work import Work
-from tickets.targets import (
-    RESPONSE_KINDS,
-)
+from tickets.targets import RESPONSE_KINDS
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
 
 # --- Duplicates ---------------------------------------------------------------------
@@ -52,21 +50,13 @@ def ticket_merge(*, source: Ticket, into: Ticket, actor, now: datetime | None = 
     old = src.ticket.status
     if old != Status.CLOSED:
         src.set(status=Status.CLOSED, closed_at=now)
-        src.event(EventKind.STATUS_CHANGED, data={"from": old, "to": Status.CLOSED})
+        src.add(events.status_changed(old=old, new=Status.CLOSED))
     src.set(merged_into=dst.ticket)
-    src.event(EventKind.MERGED, data={"into": dst.ticket.reference, "into_id": dst.ticket.pk})
+    src.add(events.merged(into=dst.ticket))
     followers = list(Ticket.objects.filter(merged_into=src.ticket).values_list("pk", "reference"))
     Ticket.objects.filter(pk__in=[pk for pk, _ref in followers]).update(merged_into=dst.ticket)
     messages = Message.objects.filter(ticket=src.ticket).count()
-    dst.event(
-        EventKind.MERGED_IN,
-        data={
-            "source": src.ticket.reference,
-            "source_id": src.ticket.pk,
-            "messages": messages,
-            "also": [ref for _pk, ref in followers],
-        },
-    )
+    dst.add(events.merged_in(source=src.ticket, messages=messages, also=[ref for _pk, ref in followers]))
     if dst.ticket.status == Status.RESOLVED:
         reopen(dst)
     if owed_reply and not dst.active(*RESPONSE_KINDS):

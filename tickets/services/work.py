@@ -19,10 +19,21 @@ from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.events import EventRow, event_build, events_committed, events_written
-from tickets.models import Notification, SLAPolicy, SLATarget, Ticket, TicketEvent
-from tickets.notifications import notification_build, notifications_queue
-from tickets.recipients import user_language
+from tickets.events import (
+    Event,
+    EventRow,
+    event_build,
+    events_committed,
+    events_written,
+    target_cancelled,
+    target_met,
+    target_opened,
+    target_paused,
+    target_resumed,
+)
+from tickets.models import SLAPolicy, SLATarget, Ticket, TicketEvent
+from tickets.notifications import Outgoing, notifications_for, notifications_insert
+from tickets.recipients import merchant_addresses
 from tickets.targets import (
     ACTIVE,
     TARGET_FIELDS,
@@ -36,7 +47,6 @@ from tickets.targets import (
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-EventKind = TicketEvent.Kind
 
 
 def policy_for(priority: str) -> SLAPolicy:
@@ -72,7 +82,7 @@ class Work:
     actor: object | None = None
     targets: list[SLATarget] = field(default_factory=list)
     events: list[TicketEvent] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
+    notifications: list[Outgoing] = field(default_factory=list)
     ticket_fields: set[str] = field(default_factory=set)
     _policy: SLAPolicy | None = None
 
@@ -102,7 +112,13 @@ class Work:
 
     # -- writing -------------------------------------------------------------
 
+    def add(self, *events: Event) -> None:
+        """Record ``events`` (each made by its builder in ``tickets.events``)."""
+        self.events.extend(event_build(e, ticket=self.ticket, at=self.now, actor=self.actor) for e in events)
+
     def event(self, kind: str, *, target: SLATarget | None = None, data: dict | None = None) -> None:
+        """The older free-form way, kept until its last callers (intake, update)
+        move to ``add`` with a builder."""
         self.events.append(
             event_build(ticket=self.ticket, kind=kind, at=self.now, actor=self.actor, target=target, data=data)
         )
@@ -128,58 +144,51 @@ class Work:
             warn_if_uncovered(wc, policy.calendar.name, self.now, target.due_at)
         target.save()
         self.targets.append(target)
-        self.event(EventKind.TARGET_OPENED, target=target, data={"due_at": target.due_at.isoformat()})
+        self.add(target_opened(target=target))
         return target
 
     def close_target(self, target: SLATarget, status: str) -> None:
         target_close(target, status, self.now, working_calendar(target.calendar))
         target.save(update_fields=[*TARGET_FIELDS, *TIME_TAKEN_FIELDS])
-        kind = EventKind.TARGET_MET if status == SLATarget.Status.MET else EventKind.TARGET_CANCELLED
-        late = status == SLATarget.Status.MET and target.due_at is not None and self.now > target.due_at
-        self.event(kind, target=target, data={"due_at": iso(target.due_at), "late": late})
+        if status == SLATarget.Status.MET:
+            self.add(target_met(target=target, late=target.due_at is not None and self.now > target.due_at))
+        else:
+            self.add(target_cancelled(target=target))
 
     def pause_target(self, target: SLATarget) -> None:
         target_pause(target, self.now)
         target.save(update_fields=TARGET_FIELDS)
-        self.event(EventKind.TARGET_PAUSED, target=target)
+        self.add(target_paused(target=target))
 
     def resume_target(self, target: SLATarget) -> None:
         target_resume(target, self.now, working_calendar(target.calendar))
         target.save(update_fields=TARGET_FIELDS)
-        self.event(EventKind.TARGET_RESUMED, target=target, data={"due_at": iso(target.due_at)})
+        self.add(target_resumed(target=target))
+
+    # Who is told is decided here; each reader's language and the one row per
+    # address, by ``notifications_for``. Every notice names the ticket.
 
     def notify(self, kind: str, recipient: str, *, language: str, user=None, **context) -> None:
-        if not recipient:
-            return
-        base = {"reference": self.ticket.reference, "subject": self.ticket.subject}
-        self.notifications.append(
-            notification_build(
-                kind=kind,
-                recipient=recipient,
-                language=language,
-                context={**base, **context},
-                ticket=self.ticket,
-                user=user,
-                at=self.now,
-            )
-        )
+        """Tell one address (the consumer's) in ``language``."""
+        self._notify(kind, context, addresses=[(recipient, user)], language=language)
 
     def notify_staff(self, kind: str, users, **context) -> None:
-        seen = set()
-        for user in users:
-            if user is not None and user.email and user.pk not in seen:
-                seen.add(user.pk)
-                self.notify(kind, user.email, language=user_language(user), user=user, **context)
+        """Tell staff, each in their own language."""
+        self._notify(kind, context, users=users)
+
+    def notify_merchant(self, kind: str, **context) -> None:
+        """Tell the ticket's merchant: its contact address and its users."""
+        self._notify(kind, context, addresses=merchant_addresses(self.ticket.merchant))
+
+    def _notify(self, kind: str, context: dict, **readers) -> None:
+        context = {"reference": self.ticket.reference, "subject": self.ticket.subject, **context}
+        self.notifications += notifications_for(kind, context, ticket_id=self.ticket.pk, **readers)
 
     def commit(self) -> None:
         ticket_refresh_sla(self.ticket, self.targets)
         self.ticket_fields |= {"due_at", "is_overdue", "updated_at"}
         self.ticket.save(update_fields=sorted(self.ticket_fields))
         TicketEvent.objects.bulk_create(self.events)
-        notifications_queue(self.notifications)
+        notifications_insert(self.notifications, at=self.now)
         events_written([EventRow.of(e) for e in self.events])  # in this transaction
         events_committed([e.pk for e in self.events])  # webhooks and others hear of them after the commit
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

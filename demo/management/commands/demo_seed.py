@@ -12,15 +12,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import AlertKeyword
+from accounts.models import Merchant, MerchantUser
 from feedback.services import feedback_submit, survey_submit
-from merchants.models import Merchant, MerchantUser
 from merchants.penalties import merchants_daily
 from merchants.risk import risk_signals_detect
 from merchants.scoring import merchant_scores_compute
 from tickets import services
 from tickets.escalation import sla_sweep
-from tickets.models import CannedAnswer, Category, StaffProfile, Team, Ticket
+from tickets.models import AlertKeyword, CannedAnswer, Category, StaffProfile, Team, Ticket
 
 PASSWORD = "demo-pass-2026"
 LOGINS = [
