@@ -39,6 +39,17 @@ COMPLAINT = {
 }
 
 
+# 王小明 left both a phone and an email address (the admin's and the evidence tests'
+# complaint): ``ticket_filed(category, **WANG)``.
+WANG = {
+    "subject": "退款一直没有到账",
+    "body": "订单 2026112312345 退款七天了还没到账。",
+    "requester_name": "王小明",
+    "requester_email": "wang@example.cn",
+    "requester_phone": "13800138000",
+}
+
+
 def ticket_filed(category: Category, *, at: datetime | None = None, **fields) -> Ticket:
     """A ticket of ``category`` filed through the intake service, with the fields of
     ``COMPLAINT`` unless ``fields`` say otherwise (any argument of ``ticket_create``:

@@ -57,12 +57,6 @@ class World:
 WANG = {"requester_name": "王女士", "requester_email": "wang@example.cn"}
 
 
-def file(category, now=MON_10, **extra):
-    """Kept for tests/api/test_tickets_api.py only, until it files through
-    ``tests.builders.ticket_filed`` as the rest of the suite does."""
-    return ticket_filed(category, at=now, **(WANG | extra))
-
-
 @pytest.fixture
 def world(db, agent, manager, team, category) -> World:
     returns_lead = UserFactory(username="returns-lead", groups=["supervisors"])

@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from tests.api.conftest import bearer, file, png
+from tests.api.conftest import MON_10, WANG, bearer, png
+from tests.builders import ticket_filed
 from tickets.models import Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -275,7 +276,7 @@ def test_files_come_with_a_message_and_are_served_to_the_team_only(client, world
 
 def test_the_cursor_neither_skips_nor_repeats_while_tickets_are_added(client, world):
     key = world.keys["agent"]
-    earlier = [file(world.refund, subject=f"早先的投诉 {n}") for n in range(5)]
+    earlier = [ticket_filed(world.refund, at=MON_10, **(WANG | {"subject": f"早先的投诉 {n}"})) for n in range(5)]
     # Newest first: the five just filed, last one first, then the world's open ticket (the resolved one is not open).
     expected = [t.reference for t in reversed(earlier)] + [world.mine.reference]
 
@@ -283,7 +284,7 @@ def test_the_cursor_neither_skips_nor_repeats_while_tickets_are_added(client, wo
     page = client.get(f"{API}/?page_size=2", **bearer(key)).json()
     seen += [row["reference"] for row in page["results"]]
     for n in range(3):  # newer tickets arrive while the client pages
-        file(world.refund, subject=f"新来的投诉 {n}", now=None)
+        ticket_filed(world.refund, **(WANG | {"subject": f"新来的投诉 {n}"}))
     while page["next"]:
         page = client.get(page["next"], **bearer(key)).json()
         seen += [row["reference"] for row in page["results"]]

@@ -143,6 +143,7 @@ def urls(route: Route, world: World) -> list[tuple[str, str | None]]:
     return found
 
 
+@pytest.mark.slow  # requests every page of the site
 @pytest.mark.parametrize("who", ["anonymous", "superuser"])
 def test_a_nul_in_the_path_or_the_query_is_a_400_on_every_page(client, world, who):
     client.raise_request_exception = False  # a 500 is counted, not raised: every page is tried

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.tokens import staff_token_create
+from tests.builders import ticket_filed
 from tests.tickets.test_consumer import NEW, valid
-from tests.tickets.test_consumer_feedback import file_one
+from tests.tickets.test_consumer_feedback import LINA
 from tickets import services
 from tickets.models import Ticket
 
@@ -85,7 +86,7 @@ class TestAStrangerCannotLockSomeoneOut:
 class TestFollowUp:
     @pytest.fixture
     def closed(self, category, agent):
-        ticket = file_one(category, requester_phone="13812345678", order_number="2026112300001")
+        ticket = ticket_filed(category, requester_email="lina@example.cn", order_number="2026112300001")
         services.ticket_change_status(ticket=ticket, status="closed", actor=agent)
         return ticket
 
@@ -115,7 +116,7 @@ class TestFollowUp:
 
 class TestTrackingTokenGuessing:
     def test_twenty_wrong_tokens_pause_the_address_then_it_recovers(self, client, category):
-        ticket = file_one(category)
+        ticket = ticket_filed(category, **LINA)
         start = timezone.now()
         with time_machine.travel(start, tick=False):
             # given twenty made-up tokens from one address: each a plain 404
@@ -136,7 +137,7 @@ class TestTrackingTokenGuessing:
             assert client.get(f"/t/{ticket.tracking_token}/", REMOTE_ADDR=HOME).status_code == 200
 
     def test_the_api_and_the_follow_up_link_count_as_guesses_too(self, client, category):
-        ticket = file_one(category)
+        ticket = ticket_filed(category, **LINA)
         for n in range(10):
             assert client.get(f"/api/v1/track/guess-{n}", REMOTE_ADDR=HOME).status_code == 404
         for n in range(10):

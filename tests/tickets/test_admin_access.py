@@ -10,8 +10,10 @@ from django.utils import translation
 
 from feedback.services import survey_submit
 from merchants.models import MerchantStrike
+from tests.builders import WANG, ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, TeamFactory, UserFactory
-from tests.tickets.test_admin import MON_10, file_ticket, form_data
+from tests.tickets.admin_pages import form_data
+from tests.tickets.test_admin import MON_10
 from tickets import services
 from tickets.models import Notification, Ticket
 
@@ -37,12 +39,17 @@ def other_team(db):
     supervisor_b = UserFactory(username="supervisor_b", groups=["supervisors"])
     team = TeamFactory(name="Fraud", members=[agent_b], supervisors=[supervisor_b])
     category = CategoryFactory(code="fraud", name_zh="诈骗", name_en="Fraud", default_priority="urgent", team=team)
-    return team, agent_b, supervisor_b, file_ticket(category, requester_phone="13911112222", subject="被骗了")
+    return (
+        team,
+        agent_b,
+        supervisor_b,
+        ticket_filed(category, at=MON_10, **(WANG | {"requester_phone": "13911112222", "subject": "被骗了"})),
+    )
 
 
 @pytest.fixture
 def mine(category):
-    return file_ticket(category)
+    return ticket_filed(category, at=MON_10, **WANG)
 
 
 def test_another_teams_ticket_is_not_found_like_a_missing_one(client, supervisor, mine, other_team):

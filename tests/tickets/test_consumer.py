@@ -4,6 +4,7 @@ private tracking page (issue 3), tested from the outside through HTTP."""
 import pytest
 from django.urls import reverse
 
+from tests.builders import ticket_filed
 from tests.factories import MerchantFactory
 from tickets import services
 from tickets.models import Message, Ticket
@@ -26,13 +27,7 @@ def valid(category, **overrides) -> dict:
 
 @pytest.fixture
 def ticket(category, agent):
-    ticket = services.ticket_create(
-        category=category,
-        subject="退款七天没到账",
-        body="申请退款七天了还没有到账。",
-        requester_name="李娜",
-        requester_email="lina@example.cn",
-    )
+    ticket = ticket_filed(category, requester_phone="", requester_email="lina@example.cn")
     services.ticket_reply(ticket=ticket, author=agent, body="您好，我们已联系财务核实。", public=True)
     services.ticket_reply(ticket=ticket, author=agent, body="内部：疑似重复退款，先别回复金额", public=False)
     ticket.refresh_from_db()

@@ -10,28 +10,21 @@ from django.test import override_settings
 from django.utils import timezone
 
 from feedback.models import KeywordHit, Survey
+from tests.builders import ticket_filed
 from tests.factories import UserFactory
 from tests.tickets.test_consumer import NEW, valid
 from tickets import services
 from tickets.models import AlertKeyword, Notification, StaffProfile, Ticket, TicketEvent
 from tickets.privacy import mask_contact, mask_email, mask_phone
 
-
-def file_one(category, **overrides) -> Ticket:
-    fields = {
-        "category": category,
-        "subject": "退款七天没到账",
-        "body": "申请退款七天了还没有到账。",
-        "requester_name": "李娜",
-        "requester_email": "lina@example.cn",
-    }
-    return services.ticket_create(**(fields | overrides))
+# 李娜 files with an email address and no phone (the builder's default complaint otherwise).
+LINA = {"requester_phone": "", "requester_email": "lina@example.cn"}
 
 
 @pytest.mark.django_db
 class TestSurvey:
     def test_resolving_invites_by_email_and_the_page_takes_one_rating_per_resolution(self, client, category, agent):
-        ticket = file_one(category)
+        ticket = ticket_filed(category, **LINA)
         services.ticket_reply(ticket=ticket, author=agent, body="已退款。")
         services.ticket_change_status(ticket=ticket, status="resolved", actor=agent)
         invitation = Notification.objects.get(kind="survey_invitation")
@@ -60,7 +53,7 @@ class TestSurvey:
         assert ticket.events.filter(kind=TicketEvent.Kind.SURVEY_ANSWERED).count() == 2
 
     def test_an_open_ticket_has_no_survey_and_a_bad_rating_is_refused(self, client, category, agent):
-        ticket = file_one(category)
+        ticket = ticket_filed(category, **LINA)
         assert 'name="rating"' not in client.get(f"/t/{ticket.tracking_token}/").content.decode()
         assert client.post(f"/t/{ticket.tracking_token}/survey/", {"rating": "5"}).status_code == 400
         services.ticket_change_status(ticket=ticket, status="resolved", actor=agent)
@@ -145,7 +138,9 @@ class TestRateLimits:
 @pytest.mark.django_db
 class TestFollowUpAliasAndMasking:
     def test_a_closed_complaint_offers_a_linked_new_one_prefilled(self, client, category, agent):
-        closed = file_one(category, requester_phone="13800138000", order_number="2026112300001")
+        closed = ticket_filed(
+            category, requester_email="lina@example.cn", requester_phone="13800138000", order_number="2026112300001"
+        )
         services.ticket_change_status(ticket=closed, status="closed", actor=agent)
         page = client.get(f"/t/{closed.tracking_token}/").content.decode()
         link = f"/complaints/new/?follows={closed.tracking_token}"
@@ -159,14 +154,14 @@ class TestFollowUpAliasAndMasking:
         assert follow_up.events.get(kind="created").data["follows"] == closed.reference
 
     def test_an_open_tickets_token_does_not_link(self, client, category):
-        open_ticket = file_one(category)
+        open_ticket = ticket_filed(category, **LINA)
         client.post(NEW, valid(category, follows=open_ticket.tracking_token))
         assert Ticket.objects.exclude(pk=open_ticket.pk).get().follows is None
 
     def test_the_agents_alias_not_their_name(self, client, category):
         agent = UserFactory(username="wang.fang", first_name="芳", last_name="王", groups=["agents"])
         StaffProfile.objects.create(user=agent, alias="小美")
-        ticket = file_one(category)
+        ticket = ticket_filed(category, **LINA)
         services.ticket_reply(ticket=ticket, author=agent, body="您好，已为您加急处理。")
         page = client.get(f"/t/{ticket.tracking_token}/").content.decode()
         assert "客服 · 小美" in page
@@ -178,7 +173,7 @@ class TestFollowUpAliasAndMasking:
         assert mask_contact(phone="", email="lina@example.cn") == "l***@example.cn"
 
     def test_the_admin_ticket_list_masks_the_contact(self, admin_client, category):
-        file_one(category, requester_phone="13812345678", requester_email="lina@example.cn")
+        ticket_filed(category, requester_email="lina@example.cn")
         page = admin_client.get("/admin/tickets/ticket/").content.decode()
         assert "138****5678" in page
         assert "13812345678" not in page and "lina@example.cn" not in page

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from merchants.models import MerchantStrike
+from tests.builders import ticket_filed
 from tests.bulk import bulk_open_tickets
 from tests.factories import MerchantFactory
 from tickets import services
@@ -28,18 +29,6 @@ MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def file(category, when=MON_10, **extra) -> Ticket:
-    return services.ticket_create(
-        category=category,
-        subject="下单后一直显示支付失败",
-        body="钱已经扣了但是订单没有生成。",
-        requester_name="李雷",
-        requester_phone="13900139000",
-        now=when,
-        **extra,
-    )
-
-
 def ladder(ticket: Ticket) -> list[tuple[str, str, int]]:
     return list(
         ticket.events.filter(step__isnull=False).order_by("created_at", "id").values_list("kind", "target_kind", "step")
@@ -49,7 +38,7 @@ def ladder(ticket: Ticket) -> list[tuple[str, str, int]]:
 @pytest.mark.django_db
 class TestLadder:
     def test_urgent_ladder_each_step_once(self, urgent_category, supervisor, manager, agent):
-        ticket = file(urgent_category)
+        ticket = ticket_filed(urgent_category, at=MON_10)
         services.ticket_assign(ticket=ticket, assignee=agent, now=MON_10 + timedelta(minutes=1))
 
         # Urgent first response: 24 calendar hours → due Tue 10:00; warning at 18 h (Tue 04:00),
@@ -90,7 +79,7 @@ class TestLadder:
         ]
 
     def test_breach_raises_priority_one_step(self, low_category, supervisor):
-        ticket = file(low_category)
+        ticket = ticket_filed(low_category, at=MON_10)
         # Low first response: 45 working hours from Mon 10:00 → Mon 2026-11-30 10:00
         # (Mon 8, Tue–Fri 36 = 44 h, +1 h).
         first = SLATarget.objects.get(ticket=ticket, kind="first_response")
@@ -106,14 +95,14 @@ class TestLadder:
         assert first.due_at == datetime(2026, 11, 30, 10, tzinfo=SH)
 
     def test_met_target_is_never_escalated(self, urgent_category, agent):
-        ticket = file(urgent_category)
+        ticket = ticket_filed(urgent_category, at=MON_10)
         services.ticket_reply(ticket=ticket, author=agent, body="已处理", now=MON_10 + timedelta(hours=1))
         result = sla_sweep(now=MON_10 + timedelta(hours=30))
         assert result["breach"] == 0
         assert not ticket.events.filter(target_kind="first_response", step__isnull=False).exists()
 
     def test_missed_steps_are_all_taken_once_after_an_outage(self, urgent_category):
-        ticket = file(urgent_category)
+        ticket = ticket_filed(urgent_category, at=MON_10)
         # Nothing swept for five days (workers down): the next sweep takes every step that
         # came due — warning, breach and level 2 of both targets (72 h × 150 % = 108 h) — once each.
         sla_sweep(now=MON_10 + timedelta(days=5))
@@ -124,13 +113,13 @@ class TestLadder:
         assert SLATarget.objects.filter(ticket=ticket, next_step_at__isnull=False).count() == 0
 
     def test_paused_target_does_not_escalate(self, category, agent):
-        ticket = file(category)
+        ticket = ticket_filed(category, at=MON_10)
         services.ticket_reply(ticket=ticket, author=agent, body="请补充", now=MON_10 + timedelta(hours=1))
         services.ticket_change_status(ticket=ticket, status="pending", actor=agent, now=MON_10 + timedelta(hours=2))
         assert sla_sweep(now=MON_10 + timedelta(days=60))["tickets"] == 0
 
     def test_sweep_with_nothing_due_takes_nothing(self, category):
-        file(category)
+        ticket_filed(category, at=MON_10)
         assert sla_sweep(now=MON_10 + timedelta(hours=1)) == {
             "warning": 0, "breach": 0, "level2": 0, "merchant_warning": 0, "merchant_missed": 0,
             "tickets": 0, "batches": 0,
@@ -141,7 +130,7 @@ class TestLadder:
 class TestMerchantDeadline:
     def test_warning_then_miss_returns_ticket_with_one_strike(self, category, agent, supervisor):
         merchant = MerchantFactory(name="快乐小店", contact_email="shop@happy.example")
-        ticket = file(category, merchant=merchant)
+        ticket = ticket_filed(category, at=MON_10, merchant=merchant)
         services.ticket_assign(ticket=ticket, assignee=agent, now=MON_10)
         services.ticket_forward_to_merchant(ticket=ticket, actor=agent, note="请回复", now=MON_10)
 
@@ -169,7 +158,7 @@ class TestMerchantDeadline:
 def test_concurrent_sweeps_in_threads_take_each_merchant_miss_once(category, agent):
     merchant = MerchantFactory()
     now = timezone.now()
-    tickets = [file(category, when=now - timedelta(hours=30), merchant=merchant) for _ in range(40)]
+    tickets = [ticket_filed(category, at=now - timedelta(hours=30), merchant=merchant) for _ in range(40)]
     for ticket in tickets:
         services.ticket_forward_to_merchant(ticket=ticket, actor=agent, now=now - timedelta(hours=25))
 

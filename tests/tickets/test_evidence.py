@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tests.tickets.test_admin import file_ticket, screenshot
+from tests.builders import WANG, picture, ticket_filed
+from tests.tickets.test_admin import MON_10
 from tickets.evidence import evidence_orphans_remove
 from tickets.models import Attachment, Ticket
 
@@ -34,12 +35,12 @@ def files_on_disk() -> set[str]:
 
 def test_a_file_staged_for_a_rolled_back_transaction_is_removed_after_the_grace(category):
     before = files_on_disk()
-    kept = file_ticket(category, evidence=[screenshot()])
+    kept = ticket_filed(category, at=MON_10, **WANG, evidence=[picture()])
     kept_name = Attachment.objects.get(ticket=kept).file.name
 
     # given a complaint with a screenshot filed inside an outer transaction that then rolls back
     with pytest.raises(Rollback), transaction.atomic():
-        file_ticket(category, subject="回滚的投诉", evidence=[screenshot()])
+        ticket_filed(category, at=MON_10, **(WANG | {"subject": "回滚的投诉"}), evidence=[picture()])
         raise Rollback
     assert not Ticket.objects.filter(subject="回滚的投诉").exists()
     orphans = files_on_disk() - before - {kept_name}

@@ -108,6 +108,7 @@ def test_command_warns_when_a_deadline_needs_a_missing_year(caplog, monkeypatch)
     assert any("2027" in r.getMessage() for r in caplog.records if r.name == "tickets.calendars")
 
 
+@pytest.mark.slow  # runs manage.py
 @pytest.mark.django_db(transaction=True)
 def test_command_line_prints_json_and_exits_0():
     result = manage("sla_preview", "--priority", "normal", "--at", "2026-09-30T10:00+08:00")
@@ -115,6 +116,7 @@ def test_command_line_prints_json_and_exits_0():
     assert json.loads(result.stdout) == NORMAL
 
 
+@pytest.mark.slow  # runs manage.py
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("args", "message"),
