@@ -69,16 +69,12 @@ def event_values(event: Event, *, ticket: Ticket, at: datetime, actor=None) -> E
     )
 
 
-def event_build(event: Event | None = None, /, *, ticket: Ticket, at: datetime, actor=None, **spelled) -> TicketEvent:
-    """An unsaved event (for ``bulk_create``). ``spelled`` is the older free-form
-    way (``kind=``, ``data=``, ``target=``, ``step=``), kept for the callers not
-    yet moved to a builder; new code passes an ``Event``."""
-    if event is None:
-        event = Event(spelled["kind"], spelled.get("data") or {}, spelled.get("target"), spelled.get("step"))
+def event_build(event: Event, /, *, ticket: Ticket, at: datetime, actor=None) -> TicketEvent:
+    """An unsaved event (for ``bulk_create``): ``event`` from a builder, stamped."""
     return TicketEvent(**event_values(event, ticket=ticket, at=at, actor=actor)._asdict())
 
 
-def event_record(event: Event | None = None, /, **kwargs) -> TicketEvent:
+def event_record(event: Event, /, **kwargs) -> TicketEvent:
     """Build and save one event."""
     built = event_build(event, **kwargs)
     built.save()

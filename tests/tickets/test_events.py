@@ -177,16 +177,3 @@ def test_a_stored_event_reads_back_as_built(category, agent):
     assert (breach.target, breach.target_kind, breach.cycle, breach.step) == (target, "first_response", 1, 2)
     assert breach.data == {"due_at": "2026-11-26T02:00:00+00:00"}
     assert EventRow.of(breach).data == breach.data
-
-
-@pytest.mark.django_db
-def test_the_older_free_form_spelling_still_writes(category):
-    from tickets import services
-
-    ticket = services.ticket_create(
-        category=category, subject="没收到货", body="快递显示签收但我没有收到。", requester_name="王五",
-        requester_phone="13700137000", now=MON_10,
-    )  # fmt: skip
-    event = event_record(ticket=ticket, kind=TicketEvent.Kind.KEYWORD_ALERT, at=MON_10, data={"words": ["315"]})
-    event.refresh_from_db()
-    assert (event.kind, event.data, event.step, event.target) == ("keyword_alert", {"words": ["315"]}, None, None)

@@ -116,13 +116,6 @@ class Work:
         """Record ``events`` (each made by its builder in ``tickets.events``)."""
         self.events.extend(event_build(e, ticket=self.ticket, at=self.now, actor=self.actor) for e in events)
 
-    def event(self, kind: str, *, target: SLATarget | None = None, data: dict | None = None) -> None:
-        """The older free-form way, kept until its last callers (intake, update)
-        move to ``add`` with a builder."""
-        self.events.append(
-            event_build(ticket=self.ticket, kind=kind, at=self.now, actor=self.actor, target=target, data=data)
-        )
-
     def set(self, **changes) -> None:
         for name, value in changes.items():
             setattr(self.ticket, name, value)
