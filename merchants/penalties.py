@@ -33,7 +33,7 @@ from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from merchants.models import MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
-from tickets.notifications import notification_build, notifications_queue
+from tickets.notifications import notifications_for, notifications_insert
 from tickets.recipients import merchant_addresses
 
 Kind = MerchantPenalty.Kind
@@ -65,14 +65,7 @@ def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: dateti
         "points": penalty.points,
         **extra,
     }
-    notifications_queue(
-        [
-            notification_build(
-                kind=kind, recipient=email, language=settings.LANGUAGE_CODE, context=context, user=user, at=now
-            )
-            for email, user in merchant_addresses(merchant)
-        ]
-    )
+    notifications_insert(notifications_for(kind, context, addresses=merchant_addresses(merchant)), at=now)
 
 
 def _penalized(merchant: Merchant, penalty: MerchantPenalty, now: datetime) -> None:
