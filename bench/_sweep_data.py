@@ -87,11 +87,14 @@ TARGET_COLUMNS = [
     "started_at",
     "pauses",
     "paused_at",
+    "warning_at",
     "due_at",
+    "level2_at",
     "next_step_at",
     "steps_taken",
     "met_at",
     "closed_at",
+    "policy_id",
 ]
 MESSAGE_COLUMNS = ["ticket_id", "author_kind", "author_id", "body", "is_public", "created_at"]
 EVENT_COLUMNS = ["ticket_id", "kind", "created_at", "actor_id", "target_id", "target_kind", "cycle", "step", "data"]
@@ -144,7 +147,7 @@ class Templates:
         from tickets.calendars import working_calendar
         from tickets.models import SLAPolicy, Ticket
 
-        self.policies = {p.priority: p for p in SLAPolicy.objects.select_related("calendar")}
+        self.policies = {p.priority: p for p in SLAPolicy.objects.filter(is_fallback=True).select_related("calendar")}
         self.wcs = {p.priority: working_calendar(p.calendar) for p in self.policies.values()}
         self._dummy = Ticket()
         self._cache: dict[tuple[str, datetime], dict] = {}
@@ -195,11 +198,14 @@ def _target_text(t) -> list[str]:
         _ts(t.started_at),
         "[]",
         NULL,
+        _ts(t.warning_at),
         _ts(t.due_at),
+        _ts(t.level2_at),
         _ts(t.next_step_at),
         "0",
         NULL,
         NULL,
+        str(t.policy_id),
     ]
 
 

@@ -41,7 +41,8 @@ def merchant_strikes_record(rows: Sequence[EventRow]) -> list[MerchantStrike]:
             ticket_id=row.ticket_id,
             target_id=row.target_id,
             created_at=row.created_at,
-            reason=f"No reply to {references[row.ticket_id]} within the deadline",
+            reason=MerchantStrike.Reason.MISSED_REPLY,
+            params={"reference": references[row.ticket_id]},
         )
     MerchantStrike.objects.bulk_create(strikes.values(), ignore_conflicts=True)
     merchant_ladder_dispatch(strike.merchant_id for strike in strikes.values())

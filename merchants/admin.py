@@ -213,17 +213,21 @@ class MerchantStrikeAdmin(TicketScopedAdminMixin, admin.ModelAdmin):
     deadline (one per missed target); they are not added by hand. Deleting one
     withdraws it (e.g. after an appeal); the admin log keeps who did it."""
 
-    list_display = ["created_at", "merchant", "ticket", "reason"]
+    list_display = ["created_at", "merchant", "ticket", "reason_display"]
     list_select_related = ["merchant", "ticket"]
     search_fields = ["merchant__name", "=merchant__shop_id", "=ticket__reference"]
     date_hierarchy = "created_at"
-    fields = ["merchant", "ticket", "target", "created_at", "reason"]
-    readonly_fields = ["merchant", "ticket", "target", "created_at"]
+    fields = ["merchant", "ticket", "target", "created_at", "reason_display"]
+    readonly_fields = ["merchant", "ticket", "target", "created_at", "reason_display"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_display(self, obj: MerchantStrike) -> str:
+        return obj.reason_text
 
 
 class PenaltyImposeForm(forms.ModelForm):

@@ -19,13 +19,26 @@ from tickets.storage import EvidenceStorage
 
 class MerchantStrike(models.Model):
     """A missed 24-hour reply deadline. One per missed target, however many
-    sweeps notice the miss."""
+    sweeps notice the miss. Its reason is a code with parameters, told in the
+    reader's language (``reason_text``)."""
+
+    class Reason(models.TextChoices):
+        MISSED_REPLY = "missed_reply", _("Missed the reply deadline")
+        # A reason recorded as a sentence before reasons were codes: its words
+        # are kept in params["text"].
+        OTHER = "other", _("Other")
+
+    # What each reason says, its params filled in.
+    SENTENCES = {
+        Reason.MISSED_REPLY: _("No reply to %(reference)s within the deadline"),
+    }
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="strikes")
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="merchant_strikes")
     target = models.OneToOneField("tickets.SLATarget", on_delete=models.CASCADE, related_name="merchant_strike")
     created_at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    params = models.JSONField(_("reason details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("merchant strike")
@@ -35,6 +48,14 @@ class MerchantStrike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language, e.g. "No reply to CS-20261123-000042 within the deadline"."""
+        sentence = self.SENTENCES.get(self.reason)
+        if sentence is None:
+            return self.params.get("text") or self.get_reason_display()
+        return str(sentence) % self.params
 
 
 class MerchantDocument(models.Model):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tickets.calendars import working_calendar
 from tickets.models import Category, SLATarget, Ticket
-from tickets.services import policy_for
+from tickets.policies import PolicyQuestion, policy_choose
 from tickets.targets import target_new
 
 _serial = itertools.count(1)
@@ -18,7 +18,9 @@ def bulk_open_tickets(
     *, category: Category, count: int, created_at: datetime, priority: str | None = None
 ) -> list[int]:
     priority = priority or category.default_priority
-    policy = policy_for(priority)
+    policy = policy_choose(
+        PolicyQuestion(priority=priority, channel="web", category_id=category.pk, team_id=category.team_id)
+    )
     wc = working_calendar(policy.calendar)
     batch = next(_serial)
     tickets = [
@@ -56,7 +58,10 @@ def bulk_open_tickets(
                 level2_percent=t.level2_percent,
                 started_at=created_at,
                 pauses=[],
+                policy=policy,
+                warning_at=t.warning_at,
                 due_at=t.due_at,
+                level2_at=t.level2_at,
                 next_step_at=t.next_step_at,
             )
             for ticket in tickets

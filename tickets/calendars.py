@@ -1,5 +1,10 @@
 """Compiles a :class:`~tickets.models.BusinessCalendar` row into the pure
-:class:`~tickets.sla.calendar.WorkingCalendar`, once per process and version."""
+:class:`~tickets.sla.calendar.WorkingCalendar`, once per process and version.
+
+A year outside the calendar's ``official_years`` falls back to the statutory
+holidays and their 补假 (``tickets.sla.statutory``), provisionally, for the years
+of :data:`FALLBACK_YEARS`; the dates an administrator entered win.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,25 @@ import logging
 import secrets
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tickets.models import BusinessCalendar, CalendarDay
+from tickets.sla import statutory
 from tickets.sla.calendar import WorkingCalendar
+from tickets.sla.festivals import Festival
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _compiled: dict[int, tuple[int, WorkingCalendar]] = {}
 _warned_years: set[tuple[int, int]] = set()
+
+# The years in which a year without the official schedule falls back to the
+# statutory holidays (beyond them: Monday–Friday plus the days entered). Each year
+# costs about 7 ms of lunar calendar the first time a clock reaches it, once per
+# process, not at compile time.
+FALLBACK_YEARS = (2000, 2100)
 
 
 def working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
@@ -35,6 +48,7 @@ def working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
         holidays=frozenset(holidays),
         workdays=frozenset(workdays),
         official_years=frozenset(calendar.official_years),
+        fallback_years=FALLBACK_YEARS,
     )
     with _lock:
         _compiled[calendar.pk] = (calendar.version, compiled)
@@ -61,15 +75,17 @@ def calendar_changed(calendar_id: int) -> None:
 
 def warn_if_uncovered(compiled: WorkingCalendar, name: str, start: datetime, end: datetime) -> list[int]:
     """Log, once per process and year, that a deadline relies on a year whose
-    official schedule is missing (the calculator then uses plain weekends)."""
+    official schedule is missing (the calculator then counts the statutory
+    holidays, provisionally, and knows no make-up working day)."""
     missing = compiled.missing_years(start, end)
     for year in missing:
         key = (id(compiled), year)
         if key not in _warned_years:
             _warned_years.add(key)
             logger.warning(
-                "Calendar %r has no official schedule for %s: deadlines that year count "
-                "Monday-Friday plus the days an administrator entered.",
+                "Calendar %r has no official schedule for %s: deadlines that year count the statutory "
+                "holidays and their days in lieu (provisional) plus the days an administrator entered; "
+                "that year's make-up working days are unknown.",
                 name,
                 year,
             )
@@ -85,4 +101,21 @@ def calendars_missing_years(today) -> list[tuple[BusinessCalendar, list[int]]]:
         missing = sorted(wanted - set(calendar.official_years))
         if missing:
             result.append((calendar, missing))
+    return result
+
+
+def provisional_festivals(compiled: WorkingCalendar, year: int) -> list[tuple[Festival, list[date], list[date]]]:
+    """The provisional days off of ``year`` by festival, in date order: the festival,
+    its days and the days given back for it (补假). The dates an administrator
+    entered are not provisional and are left out, and so is a festival with no
+    day left. Empty for a year with the official schedule or beyond the fallback."""
+    if not compiled.falls_back(year):
+        return []
+    in_lieu = statutory.days_in_lieu(year)
+    result = []
+    for festival, days in statutory.festival_days(year).items():
+        own = [day for day in days if compiled.is_provisional(day)]
+        given = [day for day, owed in in_lieu.items() if owed == festival and compiled.is_provisional(day)]
+        if own or given:
+            result.append((festival, own, given))
     return result

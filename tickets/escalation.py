@@ -39,18 +39,17 @@ from cs_desk.bulk import copy_insert, copy_update
 from tickets import events
 from tickets.calendars import working_calendars
 from tickets.events import EVENT_COLUMNS, Event, EventRow, EventValues, event_values, events_committed, events_written
-from tickets.models import OPEN_STATUSES, SLAPolicy, SLATarget, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_for, notifications_insert
 from tickets.recipients import managers, merchant_addresses, supervisors_by_team
 from tickets.sla.calendar import WorkingCalendar
-from tickets.sla.clock import Step, TargetClock, schedule, steps_due_in
+from tickets.sla.clock import Step, steps_due_in
 from tickets.targets import (
     ACTIVE,
     TARGET_FIELDS,
-    target_clock,
+    target_advance,
     target_close,
-    target_reschedule,
-    targets_redate,
+    target_plan,
     ticket_refresh_sla,
 )
 
@@ -76,15 +75,9 @@ class _SweepContext:
     """What a sweep loads at most once, lazily: nothing at all when nothing is due."""
 
     now: datetime
-    _policies: dict[str, SLAPolicy] | None = None
     _calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
     _managers: list | None = None
     _supervisors: dict[int, list] = field(default_factory=dict)
-
-    def policy(self, priority: str) -> SLAPolicy:
-        if self._policies is None:
-            self._policies = {p.priority: p for p in SLAPolicy.objects.select_related("calendar")}
-        return self._policies[priority]
 
     def calendars(self, ids) -> None:
         missing = set(ids) - set(self._calendars)
@@ -119,19 +112,9 @@ class _Batch:
     notifications: list[Outgoing] = field(default_factory=list)
     targets: dict[int, SLATarget] = field(default_factory=dict)
     load: Counter = field(default_factory=Counter)
-    _schedules: dict[tuple[TargetClock, int], dict] = field(default_factory=dict)
 
     def add(self, ticket: Ticket, event: Event) -> None:
         self.events.append(event_values(event, ticket=ticket, at=self.ctx.now))
-
-    def schedule(self, target: SLATarget) -> dict:
-        """The target's step instants, computed once per clock: taking a step
-        leaves the clock as it was, so later rounds reuse it."""
-        key = (target_clock(target), target.calendar_id)
-        plan = self._schedules.get(key)
-        if plan is None:
-            plan = self._schedules[key] = schedule(key[0], self.ctx.calendar(target.calendar_id))
-        return plan
 
     def notify(self, kind: str, ticket: Ticket, target: SLATarget, *, users=(), addresses=(), **extra) -> None:
         """Tell ``users`` (staff) or ``addresses`` (a merchant's) about ``target``."""
@@ -207,23 +190,19 @@ def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
     for ticket_id in ids:
         ticket = tickets[ticket_id]
         targets = targets_by_ticket[ticket_id]
-        # Taking a step can re-date the ticket's other targets (a breach raises the
-        # priority), so go round until no running target has a step due.
-        for _ in range(len(Step) * max(len(targets), 1) + 1):
-            took = False
-            for target in sorted(targets, key=lambda t: (t.next_step_at is None, t.next_step_at or ctx.now)):
+        # Each target's steps at their promised instants, never recomputed here: a
+        # step re-dates nothing (a breach raises the priority for targets opened
+        # afterwards), so one pass over the targets, soonest step first, is enough.
+        for target in sorted(targets, key=lambda t: (t.next_step_at is None, t.next_step_at or ctx.now)):
+            if target.status != SLATarget.Status.RUNNING:
+                continue
+            plan = target_plan(target, ctx.calendar(target.calendar_id))
+            for step in steps_due_in(plan, taken=target.steps_taken, now=ctx.now):
+                _take_step(batch, ticket, target, step, plan[step], changed_tickets[ticket_id])
                 if target.status != SLATarget.Status.RUNNING:
-                    continue
-                wc = ctx.calendar(target.calendar_id)
-                for step in steps_due_in(batch.schedule(target), taken=target.steps_taken, now=ctx.now):
-                    _take_step(batch, ticket, target, targets, step, changed_tickets[ticket_id])
-                    took = True
-                    if target.status != SLATarget.Status.RUNNING:
-                        break
-                target_reschedule(target, wc, batch.schedule(target))
-                batch.targets[target.pk] = target
-            if not took:
-                break
+                    break
+            target_advance(target)
+            batch.targets[target.pk] = target
         ticket_refresh_sla(ticket, targets)
         changed_tickets[ticket_id] |= {"due_at", "is_overdue"}
         counts["tickets"] += 1
@@ -263,15 +242,18 @@ def _load_supervisor_counts(batch: _Batch, tickets: list[Ticket]) -> None:
 
 
 def _take_step(
-    batch: _Batch, ticket: Ticket, target: SLATarget, targets: list[SLATarget], step: Step, changed: set[str]
+    batch: _Batch, ticket: Ticket, target: SLATarget, step: Step, promised: datetime, changed: set[str]
 ) -> None:
     ctx = batch.ctx
     target.steps_taken = int(step)
     supervisors = ctx.team_supervisors(ticket.team_id)
     merchant_target = target.kind == Kind.MERCHANT_REPLY
+    # A step that was already due when a person re-dated the target (a priority
+    # change put it past due) names that change as its cause.
+    cause = target.redate_reason if target.redated_at is not None and promised <= target.redated_at else ""
 
     if step == Step.WARNING:
-        batch.add(ticket, events.sla_warning(target=target))
+        batch.add(ticket, events.sla_warning(target=target, cause=cause))
         if merchant_target:
             batch.notify("merchant_warning", ticket, target, addresses=merchant_addresses(ticket.merchant))
             batch.counts["merchant_warning"] += 1
@@ -297,13 +279,17 @@ def _take_step(
         return
 
     if step == Step.BREACH:
-        batch.add(ticket, events.sla_breach(target=target))
+        batch.add(ticket, events.sla_breach(target=target, cause=cause))
         ticket.is_overdue = True
         ticket.escalation_level = max(ticket.escalation_level, 1)
         changed.update({"escalation_level", "is_overdue"})
         raised = Ticket.Priority.raised(ticket.priority)
         if raised != ticket.priority:
-            _raise_priority(batch, ticket, targets, raised, changed)
+            # A priority raised by an escalation moves the ticket up the queue and
+            # applies to targets opened afterwards; it re-dates no running target.
+            batch.add(ticket, events.priority_changed(old=ticket.priority, new=raised, reason="sla_breach"))
+            ticket.priority = raised
+            changed.add("priority")
         if supervisors:
             chosen = min(supervisors, key=lambda u: (batch.load[u.pk], u.pk))
             if ticket.assignee_id != chosen.pk:
@@ -320,23 +306,8 @@ def _take_step(
         return
 
     # Level 2
-    batch.add(ticket, events.sla_level2(target=target))
+    batch.add(ticket, events.sla_level2(target=target, cause=cause))
     ticket.escalation_level = max(ticket.escalation_level, 2)
     changed.add("escalation_level")
     batch.notify("sla_level2", ticket, target, users=ctx.managers)
     batch.counts["level2"] += 1
-
-
-def _raise_priority(batch: _Batch, ticket: Ticket, targets: list[SLATarget], raised: str, changed: set[str]) -> None:
-    """The breach raises the priority one step, and the owed targets are re-dated
-    by the same rule as any priority change (``targets_redate``)."""
-    ctx = batch.ctx
-    batch.add(ticket, events.priority_changed(old=ticket.priority, new=raised, reason="sla_breach"))
-    ticket.priority = raised
-    changed.add("priority")
-    redated = targets_redate(
-        targets, ctx.policy(raised), calendar=lambda t: ctx.calendar(t.calendar_id), plan=batch.schedule
-    )
-    for target, before in redated:
-        batch.targets[target.pk] = target
-        batch.add(ticket, events.target_recomputed(target=target, before=before))

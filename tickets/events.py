@@ -197,26 +197,34 @@ def target_resumed(*, target: SLATarget) -> Event:
     return Event(Kind.TARGET_RESUMED, {"due_at": _iso(target.due_at)}, target)
 
 
-def target_recomputed(*, target: SLATarget, before: datetime | None) -> Event:
-    """Re-dated (a priority change) from the deadline ``before`` to its ``due_at`` now."""
-    return Event(Kind.TARGET_RECOMPUTED, {"from": _iso(before), "to": _iso(target.due_at)}, target)
+def target_recomputed(*, target: SLATarget, before: datetime | None, reason: str) -> Event:
+    """Re-dated by a person (``reason``: "priority_changed", "calendar_redated")
+    from the deadline ``before`` to its ``due_at`` now."""
+    return Event(Kind.TARGET_RECOMPUTED, {"from": _iso(before), "to": _iso(target.due_at), "reason": reason}, target)
 
 
 # The escalation ladder, written by the sweep: each step once per target (the
 # unique constraint on ticket, target kind, cycle and step).
 
 
-def sla_warning(*, target: SLATarget) -> Event:
+# ``cause`` names a person's re-date that put the step past due on the spot.
+
+
+def _cause(cause: str) -> dict:
+    return {"cause": cause} if cause else {}
+
+
+def sla_warning(*, target: SLATarget, cause: str = "") -> Event:
     """A staff target, or a merchant's reply, is nearly due."""
-    return Event(Kind.SLA_WARNING, {}, target, Step.WARNING)
+    return Event(Kind.SLA_WARNING, _cause(cause), target, Step.WARNING)
 
 
-def sla_breach(*, target: SLATarget) -> Event:
-    return Event(Kind.SLA_BREACH, {"due_at": _iso(target.due_at)}, target, Step.BREACH)
+def sla_breach(*, target: SLATarget, cause: str = "") -> Event:
+    return Event(Kind.SLA_BREACH, {"due_at": _iso(target.due_at), **_cause(cause)}, target, Step.BREACH)
 
 
-def sla_level2(*, target: SLATarget) -> Event:
-    return Event(Kind.SLA_LEVEL2, {}, target, Step.LEVEL2)
+def sla_level2(*, target: SLATarget, cause: str = "") -> Event:
+    return Event(Kind.SLA_LEVEL2, _cause(cause), target, Step.LEVEL2)
 
 
 def merchant_missed(*, target: SLATarget, merchant_id: int) -> Event:

@@ -14,11 +14,13 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import CANNOT_STORE, TextField, by_rule
 from tickets.access import assignable_users
 from tickets.models import BusinessCalendar, CalendarDay, Category, SLAPolicy, Ticket
 from tickets.phones import phone_normalise
+from tickets.policies import PolicyQuestion
 from tickets.rules import (
     NAME_MAX,
     ORDER_NUMBER_MAX,
@@ -231,7 +233,9 @@ class SLAPolicyForm(forms.ModelForm):
     class Meta:
         model = SLAPolicy
         fields = [
-            "priority",
+            "name",
+            "position",
+            *SLAPolicy.CONDITIONS,
             "calendar",
             *(f"{target}_{part}" for target in SLAPolicy.TARGETS for part in ("amount", "unit", "clock")),
             "warning_percent",
@@ -241,6 +245,12 @@ class SLAPolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.is_fallback:
+            # Every priority keeps its fallback: its conditions are not edited.
+            for name in SLAPolicy.CONDITIONS:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _("The fallback of its priority: its conditions stay as they are.")
         for name in self.AMOUNT_FIELDS:
             if name in self.fields:
                 self.fields[name].widget.attrs["min"] = 1
@@ -250,6 +260,7 @@ class SLAPolicyForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        self._fallback_check(cleaned)
         ladder = [cleaned.get(name) for name in self.LADDER_FIELDS]
         if None not in ladder and not (0 < ladder[0] < ladder[1] < ladder[2]):
             self.add_error(
@@ -268,6 +279,55 @@ class SLAPolicyForm(forms.ModelForm):
             for name in self.LADDER_FIELDS:
                 cleaned.pop(name, None)
         return cleaned
+
+    def _fallback_check(self, cleaned: dict) -> None:
+        """A priority and no other condition makes a fallback: one per priority."""
+        priority = cleaned.get("priority")
+        others = [cleaned.get(name) for name in SLAPolicy.CONDITIONS if name != "priority"]
+        if not priority or any(others) or (self.instance.pk and self.instance.is_fallback):
+            return
+        if SLAPolicy.objects.filter(is_fallback=True, priority=priority).exclude(pk=self.instance.pk).exists():
+            self.add_error(
+                "priority",
+                forms.ValidationError(
+                    _(
+                        "This priority already has its fallback policy; edit that one, or give this policy "
+                        "another condition (channel, category, team or merchant)."
+                    ),
+                    code="fallback_exists",
+                ),
+            )
+
+
+class PolicyWhichForm(forms.Form):
+    """The admin's question: which policy would such a ticket get?"""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.order_by("sort_order", "code"), label=_("category"), required=False
+    )
+    channel = forms.ChoiceField(label=_("channel"), choices=Ticket.Channel.choices, initial=Ticket.Channel.WEB)
+    priority = forms.ChoiceField(
+        label=_("priority"),
+        choices=[("", _("the category's default")), *Ticket.Priority.choices],
+        required=False,
+    )
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name"), label=_("merchant"), required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("priority") and not cleaned.get("category"):
+            raise forms.ValidationError(_("Choose a category or a priority."), code="required")
+        return cleaned
+
+    def question(self) -> PolicyQuestion:
+        category, merchant = self.cleaned_data["category"], self.cleaned_data["merchant"]
+        return PolicyQuestion(
+            priority=self.cleaned_data["priority"] or category.default_priority,
+            channel=self.cleaned_data["channel"],
+            category_id=category.pk if category else None,
+            team_id=category.team_id if category else None,
+            merchant_id=merchant.pk if merchant else None,
+        )
 
 
 def ticket_version(ticket: Ticket) -> str:

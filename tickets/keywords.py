@@ -1,6 +1,7 @@
 """Finding the alert words (:class:`tickets.models.AlertKeyword`) in what a
-consumer wrote: the complaint at intake (tickets.services.intake) and the
-public feedback form (feedback.services) use the same match."""
+consumer wrote: the complaint and every later message (the alert itself is
+``tickets.services.alerts.ticket_keyword_alert``) and the public feedback form
+(feedback.services) use the same match."""
 
 from __future__ import annotations
 

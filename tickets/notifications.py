@@ -91,6 +91,13 @@ TEMPLATES = {
             "It has been flagged and raised to urgent. Please look at it now.\n"
         ),
     ),
+    "keyword_alert_message": (
+        _("[%(reference)s] Alert words in the consumer's new message: %(words)s"),
+        _(
+            "The consumer wrote again on %(reference)s “%(subject)s”, with the alert words %(words)s.\n"
+            "It has been flagged and raised to urgent. Please look at it now.\n"
+        ),
+    ),
     "feedback_alert": (
         _("Alert words in new feedback: %(words)s"),
         _(

@@ -14,7 +14,7 @@ from cs_desk.exceptions import ApplicationError
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket
 from tickets.phones import phone_same
-from tickets.services import policy_for
+from tickets.policies import PolicyQuestion, policies_in_order, policy_choose
 from tickets.sla.calendar import deadline
 
 
@@ -42,10 +42,21 @@ def parse_instant(value: str | None, *, field: str = "at") -> datetime:
     return parsed
 
 
-def sla_preview(*, priority: str, at: datetime) -> dict[str, str]:
-    """The due instant of each target for a ticket of ``priority`` filed at ``at``
-    (the next-response due assumes a consumer message at ``at``), as ISO-8601
-    in the calendar's time zone."""
+def sla_question(
+    *, priority: str | None = None, category: str | None = None, channel: str | None = None
+) -> PolicyQuestion:
+    """The ticket a preview asks about, from codes as a person types them: a
+    category (its code; it gives the team, and the priority when none is
+    given), a channel (default the web form) and a priority. A priority alone
+    still works."""
+    found = None
+    if category:
+        found = Category.objects.filter(code=category).first()
+        if found is None:
+            raise ApplicationError(
+                _("Unknown category %(category)r.") % {"category": category}, code="invalid_category", field="category"
+            )
+    priority = priority or (found.default_priority if found else "")
     if priority not in Ticket.Priority.values:
         raise ApplicationError(
             _("Unknown priority %(priority)r; use one of: %(choices)s.")
@@ -53,9 +64,44 @@ def sla_preview(*, priority: str, at: datetime) -> dict[str, str]:
             code="invalid_priority",
             field="priority",
         )
-    policy = policy_for(priority)
+    channel = channel or Ticket.Channel.WEB
+    if channel not in Ticket.Channel.values:
+        raise ApplicationError(
+            _("Unknown channel %(channel)r; use one of: %(choices)s.")
+            % {"channel": channel, "choices": ", ".join(Ticket.Channel.values)},
+            code="invalid_channel",
+            field="channel",
+        )
+    return PolicyQuestion(
+        priority=priority,
+        channel=channel,
+        category_id=found.pk if found else None,
+        team_id=found.team_id if found else None,
+    )
+
+
+def sla_preview(
+    *, at: datetime, priority: str | None = None, category: str | None = None, channel: str | None = None
+) -> dict:
+    """The due instant of each target for a ticket filed at ``at`` (the
+    next-response due assumes a consumer message at ``at``), as ISO-8601 in the
+    calendar's time zone, and the policy that gives them (``sla_question`` reads
+    the inputs; ``tickets.policies`` chooses, as for a real ticket)."""
+    question = sla_question(priority=priority, category=category, channel=channel)
+    return {"category": category or None, **sla_answer(question, at=at)}
+
+
+def sla_answer(question: PolicyQuestion, *, at: datetime) -> dict:
+    """Which policy a ticket ``question`` describes would get, filed at ``at``,
+    and when each of its targets would be due (ISO-8601, calendar's zone)."""
+    policy = policy_choose(question)
     wc = working_calendar(policy.calendar)
-    result = {"priority": priority, "at": at.isoformat()}
+    result = {
+        "priority": question.priority,
+        "channel": question.channel,
+        "at": at.isoformat(),
+        "policy": {"id": policy.pk, "name": str(policy)},
+    }
     for name in ("first_response", "next_response", "resolution"):
         clock, duration = policy.target(name, wc.daily_working_time)
         due = deadline(at, duration, wc, clock)
@@ -123,10 +169,20 @@ def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachmen
     return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()
 
 
-def category_promise(*, category: Category) -> str:
+def _question_for(category: Category) -> PolicyQuestion:
+    """A complaint of ``category`` filed on the web form, at its default priority."""
+    return PolicyQuestion(
+        priority=category.default_priority,
+        channel=Ticket.Channel.WEB,
+        category_id=category.pk,
+        team_id=category.team_id,
+    )
+
+
+def category_promise(*, category: Category, policies: list[SLAPolicy] | None = None) -> str:
     """The first-response promise of a category, as a consumer reads it
     ("紧急：24 小时内答复", "3 个工作日内答复"), from the SLA policy of its priority."""
-    policy = policy_for(category.default_priority)
+    policy = policy_choose(_question_for(category), policies)
     n = policy.first_response_amount
     unit, clock = policy.first_response_unit, policy.first_response_clock
     if unit == SLAPolicy.Unit.MINUTES:
@@ -145,7 +201,8 @@ def category_promise(*, category: Category) -> str:
 def complaint_categories() -> list[tuple[Category, str]]:
     """The categories a consumer chooses from, each with its promise."""
     categories = Category.objects.filter(is_active=True).select_related("team").order_by("sort_order")
-    return [(c, category_promise(category=c)) for c in categories]
+    policies = policies_in_order()  # read once, not once per category
+    return [(c, category_promise(category=c, policies=policies)) for c in categories]
 
 
 def merchants_matching(*, query: str, limit: int = 8) -> list[Merchant]:

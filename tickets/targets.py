@@ -7,16 +7,17 @@ its targets) and saves what changed, one row at a time or in bulk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
 from tickets.models import BusinessCalendar, SLAPolicy, SLATarget, Ticket
 from tickets.sla.calendar import ClockKind, WorkingCalendar
-from tickets.sla.clock import Step, TargetClock, consumed, due_at, step_at
+from tickets.sla.clock import Step, TargetClock, consumed, schedule
 
 TARGET_FIELDS = [
+    "policy",
     "status",
     "clock",
     "duration",
@@ -25,11 +26,15 @@ TARGET_FIELDS = [
     "level2_percent",
     "pauses",
     "paused_at",
+    "warning_at",
     "due_at",
+    "level2_at",
     "next_step_at",
     "steps_taken",
     "met_at",
     "closed_at",
+    "redated_at",
+    "redate_reason",
 ]
 # Written only when a target is met (target_close with MET), never by the sweep.
 TIME_TAKEN_FIELDS = ["business_seconds", "calendar_seconds"]
@@ -57,24 +62,39 @@ def last_step(target: SLATarget) -> Step:
     return Step.BREACH if target.kind == SLATarget.Kind.MERCHANT_REPLY else Step.LEVEL2
 
 
-def target_reschedule(
-    target: SLATarget, wc: WorkingCalendar, plan: Mapping[Step, datetime | None] | None = None
-) -> None:
-    """Recompute ``due_at`` and ``next_step_at`` from the clock and the steps taken.
-    ``plan``: the clock's ``schedule``, when the caller has it already."""
+def target_reschedule(target: SLATarget, wc: WorkingCalendar) -> None:
+    """Make the promise: compute the instant of each step from the clock, over
+    the calendar as it is now, and the next step not yet taken. Called when the
+    clock starts or resumes and when a person re-dates the target, never by
+    the sweep (see ``target_plan``)."""
     if target.status != SLATarget.Status.RUNNING:
         target.next_step_at = None
         if target.status == SLATarget.Status.PAUSED:
-            target.due_at = None
+            target.warning_at = target.due_at = target.level2_at = None
         return
+    plan = schedule(target_clock(target), wc)
+    target.warning_at, target.due_at, target.level2_at = plan[Step.WARNING], plan[Step.BREACH], plan[Step.LEVEL2]
+    target_advance(target)
+
+
+def target_plan(target: SLATarget, wc: WorkingCalendar) -> dict[Step, datetime | None]:
+    """The promised instant of each step, as stored. A running target saved
+    before the promise was stored (migration 0015) has no warning instant: its
+    plan is computed once, from the clock, and kept."""
+    if target.status == SLATarget.Status.RUNNING and target.warning_at is None:
+        target_reschedule(target, wc)
+    return {Step.WARNING: target.warning_at, Step.BREACH: target.due_at, Step.LEVEL2: target.level2_at}
+
+
+def target_advance(target: SLATarget) -> None:
+    """Point ``next_step_at`` at the promised instant of the next step not taken."""
     following = target.steps_taken + 1
-    if plan is not None:
-        target.due_at = plan[Step.BREACH]
-        target.next_step_at = plan[Step(following)] if following <= last_step(target) else None
+    if target.status != SLATarget.Status.RUNNING or following > last_step(target):
+        target.next_step_at = None
         return
-    clock = target_clock(target)
-    target.due_at = due_at(clock, wc)
-    target.next_step_at = step_at(clock, wc, Step(following)) if following <= last_step(target) else None
+    target.next_step_at = {Step.WARNING: target.warning_at, Step.BREACH: target.due_at, Step.LEVEL2: target.level2_at}[
+        Step(following)
+    ]
 
 
 def target_apply_policy(target: SLATarget, policy: SLAPolicy, wc: WorkingCalendar) -> None:
@@ -82,6 +102,7 @@ def target_apply_policy(target: SLATarget, policy: SLAPolicy, wc: WorkingCalenda
     The clock's start and pauses are kept: the target is measured from the moment
     its clock started."""
     clock, duration = policy.target(target.kind, wc.daily_working_time)
+    target.policy = policy
     target.clock = clock.value
     target.duration = duration
     target.warning_percent = policy.warning_percent
@@ -96,29 +117,36 @@ class Redated(NamedTuple):
 
 def targets_redate(
     targets: Iterable[SLATarget],
-    policy: SLAPolicy,
     *,
+    policy: Callable[[SLATarget], SLAPolicy | None],
     calendar: Callable[[SLATarget], WorkingCalendar],
-    plan: Callable[[SLATarget], Mapping[Step, datetime | None]] | None = None,
+    at: datetime,
+    reason: str,
 ) -> list[Redated]:
-    """A new priority's promise (a person's change, an alert word, a breach):
-    every owed target that has not breached takes ``policy``'s clock, duration
-    and ladder, measured from the moment its clock started. Steps already taken
-    are not taken again; steps now in the past come due at the next sweep. A
-    breached target keeps the deadline it breached.
-
-    ``calendar`` gives a target's working calendar and ``plan`` its clock's
-    schedule (the sweep keeps both). Returns the targets re-dated, each with its
-    deadline before, in the order given, for the caller to save and record."""
+    """A person re-dates the promise (DESIGN.md: a priority change by a person,
+    an administrator's calendar re-date): every owed target that has not
+    breached is recomputed from the moment its clock started, under
+    ``policy(target)`` (None keeps its clock, duration and ladder) and the
+    calendar as it is now. Steps already taken are not taken again; a step now
+    in the past comes due at the next sweep, which names ``reason`` as its cause.
+    A breached target keeps the deadline it breached. Returns the targets whose
+    deadline moved, each with its deadline before, for the caller to save and
+    record."""
     redated = []
     for target in targets:
         if target.status not in ACTIVE or target.steps_taken >= Step.BREACH:
             continue
         wc = calendar(target)
-        before = target.due_at
-        target_apply_policy(target, policy, wc)
-        target_reschedule(target, wc, plan(target) if plan is not None else None)
-        redated.append(Redated(target, before))
+        before = (target.warning_at, target.due_at, target.level2_at, target.clock, target.duration)
+        chosen = policy(target)
+        if chosen is not None:
+            target_apply_policy(target, chosen, wc)
+        target_reschedule(target, wc)
+        if (target.warning_at, target.due_at, target.level2_at, target.clock, target.duration) == before:
+            continue
+        target.redated_at = at
+        target.redate_reason = reason
+        redated.append(Redated(target, before[1]))
     return redated
 
 

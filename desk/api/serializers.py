@@ -206,13 +206,27 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class SLAPreviewQuerySerializer(serializers.Serializer):
-    priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
+    priority = serializers.ChoiceField(
+        choices=Ticket.Priority.choices, required=False, help_text="Required unless a category is given."
+    )
+    category = serializers.CharField(
+        required=False, help_text="A category code; gives the team, and the priority when none is given."
+    )
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, required=False, help_text="Default: web.")
     at = serializers.CharField(help_text="ISO-8601 instant, e.g. 2026-09-30T17:00:00+08:00.")
+
+
+class SLAPreviewPolicySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
 
 
 class SLAPreviewSerializer(serializers.Serializer):
     priority = serializers.CharField()
+    channel = serializers.CharField()
+    category = serializers.CharField(allow_null=True)
     at = serializers.CharField()
+    policy = SLAPreviewPolicySerializer(help_text="The policy that applies (the first whose conditions hold).")
     first_response_due = serializers.CharField()
     next_response_due = serializers.CharField()
     resolution_due = serializers.CharField()

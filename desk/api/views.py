@@ -56,16 +56,22 @@ class WorksTickets(BasePermission):
 
 
 class SLAPreviewView(APIView):
-    """When each target of a ticket filed at ``at`` with ``priority`` would be
-    due, on the SLA calendar (make-up working days included). Public: it
-    reveals only the policy."""
+    """When each target of a ticket filed at ``at`` would be due, on the SLA
+    calendar (make-up working days included), and which policy gives them: by
+    ``priority``, or ``category`` and ``channel``. Public: it reveals only the
+    policies (never one chosen by merchant)."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(parameters=[SLAPreviewQuerySerializer], responses=SLAPreviewSerializer, operation_id="sla_preview")
     def get(self, request: Request) -> Response:
         at = parse_instant(request.query_params.get("at"))
-        return Response(sla_preview(priority=request.query_params.get("priority", ""), at=at))
+        params = request.query_params
+        return Response(
+            sla_preview(
+                at=at, priority=params.get("priority"), category=params.get("category"), channel=params.get("channel")
+            )
+        )
 
 
 class CategoryListView(APIView):

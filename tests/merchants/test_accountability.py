@@ -47,7 +47,7 @@ def test_the_same_miss_handed_twice_is_one_strike(category, agent, ladder_asked,
         target,
         MISSED_AT,
     )
-    assert strike.reason == f"No reply to {ticket.reference} within the deadline"
+    assert (strike.reason, strike.params) == ("missed_reply", {"reference": ticket.reference})
     assert ladder_asked == [[merchant.pk]]  # asked once, for the one new strike
 
 

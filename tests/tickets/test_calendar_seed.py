@@ -1,7 +1,8 @@
 """China's official schedule in the database: what the migration seeded, re-seeding
 with ``calendar_seed_china``, and the fallback for a year chinesecalendar does not
-know (2027 with chinesecalendar 1.11): plain weekends plus the days an
-administrator entered, a logged warning, and the tickets.W001 system check."""
+know (2027 with chinesecalendar 1.11): the statutory holidays, provisionally,
+plus the days an administrator entered (tests/tickets/test_sla_calendar_fallback.py
+has the rest), a logged warning, and the tickets.W001 system check."""
 
 import io
 import json
@@ -40,8 +41,9 @@ def fresh_warnings(monkeypatch):
 
 
 def day(calendar: BusinessCalendar, on: date) -> tuple[str, str, str]:
+    """The day's kind, its festival's code (or, for a day with none, the name typed) and source."""
     row = CalendarDay.objects.get(calendar=calendar, date=on)
-    return (row.kind, row.name, row.source)
+    return (row.kind, row.festival or row.name, row.source)
 
 
 def test_migration_seeded_the_china_calendar(china):
@@ -51,11 +53,13 @@ def test_migration_seeded_the_china_calendar(china):
     assert sorted(china.official_years) == list(range(2004, 2027))
     # National Day 2026: Thu 10/1–Wed 10/7 off, Sat 10/10 and Sun 9/20 make-up working days;
     # Mid-Autumn Fri 9/25 off.
-    assert day(china, date(2026, 10, 1)) == ("holiday", "National Day", "official")
-    assert day(china, date(2026, 10, 7)) == ("holiday", "National Day", "official")
-    assert day(china, date(2026, 10, 10)) == ("workday", "National Day", "official")
+    assert day(china, date(2026, 10, 1)) == ("holiday", "national_day", "official")
+    assert day(china, date(2026, 10, 7)) == ("holiday", "national_day", "official")
+    assert day(china, date(2026, 10, 10)) == ("workday", "national_day", "official")
     assert day(china, date(2026, 9, 20))[0::2] == ("workday", "official")
-    assert day(china, date(2026, 9, 25)) == ("holiday", "Mid-autumn Festival", "official")
+    assert day(china, date(2026, 9, 25)) == ("holiday", "mid_autumn", "official")
+    # The festival is stored as a code, not as chinesecalendar's English name.
+    assert not CalendarDay.objects.filter(calendar=china, source="official").exclude(name="").exists()
     # Spring Festival 2026: 2/15–2/23 off, Sat 2/14 and Sat 2/28 worked.
     assert day(china, date(2026, 2, 15))[0] == day(china, date(2026, 2, 23))[0] == "holiday"
     assert day(china, date(2026, 2, 14))[0] == day(china, date(2026, 2, 28))[0] == "workday"
@@ -97,7 +101,7 @@ def test_seeding_twice_changes_nothing_and_keeps_admin_days(china):
     assert CalendarDay.objects.filter(calendar=china).count() == before
     assert day(china, date(2026, 10, 10)) == ("holiday", "团建", "admin")
     assert day(china, date(2026, 10, 8)) == ("holiday", "公司假", "admin")
-    assert day(china, date(2026, 10, 1)) == ("holiday", "National Day", "official")
+    assert day(china, date(2026, 10, 1)) == ("holiday", "national_day", "official")
     # The compiled calendar follows: 10/8 and 10/10 are now days off.
     china.refresh_from_db()
     compiled = working_calendar(china)
@@ -122,17 +126,17 @@ def test_seeding_restores_a_deleted_official_day_and_bumps_the_version(china):
         "holidays": 33,
         "workdays": 6,
     }
-    assert day(china, date(2026, 10, 1)) == ("holiday", "National Day", "official")
+    assert day(china, date(2026, 10, 1)) == ("holiday", "national_day", "official")
     china.refresh_from_db()
     assert china.version != version  # running processes recompile
     assert not working_calendar(china).is_working_day(date(2026, 10, 1))
 
 
-def test_a_year_without_the_official_schedule_falls_back_to_weekends(low_category, china, caplog, fresh_warnings):
+def test_a_year_without_the_official_schedule_falls_back_to_the_law(low_category, china, caplog, fresh_warnings):
     # Low priority, first response 5 working days = 45 h, filed Thu 2026-12-31 10:00.
-    # 2027 is not in chinesecalendar: Monday–Friday. 12/31 10–18 8 h; Fri 2027-01-01 is a
-    # working day in the fallback 9 h (17); weekend; Mon 1/4 (26), Tue 1/5 (35),
-    # Wed 1/6 (44); Thu 1/7 09:00 + 1 h → 2027-01-07 10:00.
+    # 2027 is not in chinesecalendar: the statutory holidays. 12/31 10–18 8 h; Fri
+    # 2027-01-01 is New Year's Day; weekend; Mon 1/4 (17), Tue 1/5 (26), Wed 1/6 (35),
+    # Thu 1/7 (44); Fri 1/8 09:00 + 1 h → 2027-01-08 10:00.
     with caplog.at_level(logging.WARNING, logger="tickets.calendars"):
         ticket = ticket_create(
             category=low_category,
@@ -144,8 +148,8 @@ def test_a_year_without_the_official_schedule_falls_back_to_weekends(low_categor
         )
 
     first = ticket.targets.get(kind="first_response")
-    assert first.due_at == sh(2027, 1, 7, 10)
-    assert ticket.due_at == sh(2027, 1, 7, 10)
+    assert first.due_at == sh(2027, 1, 8, 10)
+    assert ticket.due_at == sh(2027, 1, 8, 10)
     warnings = [r for r in caplog.records if r.name == "tickets.calendars" and r.levelno == logging.WARNING]
     assert warnings
     assert "2027" in warnings[0].getMessage()
@@ -153,10 +157,10 @@ def test_a_year_without_the_official_schedule_falls_back_to_weekends(low_categor
 
 
 def test_an_admin_entered_holiday_counts_in_the_fallback_year(low_category, china, fresh_warnings):
-    # The administrator enters New Year's Day 2027 by hand. The same ticket as above now
-    # loses Fri 1/1: 12/31 8 h; Mon 1/4 (17), Tue 1/5 (26), Wed 1/6 (35), Thu 1/7 (44);
-    # Fri 1/8 09:00 + 1 h → 2027-01-08 10:00.
-    CalendarDay.objects.create(calendar=china, date=date(2027, 1, 1), kind="holiday", name="元旦", source="admin")
+    # The administrator enters Mon 2027-01-04 as a day off (New Year's Day, Fri 1/1, is
+    # already one by the law). The same ticket as above: 12/31 8 h; Tue 1/5 (17), Wed 1/6
+    # (26), Thu 1/7 (35), Fri 1/8 (44); Mon 1/11 09:00 + 1 h → 2027-01-11 10:00.
+    CalendarDay.objects.create(calendar=china, date=date(2027, 1, 4), kind="holiday", name="公司假", source="admin")
     calendar_changed(china.pk)
 
     ticket = ticket_create(
@@ -168,7 +172,7 @@ def test_an_admin_entered_holiday_counts_in_the_fallback_year(low_category, chin
         now=sh(2026, 12, 31, 10),
     )
 
-    assert ticket.targets.get(kind="first_response").due_at == sh(2027, 1, 8, 10)
+    assert ticket.targets.get(kind="first_response").due_at == sh(2027, 1, 11, 10)
     assert 2027 not in BusinessCalendar.objects.get(pk=china.pk).official_years  # still a fallback year
 
 

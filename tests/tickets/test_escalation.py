@@ -88,11 +88,38 @@ class TestLadder:
         ticket.refresh_from_db()
         assert ticket.priority == "normal"
         assert ticket.events.filter(kind="priority_changed", data__reason="sla_breach").count() == 1
-        # The resolution target is re-dated from its start under the normal policy:
-        # 90 h from Mon 10:00 → Mon 2026-12-07 10:00; the breached first response keeps its deadline.
-        assert SLATarget.objects.get(ticket=ticket, kind="resolution").due_at == datetime(2026, 12, 7, 10, tzinfo=SH)
+        # A raise by an escalation re-dates no running target: the resolution keeps its low
+        # promise, 15 working days = 135 h from Mon 10:00: Mon 8, Tue–Fri 36 (44), the next
+        # two weeks 45 each (134), Mon 2026-12-14 09:00 + 1 h → 10:00.
+        resolution = SLATarget.objects.get(ticket=ticket, kind="resolution")
+        assert resolution.due_at == datetime(2026, 12, 14, 10, tzinfo=SH)
+        assert not ticket.events.filter(kind="target_recomputed").exists()
         first.refresh_from_db()
         assert first.due_at == datetime(2026, 11, 30, 10, tzinfo=SH)
+
+    def test_a_breach_never_makes_another_target_breach_on_the_spot(self, category, supervisor, agent):
+        ticket = ticket_filed(category, at=MON_10)
+        # Normal: first response 3 working days = 27 h from Mon 10:00 → Thu 2026-11-26 10:00;
+        # resolution 10 working days = 90 h → Mon 2026-12-07 10:00.
+        result = sla_sweep(now=datetime(2026, 11, 26, 10, 1, tzinfo=SH))
+        assert result["breach"] == 1
+        ticket.refresh_from_db()
+        assert ticket.priority == "urgent"
+        # Urgent's resolution (72 calendar hours from Mon 10:00) would have been Thu 10:00,
+        # already past; the promise of 10 working days stands and nothing else is taken.
+        resolution = SLATarget.objects.get(ticket=ticket, kind="resolution")
+        assert resolution.due_at == datetime(2026, 12, 7, 10, tzinfo=SH)
+        assert resolution.steps_taken == 0
+        assert list(ticket.events.filter(step__isnull=False).values_list("kind", "target_kind")) == [
+            ("sla_warning", "first_response"),
+            ("sla_breach", "first_response"),
+        ]
+        # The raised priority applies to targets opened afterwards: the consumer's next
+        # message after a reply is owed an answer in urgent's 24 calendar hours.
+        services.ticket_reply(ticket=ticket, author=agent, body="正在处理", now=datetime(2026, 11, 26, 11, tzinfo=SH))
+        services.ticket_consumer_message(ticket=ticket, body="还没有退款", now=datetime(2026, 11, 26, 12, tzinfo=SH))
+        following = SLATarget.objects.get(ticket=ticket, kind="next_response")
+        assert following.due_at == datetime(2026, 11, 27, 12, tzinfo=SH)
 
     def test_met_target_is_never_escalated(self, urgent_category, agent):
         ticket = ticket_filed(urgent_category, at=MON_10)

@@ -104,8 +104,12 @@ BUILT = {
         Event("target_resumed", {"due_at": "2026-11-24T10:00:00+08:00"}, TARGET),
     ),
     "target_recomputed": (
-        events.target_recomputed(target=TARGET, before=MON_10),
-        Event("target_recomputed", {"from": "2026-11-23T10:00:00+08:00", "to": "2026-11-24T10:00:00+08:00"}, TARGET),
+        events.target_recomputed(target=TARGET, before=MON_10, reason="priority_changed"),
+        Event(
+            "target_recomputed",
+            {"from": "2026-11-23T10:00:00+08:00", "to": "2026-11-24T10:00:00+08:00", "reason": "priority_changed"},
+            TARGET,
+        ),
     ),
     "sla_warning": (events.sla_warning(target=TARGET), Event("sla_warning", {}, TARGET, 1)),
     "sla_breach": (

@@ -242,17 +242,16 @@ def test_priority_change_never_repeats_a_step_already_taken(low_category, agent)
     assert first.steps_taken == 1
     sla_sweep(now=at(26, 17, 1))
     assert ticket.events.filter(kind="sla_warning", target_kind="first_response").count() == 1
-    assert ticket.events.filter(kind="sla_breach", target_kind="first_response").count() == 1
-    # The breach raised the priority to urgent, which re-dates the resolution from its
-    # start: 72 calendar hours from Mon 10:00 = Thu 10:00, already past, so its warning
-    # and breach are taken in the same sweep (each once).
+    # The breach is taken once, naming the person's priority change as its cause.
+    breach = ticket.events.get(kind="sla_breach", target_kind="first_response")
+    assert breach.data["cause"] == "priority_changed"
+    # The person's change re-dated the resolution to normal's 90 h from Mon 10:00 → Mon
+    # 2026-12-07 10:00. The breach then raised the priority to urgent, which re-dates
+    # nothing: no resolution step is taken.
     ticket.refresh_from_db()
     assert ticket.priority == "urgent"
-    assert target(ticket, "resolution").due_at == at(26, 10)
-    assert list(ticket.events.filter(target_kind="resolution", step__isnull=False).values_list("kind", flat=True)) == [
-        "sla_warning",
-        "sla_breach",
-    ]
+    assert target(ticket, "resolution").due_at == datetime(2026, 12, 7, 10, tzinfo=SH)
+    assert not ticket.events.filter(target_kind="resolution", step__isnull=False).exists()
     assert sla_sweep(now=at(26, 17, 2))["tickets"] == 0
 
 

@@ -22,8 +22,13 @@ URL = "/api/v1/sla/preview"
 # Sat 10/10 is a make-up working day: 09:00 + 1 h → 10/10 10:00.
 # Resolution, 10 working days = 90 h: Sat 10/10 (35); Sun off; Mon 10/12–Fri 10/16 (80);
 # Mon 10/19 (89); Tue 10/20 09:00 + 1 h → 10/20 10:00.
+# Each answer names the policy that gave it: by priority alone, the priority's fallback,
+# named by the priority in the reader's language.
 NORMAL = {
     "priority": "normal",
+    "channel": "web",
+    "category": None,
+    "policy": "普通",
     "at": "2026-09-30T10:00:00+08:00",
     "first_response_due": "2026-10-10T10:00:00+08:00",
     "next_response_due": "2026-10-10T10:00:00+08:00",
@@ -34,6 +39,9 @@ NORMAL = {
 # 10/19–10/23 (125), Mon 10/26 (134), Tue 10/27 09:00 + 1 h → 10:00.
 LOW = {
     "priority": "low",
+    "channel": "web",
+    "category": None,
+    "policy": "低",
     "at": "2026-09-30T10:00:00+08:00",
     "first_response_due": "2026-10-13T10:00:00+08:00",
     "next_response_due": "2026-10-13T10:00:00+08:00",
@@ -44,6 +52,9 @@ LOW = {
 # instant asked about is echoed as given (UTC).
 URGENT = {
     "priority": "urgent",
+    "channel": "web",
+    "category": None,
+    "policy": "紧急",
     "at": "2026-10-01T02:00:00+00:00",
     "first_response_due": "2026-10-02T10:00:00+08:00",
     "next_response_due": "2026-10-02T10:00:00+08:00",
@@ -51,10 +62,15 @@ URGENT = {
 }
 
 
+def named(answer: dict) -> dict:
+    """The answer with its policy given by name (ids differ from run to run)."""
+    return {**answer, "policy": answer["policy"]["name"]}
+
+
 def preview_command(*args: str) -> dict:
     out = io.StringIO()
     call_command("sla_preview", *args, stdout=out)
-    return json.loads(out.getvalue())
+    return named(json.loads(out.getvalue()))
 
 
 def manage(*args: str) -> subprocess.CompletedProcess:
@@ -99,12 +115,12 @@ def test_command_warns_when_a_deadline_needs_a_missing_year(caplog, monkeypatch)
     from tickets import calendars
 
     monkeypatch.setattr(calendars, "_warned_years", set())
-    # Low, filed Thu 2026-12-31 10:00; 2027 falls back to Monday–Friday. First response
-    # 45 h: 12/31 8; Fri 1/1 (17); Mon 1/4 (26), Tue 1/5 (35), Wed 1/6 (44);
-    # Thu 1/7 09:00 + 1 h → 2027-01-07 10:00.
+    # Low, filed Thu 2026-12-31 10:00; 2027 falls back to the statutory holidays. First
+    # response 45 h: 12/31 8; Fri 1/1 New Year's Day; Mon 1/4 (17), Tue 1/5 (26), Wed 1/6
+    # (35), Thu 1/7 (44); Fri 1/8 09:00 + 1 h → 2027-01-08 10:00.
     with caplog.at_level(logging.WARNING, logger="tickets.calendars"):
         result = preview_command("--priority", "low", "--at", "2026-12-31T10:00+08:00")
-    assert result["first_response_due"] == "2027-01-07T10:00:00+08:00"
+    assert result["first_response_due"] == "2027-01-08T10:00:00+08:00"
     assert any("2027" in r.getMessage() for r in caplog.records if r.name == "tickets.calendars")
 
 
@@ -113,7 +129,7 @@ def test_command_warns_when_a_deadline_needs_a_missing_year(caplog, monkeypatch)
 def test_command_line_prints_json_and_exits_0():
     result = manage("sla_preview", "--priority", "normal", "--at", "2026-09-30T10:00+08:00")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == NORMAL
+    assert named(json.loads(result.stdout)) == NORMAL
 
 
 @pytest.mark.slow  # runs manage.py
@@ -128,9 +144,11 @@ def test_command_line_prints_json_and_exits_0():
         (["--priority", "normal", "--at", "yesterday"], ["'yesterday'", "ISO-8601"]),
         (["--priority", "normal", "--at", "2026-02-30T10:00+08:00"], ["'2026-02-30T10:00+08:00'", "ISO-8601"]),
         (["--priority", "normal"], ["--at"]),
-        (["--at", "2026-09-30T10:00+08:00"], ["--priority"]),
+        (["--at", "2026-09-30T10:00+08:00"], ["--priority", "--category"]),
+        (["--category", "no-such", "--at", "2026-09-30T10:00+08:00"], ["'no-such'"]),
+        (["--priority", "normal", "--channel", "fax", "--at", "2026-09-30T10:00+08:00"], ["'fax'", "chat"]),
     ],
-    ids=["bad-priority", "naive", "garbage", "no-such-day", "no-at", "no-priority"],
+    ids=["bad-priority", "naive", "garbage", "no-such-day", "no-at", "no-priority", "bad-category", "bad-channel"],
 )
 def test_command_line_bad_input_exits_2_naming_the_problem(args, message):
     result = manage("sla_preview", *args)
@@ -156,7 +174,7 @@ def test_command_line_bad_input_exits_2_naming_the_problem(args, message):
 def test_api_answers_the_same_json_as_the_command(client, params, expected):
     response = client.get(URL, params)
     assert response.status_code == 200
-    assert response.json() == expected
+    assert named(response.json()) == expected
 
 
 @pytest.mark.django_db
@@ -164,7 +182,7 @@ def test_api_accepts_an_unencoded_plus_in_the_offset(client):
     # Typed into a browser, "+08:00" arrives as " 08:00" (a + in a query string is a space).
     response = client.get(f"{URL}?priority=normal&at=2026-09-30T10:00+08:00")
     assert response.status_code == 200
-    assert response.json() == NORMAL
+    assert named(response.json()) == NORMAL
 
 
 @pytest.mark.django_db
@@ -175,6 +193,8 @@ def test_api_accepts_an_unencoded_plus_in_the_offset(client):
         ({"priority": "NORMAL", "at": "2026-09-30T10:00+08:00"}, "invalid_priority", "priority"),
         ({"priority": "", "at": "2026-09-30T10:00+08:00"}, "invalid_priority", "priority"),
         ({"at": "2026-09-30T10:00+08:00"}, "invalid_priority", "priority"),
+        ({"category": "no-such", "at": "2026-09-30T10:00+08:00"}, "invalid_category", "category"),
+        ({"priority": "normal", "channel": "fax", "at": "2026-09-30T10:00+08:00"}, "invalid_channel", "channel"),
         ({"priority": "normal", "at": "2026-09-30T10:00"}, "naive_datetime", "at"),
         ({"priority": "normal", "at": "2026-09-30"}, "naive_datetime", "at"),
         ({"priority": "normal", "at": "next tuesday"}, "invalid_datetime", "at"),

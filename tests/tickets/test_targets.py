@@ -16,11 +16,13 @@ from tickets.sla.calendar import ClockKind, WorkingCalendar
 from tickets.sla.clock import Step
 from tickets.targets import (
     last_step,
+    target_advance,
     target_apply_policy,
     target_clock,
     target_close,
     target_new,
     target_pause,
+    target_plan,
     target_reschedule,
     target_resume,
     ticket_refresh_sla,
@@ -127,12 +129,22 @@ class TestLadder:
         target_reschedule(target, CHINA)
         assert (target.due_at, target.next_step_at) == (sh(11, 21, 15), None)
 
-    def test_a_schedule_the_caller_has_is_used_as_given(self):
+    def test_the_sweep_reads_the_promise_as_made_whatever_the_calendar_says_now(self):
         target = opened()
+        # Normal first response from Fri 15:00 (27 h): warning at 75 % = 20.25 h: Fri 3, Mon 12,
+        # Tue 09:00 + 8.25 h → Tue 17:15; the breach Wed 11/25 15:00, level 2 Fri 11/27 10:30.
+        promised = (target.warning_at, target.due_at, target.level2_at)
+        assert promised == (sh(11, 24, 17, 15), sh(11, 25, 15), sh(11, 27, 10, 30))
+        # An administrator has since made Mon 11/23 a holiday: recomputed, everything would move
+        # a working day later; the promise read back is the one made.
+        edited = WorkingCalendar(
+            tz=SH, periods=CHINA.periods, holidays=CHINA.holidays | {date(2026, 11, 23)}, official_years={2026}
+        )
+        plan = target_plan(target, edited)
+        assert (plan[Step.WARNING], plan[Step.BREACH], plan[Step.LEVEL2]) == promised
         target.steps_taken = Step.WARNING
-        plan = {Step.WARNING: sh(12, 1, 9), Step.BREACH: sh(12, 2, 9), Step.LEVEL2: sh(12, 3, 9)}
-        target_reschedule(target, CHINA, plan)
-        assert (target.due_at, target.next_step_at) == (sh(12, 2, 9), sh(12, 2, 9))
+        target_advance(target)
+        assert target.next_step_at == sh(11, 25, 15)
 
     def test_a_new_policy_re_dates_from_the_moment_the_clock_started(self):
         # given a normal first response opened Fri 15:00, raised to urgent on Monday

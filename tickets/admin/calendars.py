@@ -5,7 +5,7 @@ compiled calendars notice (bulk deletes included)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
-from tickets.calendars import calendar_changed, calendars_missing_years
+from tickets.calendars import calendar_changed, calendars_missing_years, provisional_festivals, working_calendar
 from tickets.forms import (
     BusinessCalendarForm,
     CalendarDayForm,
@@ -41,29 +41,69 @@ def _year_ranges(years: Iterable[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges) or "—"
 
 
+def _dates_text(days: list[date]) -> str:
+    """``2月5日至2月8日`` for three or more days in a row, else ``5月1日、5月2日``."""
+    month_day = pgettext("a month and its day, in Django's date format", "F j")
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            first, last = formats.date_format(run[0], month_day), formats.date_format(run[-1], month_day)
+            parts.append(_("{first} to {last}").format(first=first, last=last))
+        else:
+            parts.extend(formats.date_format(day, month_day) for day in run)
+    return pgettext("between dates", ", ").join(parts)
+
+
+def _provisional_days_text(calendar: BusinessCalendar, year: int) -> str:
+    """The provisional days off of ``year`` by festival, in the reader's language:
+    ``元旦 1月1日；春节 2月5日至2月8日（补假 2月9日、2月10日）；…`` (empty if none)."""
+    items = []
+    for festival, days, given in provisional_festivals(working_calendar(calendar), year):
+        label = CalendarDay.Festival(festival.value).label
+        if not given:
+            items.append(f"{label} {_dates_text(days)}")
+        elif not days:
+            items.append(_("{festival} in lieu: {given}").format(festival=label, given=_dates_text(given)))
+        else:
+            items.append(
+                _("{festival} {days} (in lieu: {given})").format(
+                    festival=label, days=_dates_text(days), given=_dates_text(given)
+                )
+            )
+    return pgettext("between festivals", "; ").join(items)
+
+
 def calendar_coverage_warn(request: HttpRequest) -> None:
     """Warn administrators about calendars missing this year's or next year's
-    official schedule (deadlines then count plain Monday–Friday). Only those
+    official schedule: deadlines then take the statutory holidays, listed, as
+    provisional days off, and the make-up working days are unknown. Only those
     who may enter the days are told."""
     if not request.user.has_perm("tickets.add_calendarday"):
         return
     for calendar, years in calendars_missing_years(timezone.localdate()):
         url = reverse("admin:tickets_calendarday_add") + f"?calendar={calendar.pk}"
-        messages.warning(
-            request,
-            format_html(
-                str(
-                    _(
-                        "Calendar “{name}” has no official schedule for {years}: deadlines count Monday–Friday "
-                        "plus the days you enter. Upgrade chinesecalendar and run calendar_seed_china, "
-                        'or <a href="{url}">enter the days here</a>.'
-                    )
-                ),
-                name=calendar.name,
-                years=", ".join(map(str, years)),
-                url=url,
-            ),
-        )
+        for year in years:
+            days = _provisional_days_text(calendar, year)
+            if days:
+                message = _(
+                    "Calendar “{name}” has no official schedule for {year}. Until it is entered, deadlines that "
+                    "year take the statutory holidays as provisional days off: {days}. The make-up working days "
+                    "(调休) of {year} are unknown until then. Upgrade chinesecalendar and run calendar_seed_china, "
+                    'or <a href="{url}">enter the days here</a>.'
+                )
+            else:
+                message = _(
+                    "Calendar “{name}” has no official schedule for {year}. The make-up working days (调休) of "
+                    "{year} are unknown until it is entered. Upgrade chinesecalendar and run calendar_seed_china, "
+                    'or <a href="{url}">enter the days here</a>.'
+                )
+            messages.warning(request, format_html(str(message), name=calendar.name, year=year, days=days, url=url))
 
 
 def index_with_calendar_warnings(index: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -102,7 +142,9 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
                     "Business time runs Monday to Friday inside the working periods, minus the holidays and plus "
                     "the make-up working days (调休) listed for this calendar. Official days are loaded from "
                     "chinesecalendar by “manage.py calendar_seed_china”; days entered here are kept when it runs "
-                    "again. A year without the official schedule counts Monday–Friday plus the days you enter."
+                    "again. A year without the official schedule counts the statutory holidays and the days given "
+                    "back for them (补假) as provisional days off, plus the days you enter; its make-up working "
+                    "days are unknown until you enter them."
                 ),
             },
         ),
@@ -177,18 +219,32 @@ class CalendarDayYearFilter(admin.SimpleListFilter):
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
     form = CalendarDayForm
-    list_display = ["date", "weekday", "kind", "name", "source", "calendar"]
-    list_filter = ["calendar", "kind", "source", CalendarDayYearFilter]
+    list_display = ["date", "weekday", "kind", "day_label", "source", "calendar"]
+    list_filter = ["calendar", "kind", "festival", "source", CalendarDayYearFilter]
     list_select_related = ["calendar"]
     date_hierarchy = "date"
     search_fields = ["name"]
     ordering = ["-date"]
-    fields = ["calendar", "date", "kind", "name", "source"]
+    fields = ["calendar", "date", "kind", "festival", "name", "source"]
     readonly_fields = ["source"]
 
     @admin.display(description=_("weekday"), ordering="date")
     def weekday(self, obj: CalendarDay) -> str:
         return formats.date_format(obj.date, "D")
+
+    @admin.display(description=_("name"))
+    def day_label(self, obj: CalendarDay) -> str:
+        return obj.label
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """The typed names, and the festivals whose name in the reader's language
+        contains the term (国庆 finds National Day's official days)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().casefold()
+        festivals = [code for code, label in CalendarDay.Festival.choices if term and term in str(label).casefold()]
+        if festivals:
+            found |= queryset.filter(festival__in=festivals)
+        return found, may_have_duplicates
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form, change: bool) -> None:
         super().save_model(request, obj, form, change)

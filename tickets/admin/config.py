@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tickets.access import canned_answers_kept_by
 from tickets.admin.common import ReadOnlyAdminMixin
 from tickets.forms import (
+    PolicyWhichForm,
     SLAPolicyForm,
 )
 from tickets.models import (
@@ -25,6 +30,7 @@ from tickets.models import (
     Team,
     TicketCounter,
 )
+from tickets.selectors import sla_answer
 
 # --- Organisation and policies ------------------------------------------------------
 
@@ -75,18 +81,42 @@ def _target_display(name: str) -> Callable[[admin.ModelAdmin, SLAPolicy], str]:
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
     form = SLAPolicyForm
-    list_display = ["priority", "first_response", "next_response", "resolution", "merchant_reply", "ladder", "calendar"]
-    list_select_related = ["calendar"]
+    change_list_template = "admin/tickets/slapolicy/change_list.html"
+    list_display = [
+        "position",
+        "__str__",
+        "conditions",
+        "first_response",
+        "next_response",
+        "resolution",
+        "merchant_reply",
+        "ladder",
+        "calendar",
+    ]
+    list_display_links = ["__str__"]
+    list_editable = ["position"]
+    list_select_related = ["calendar", "category", "team", "merchant"]
     readonly_fields = ["updated_at"]
     fieldsets = [
         (
             None,
             {
-                "fields": ["priority", "calendar", "updated_at"],
+                "fields": ["name", "position", "calendar", "updated_at"],
                 "description": _(
                     "Edits apply to SLA targets opened after the edit: open targets keep the deadline they were "
                     "promised. “Days” on the business clock are working days (the calendar's daily working hours); "
                     "on the calendar clock they are 24 hours."
+                ),
+            },
+        ),
+        (
+            _("Conditions"),
+            {
+                "fields": [("priority", "channel"), ("category", "team"), "merchant"],
+                "description": _(
+                    "A ticket gets the first policy whose conditions all hold, trying the policies with conditions "
+                    "from the lowest order number up; an empty condition holds for every ticket. A policy with a "
+                    "priority and nothing else is that priority's fallback, tried last."
                 ),
             },
         ),
@@ -140,9 +170,53 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     def ladder(self, obj: SLAPolicy) -> str:
         return f"{obj.warning_percent} / {obj.breach_percent} / {obj.level2_percent}"
 
+    @admin.display(description=_("conditions"))
+    def conditions(self, obj: SLAPolicy) -> str:
+        if obj.is_fallback:
+            return str(_("fallback for %(priority)s") % {"priority": obj.get_priority_display()})
+        parts = [
+            str(value)
+            for value in (
+                obj.get_priority_display() if obj.priority else "",
+                obj.get_channel_display() if obj.channel else "",
+                obj.category,
+                obj.team,
+                obj.merchant,
+            )
+            if value
+        ]
+        return " · ".join(parts) or str(_("every ticket"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).in_order()
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Every priority needs its policy: tickets could not be filed without one.
-        return False
+        # A priority's fallback stays (tickets could not be filed without one);
+        # a policy with conditions may go, one at a time from its own page.
+        return obj is not None and not obj.is_fallback and super().has_delete_permission(request, obj)
+
+    def get_urls(self):
+        which = path("which/", self.admin_site.admin_view(self.which_view), name="tickets_slapolicy_which")
+        return [which, *super().get_urls()]
+
+    def which_view(self, request: HttpRequest) -> HttpResponse:
+        """ "Which policy would a chat about a refund get?": the policy chosen, as
+        for a real ticket, and the deadlines it would promise if filed now."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PolicyWhichForm(request.GET or None)
+        answer = None
+        if form.is_valid():
+            answer = sla_answer(form.question(), at=timezone.now())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Which SLA policy applies?"),
+            "form": form,
+            "answer": answer,
+            "policy": SLAPolicy.objects.filter(pk=answer["policy"]["id"]).first() if answer else None,
+        }
+        return TemplateResponse(request, "admin/tickets/slapolicy/which.html", context)
 
 
 @admin.register(TicketCounter)

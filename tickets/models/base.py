@@ -18,6 +18,16 @@ def _validate_time_zone(value: str) -> None:
         raise ValidationError(_("Unknown time zone: %(zone)s"), params={"zone": value}) from exc
 
 
+class Channel(models.TextChoices):
+    """How a complaint reached us (an SLA policy may be chosen by it)."""
+
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    APP = "app", _("App")
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")

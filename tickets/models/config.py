@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.base import Priority, _validate_time_zone
+from tickets.models.base import Channel, Priority, _validate_time_zone
 from tickets.sla.calendar import ClockKind
 
 # --- Calendars ------------------------------------------------------------------
@@ -29,7 +29,7 @@ class BusinessCalendar(models.Model):
         verbose_name=_("years with the official schedule loaded"),
         default=list,
         blank=True,
-        help_text=_("Years outside this list fall back to weekends plus the days entered here by hand."),
+        help_text=_("Other years count the statutory holidays and 补假, provisionally, plus the days entered by hand."),
     )
     # A random stamp replaced on every change to the calendar, its periods or its
     # days, so that processes caching the compiled calendar notice the edit.
@@ -77,9 +77,24 @@ class CalendarDay(models.Model):
         OFFICIAL = "official", _("Official schedule")
         ADMIN = "admin", _("Entered by an administrator")
 
+    class Festival(models.TextChoices):
+        # The codes of tickets.sla.festivals.Festival (a test holds them equal).
+        NEW_YEAR = "new_year", _("New Year's Day")
+        SPRING_FESTIVAL = "spring_festival", _("Spring Festival")
+        TOMB_SWEEPING = "tomb_sweeping", _("Qingming Festival")
+        LABOUR_DAY = "labour_day", _("Labour Day")
+        DRAGON_BOAT = "dragon_boat", _("Dragon Boat Festival")
+        MID_AUTUMN = "mid_autumn", _("Mid-Autumn Festival")
+        NATIONAL_DAY = "national_day", _("National Day")
+        ANTI_FASCIST_70TH = "anti_fascist_70th", _("70th anniversary of the victory over fascism")
+
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # The statutory festival the day belongs to (a make-up working day names the
+    # festival it makes up for), as a code read in the reader's language; the
+    # name is what an administrator types (a company day off). See ``label``.
+    festival = models.CharField(_("festival"), max_length=30, choices=Festival.choices, blank=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
 
@@ -91,6 +106,11 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+    @property
+    def label(self) -> str:
+        """What the day is called, in the active language: its festival, else its name."""
+        return self.get_festival_display() if self.festival else self.name
 
 
 # --- Organisation -----------------------------------------------------------------
@@ -137,8 +157,19 @@ class Category(models.Model):
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
 
+class SLAPolicyQuerySet(models.QuerySet):
+    def in_order(self) -> SLAPolicyQuerySet:
+        """The order policies are tried in: those with conditions by position,
+        then the fallbacks (a priority and nothing else)."""
+        return self.order_by(models.F("is_fallback").asc(), "position", "id")
+
+
 class SLAPolicy(models.Model):
-    """Targets for one priority. Edits apply to targets opened after the edit."""
+    """The targets a ticket is promised. Policies are tried in order and the
+    first whose conditions all hold is chosen (``tickets.policies``); an empty
+    condition holds for every ticket. A fallback names a priority and nothing
+    else: one per priority, tried last. Edits apply to targets opened after the
+    edit."""
 
     class Unit(models.TextChoices):
         MINUTES = "minutes", _("minutes")
@@ -151,7 +182,29 @@ class SLAPolicy(models.Model):
 
     TARGETS = ("first_response", "next_response", "resolution", "merchant_reply")
 
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, unique=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    position = models.PositiveIntegerField(
+        _("matching order"), default=100, help_text=_("Policies with conditions are tried from the lowest number up.")
+    )
+    # Conditions: blank holds for every ticket.
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("category")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("team")
+    )
+    merchant = models.ForeignKey(
+        "accounts.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merchant"),
+    )
+    # Set on save: a priority and no other condition (tried after every other policy).
+    is_fallback = models.BooleanField(_("fallback for its priority"), default=False, editable=False)
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, verbose_name=_("business calendar"))
 
     first_response_amount = models.PositiveIntegerField(_("first response"))
@@ -173,12 +226,20 @@ class SLAPolicy(models.Model):
     breach_percent = models.PositiveSmallIntegerField(_("breach at (% elapsed)"), default=100)
     # xgettext:no-python-format (the % is a literal percent sign)
     level2_percent = models.PositiveSmallIntegerField(_("level 2 at (% elapsed)"), default=150)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = SLAPolicyQuerySet.as_manager()
+
+    CONDITIONS = ("priority", "channel", "category", "team", "merchant")
 
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
+        ordering = ["is_fallback", "position", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["priority"], condition=Q(is_fallback=True), name="one_fallback_policy_per_priority"
+            ),
             models.CheckConstraint(
                 condition=Q(warning_percent__gt=0)
                 & Q(warning_percent__lt=models.F("breach_percent"))
@@ -195,7 +256,18 @@ class SLAPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(self.get_priority_display())
+        return self.name or str(self.get_priority_display() or _("SLA policy"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.is_fallback = bool(self.priority) and not self.has_conditions_beyond_priority
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "is_fallback"}
+        super().save(*args, **kwargs)
+
+    @property
+    def has_conditions_beyond_priority(self) -> bool:
+        return bool(self.channel or self.category_id or self.team_id or self.merchant_id)
 
     def clean(self) -> None:
         if not (0 < self.warning_percent < self.breach_percent < self.level2_percent):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.base import OPEN_STATUSES, Priority
+from tickets.models.base import OPEN_STATUSES, Channel, Priority
 from tickets.models.config import BusinessCalendar, Category, SLAPolicy, Team
 
 # --- Tickets ----------------------------------------------------------------------
@@ -40,13 +40,7 @@ class Ticket(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
 
-    class Channel(models.TextChoices):
-        WEB = "web", _("Web form")
-        EMAIL = "email", _("Email")
-        PHONE = "phone", _("Phone")
-        CHAT = "chat", _("Chat")
-        APP = "app", _("App")
-
+    Channel = Channel
     Priority = Priority
 
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
@@ -234,6 +228,21 @@ class SLATarget(models.Model):
     pauses = models.JSONField(default=list, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # The promise: the instants of the warning and of level 2, with due_at the
+    # breach, computed when the clock starts or resumes and only then, or when a
+    # person re-dates the target (a priority change, a calendar re-date). The
+    # sweep reads them and never recomputes, so an edit to the calendar cannot
+    # move a promise already made. NULL while paused.
+    warning_at = models.DateTimeField(_("warning due"), null=True, blank=True)
+    level2_at = models.DateTimeField(_("level 2 due"), null=True, blank=True)
+    # The last time a person re-dated the target, and why ("priority_changed",
+    # "calendar_redated"): a step that was already due then names it as its cause.
+    redated_at = models.DateTimeField(_("re-dated"), null=True, blank=True)
+    redate_reason = models.CharField(_("re-dated because"), max_length=30, blank=True)
+    # The policy that gave the target its clock, duration and ladder.
+    policy = models.ForeignKey(
+        SLAPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("SLA policy")
+    )
     # The instant of the next escalation step not yet taken; NULL once the ladder
     # is done, while paused, and after the target is closed.
     next_step_at = models.DateTimeField(null=True, blank=True)

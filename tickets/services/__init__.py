@@ -23,14 +23,13 @@ from tickets.services.intake import ticket_create
 from tickets.services.merchants import ticket_forward_to_merchant, ticket_merchant_reply
 from tickets.services.merge import BulkResult, ticket_merge, tickets_bulk_update
 from tickets.services.update import KEEP, ticket_update
-from tickets.services.work import Work, policy_for, reference_next
+from tickets.services.work import Work, reference_next
 
 __all__ = [
     "ALLOWED",
     "KEEP",
     "BulkResult",
     "Work",
-    "policy_for",
     "recompute_for_priority",
     "reference_next",
     "ticket_assign",

@@ -109,13 +109,34 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor=None, now: dateti
 
 def recompute_for_priority(work: Work, new_priority: str, *, reason: str) -> None:
     """Set the priority and re-date the owed targets under the new priority's
-    policy (``targets_redate``: the rule the sweep's breach uses too)."""
+    policy (``targets_redate``), from the moment each clock started. A target
+    this puts past due takes its step at the next sweep, once, naming the change."""
     old = work.ticket.priority
     work.set(priority=new_priority)
     work.add(events.priority_changed(old=old, new=new_priority, reason=reason))
-    for target, before in targets_redate(work.targets, work.policy, calendar=lambda t: working_calendar(t.calendar)):
+    policy = work.policy
+    redated = targets_redate(
+        work.targets,
+        policy=lambda t: policy,
+        calendar=lambda t: working_calendar(t.calendar),
+        at=work.now,
+        reason="priority_changed",
+    )
+    for target, before in redated:
         target.save(update_fields=TARGET_FIELDS)
-        work.add(events.target_recomputed(target=target, before=before))
+        work.add(events.target_recomputed(target=target, before=before, reason="priority_changed"))
+
+
+def priority_raise(work: Work, new_priority: str, *, reason: str) -> None:
+    """Raise the priority without re-dating anything: an escalation (a breach, an
+    alert word in a follow-up message) moves the ticket up the queue, and the new
+    priority's policy applies to targets opened afterwards. A running target keeps
+    the deadline it was promised, so a raise never makes it breach on the spot."""
+    old = work.ticket.priority
+    if old == new_priority:
+        return
+    work.set(priority=new_priority)
+    work.add(events.priority_changed(old=old, new=new_priority, reason=reason))
 
 
 @transaction.atomic

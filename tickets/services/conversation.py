@@ -15,6 +15,7 @@ from tickets.evidence import evidence_record, evidence_staged
 from tickets.models import Message, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.rules import evidence_count_check, message_clean
+from tickets.services.alerts import ticket_keyword_alert
 from tickets.services.changes import change_status, reopen
 from tickets.services.work import Work
 from tickets.targets import RESPONSE_KINDS
@@ -41,12 +42,14 @@ def ticket_reply(
     response owed (first or next); a note changes nothing on the clock."""
     message_clean(body)
     evidence_count_check(evidence)
-    now = now or timezone.now()
-    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
+    # The files are staged under the month they arrive; the reply takes its instant
+    # once it holds the ticket's lock (Work.lock), so that a sweep holding the lock
+    # meanwhile and the reply agree on whether the target was met in time.
+    with evidence_staged(evidence, now=now or timezone.now()) as staged, transaction.atomic():
         return _ticket_reply(ticket=ticket, author=author, body=body, public=public, staged=staged, now=now)
 
 
-def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, now: datetime) -> Message:
+def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, now: datetime | None) -> Message:
     work = Work.lock(ticket, now=now, actor=author)
     t = work.ticket
     if t.status == Status.CLOSED:
@@ -85,18 +88,23 @@ def ticket_consumer_message(
 ) -> Message:
     """The consumer writes again, perhaps with more evidence. A reply is owed (a
     next-response target opens unless one is already running); a pending ticket
-    resumes; a resolved one reopens."""
+    resumes; a resolved one reopens. An alert word not alerted on this ticket
+    today flags it, raises it to urgent and tells the supervisors
+    (``ticket_keyword_alert``): the targets this message opens run as urgent,
+    those already running keep their deadlines."""
     message_clean(body)
     evidence_count_check(evidence)
-    now = now or timezone.now()
-    with evidence_staged(evidence, now=now) as staged, transaction.atomic():
-        work = Work.lock(ticket, now=now)
+    with evidence_staged(evidence, now=now or timezone.now()) as staged, transaction.atomic():
+        work = Work.lock(ticket, now=now)  # the instant is taken once the lock is held
         t = work.ticket
         if t.status == Status.CLOSED:
             raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
-        message = Message.objects.create(ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)
-        attachments = evidence_record(ticket=t, message=message, staged=staged, now=now)
+        message = Message.objects.create(
+            ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=work.now
+        )
+        attachments = evidence_record(ticket=t, message=message, staged=staged, now=work.now)
         work.add(events.consumer_message(message=message, files=len(attachments)))
+        ticket_keyword_alert(work, body)
         if t.status == Status.RESOLVED:
             reopen(work)
         elif t.status == Status.PENDING:

@@ -25,11 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError
 from tickets import events
 from tickets.evidence import evidence_record, evidence_staged
-from tickets.keywords import keywords_in
 from tickets.models import Category, Message, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.phones import phone_normalise
-from tickets.recipients import supervisors_by_team
 from tickets.rules import (
     contact_check,
     email_clean,
@@ -38,7 +36,8 @@ from tickets.rules import (
     order_number_clean,
     requester_name_clean,
 )
-from tickets.services.changes import assign, assignee_check, recompute_for_priority
+from tickets.services.alerts import ticket_keyword_alert
+from tickets.services.changes import assign, assignee_check
 from tickets.services.work import Work, reference_next
 from tickets.uploads import CleanFile
 
@@ -161,7 +160,7 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
     evidence_record(ticket=ticket, message=message, staged=staged, now=now)
     work = Work(ticket=ticket, now=now, actor=author)
     work.add(events.created(channel=ticket.channel, priority=ticket.priority, follows=ticket.follows))
-    _keyword_alert(work, f"{ticket.subject}\n{body}")
+    ticket_keyword_alert(work, f"{ticket.subject}\n{body}", filing=True)  # before the targets open: urgent ones
     first = work.open_target(Kind.FIRST_RESPONSE)
     work.open_target(Kind.RESOLUTION)
     _phone_call_assign(work)
@@ -176,24 +175,6 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
         )
     work.commit()
     return ticket
-
-
-def _keyword_alert(work: Work, text: str) -> None:
-    """Flag the ticket for each alert word in ``text``, raise it to urgent and
-    tell the supervisors (before its targets open, so they run as urgent). The
-    event names the words and their ids; the feedback app records the hits
-    from it, in this transaction."""
-    words = keywords_in(text)
-    if not words:
-        return
-    t = work.ticket
-    work.set(is_flagged=True)
-    found = [w.word for w in words]
-    work.add(events.keyword_alert(words=found, keyword_ids=[w.pk for w in words]))
-    if t.priority != Ticket.Priority.URGENT:
-        recompute_for_priority(work, Ticket.Priority.URGENT, reason="keyword")
-    supervisors = supervisors_by_team([t.team_id]).get(t.team_id, [])
-    work.notify_staff("keyword_alert", supervisors, words=", ".join(found))
 
 
 def _phone_call_assign(work: Work) -> None:

@@ -35,10 +35,10 @@ def ticket_merge(*, source: Ticket, into: Ticket, actor, now: datetime | None = 
     if source.pk == into.pk:
         raise ApplicationError(_("A ticket cannot be merged into itself."), code="merge_self")
     # Lock both rows in a fixed order, so two opposite merges cannot deadlock.
-    now = now or timezone.now()
     first, second = sorted((source, into), key=lambda t: t.pk)
     locked = {t.pk: Work.lock(t, now=now, actor=actor) for t in (first, second)}
     src, dst = locked[source.pk], locked[into.pk]
+    src.now = dst.now = now or timezone.now()  # one instant, taken once both locks are held
     if src.ticket.merged_into_id or dst.ticket.merged_into_id:
         raise InvalidTransition(_("That ticket was already merged into another."), code="already_merged")
     if dst.ticket.status == Status.CLOSED:

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from cs_desk.exceptions import ApplicationError
 from tickets.calendars import warn_if_uncovered, working_calendar
 from tickets.events import (
     Event,
@@ -33,6 +31,7 @@ from tickets.events import (
 )
 from tickets.models import SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_for, notifications_insert
+from tickets.policies import policies_in_order, policy_for_ticket
 from tickets.recipients import merchant_addresses
 from tickets.targets import (
     ACTIVE,
@@ -47,16 +46,6 @@ from tickets.targets import (
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
-
-
-def policy_for(priority: str) -> SLAPolicy:
-    try:
-        return SLAPolicy.objects.select_related("calendar").get(priority=priority)
-    except SLAPolicy.DoesNotExist as exc:
-        raise ApplicationError(
-            _("No SLA policy is configured for priority %(priority)s.") % {"priority": priority},
-            code="no_sla_policy",
-        ) from exc
 
 
 def reference_next(now: datetime) -> str:
@@ -84,10 +73,13 @@ class Work:
     events: list[TicketEvent] = field(default_factory=list)
     notifications: list[Outgoing] = field(default_factory=list)
     ticket_fields: set[str] = field(default_factory=set)
-    _policy: SLAPolicy | None = None
+    _policies: list[SLAPolicy] | None = None
 
     @classmethod
     def lock(cls, ticket: Ticket, *, now: datetime | None, actor=None) -> Work:
+        """Lock ``ticket`` and read its targets. Without ``now`` (tests pass one),
+        the change's instant is taken here, once the lock is held: a reply that
+        waited while a sweep held the lock is stamped after the sweep's steps."""
         locked = (
             Ticket.objects.select_for_update(of=("self",))
             .select_related("team", "merchant", "assignee__staff_profile", "category")
@@ -100,9 +92,11 @@ class Work:
 
     @property
     def policy(self) -> SLAPolicy:
-        if self._policy is None or self._policy.priority != self.ticket.priority:
-            self._policy = policy_for(self.ticket.priority)
-        return self._policy
+        """The policy the ticket gets as it is now (``tickets.policies``): a change
+        of priority, say, chooses again. The policies are read once per change."""
+        if self._policies is None:
+            self._policies = policies_in_order()
+        return policy_for_ticket(self.ticket, self._policies)
 
     def active(self, *kinds: str) -> list[SLATarget]:
         return [t for t in self.targets if t.status in ACTIVE and (not kinds or t.kind in kinds)]
@@ -144,7 +138,9 @@ class Work:
         target_close(target, status, self.now, working_calendar(target.calendar))
         target.save(update_fields=[*TARGET_FIELDS, *TIME_TAKEN_FIELDS])
         if status == SLATarget.Status.MET:
-            self.add(target_met(target=target, late=target.due_at is not None and self.now > target.due_at))
+            # Late when met after the deadline, or when the sweep took the breach while
+            # this change waited for the lock: the event agrees with the reports.
+            self.add(target_met(target=target, late=target.is_breached))
         else:
             self.add(target_cancelled(target=target))
 

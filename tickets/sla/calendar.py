@@ -8,6 +8,9 @@ The two functions everything else calls:
 
 Business time runs only inside the calendar's working periods on working days.
 A working day is Monday–Friday, minus holidays, plus make-up working days (调休).
+A year without the official schedule has provisional days off instead: the
+statutory holidays the law fixes and the days given back for them (补假,
+``tickets.sla.statutory``), less the dates entered by hand.
 The walk goes period by period and day by day, never minute by minute: a
 15-working-day target across a month of holidays visits about 45 days.
 """
@@ -16,9 +19,14 @@ from __future__ import annotations
 
 import bisect
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
+
+from tickets.sla import statutory
+from tickets.sla.festivals import Festival
 
 ZERO = timedelta(0)
 ONE_DAY = timedelta(days=1)
@@ -27,6 +35,7 @@ _RESOLUTION = timedelta(microseconds=1)
 # overrides, so a walk longer than this means the input was absurd (a duration
 # of centuries), not that the calendar has no working time.
 MAX_WALK_DAYS = 366 * 200
+_NONE: Mapping[date, Festival] = MappingProxyType({})
 
 
 class ClockKind(enum.StrEnum):
@@ -46,8 +55,14 @@ class WorkingCalendar:
     non-overlapping, e.g. ``((09:00, 12:00), (13:30, 18:00))``.
     ``holidays`` are days off; ``workdays`` are make-up working days. A date in
     both is a working day. ``official_years`` are the years whose official
-    schedule is loaded; other years fall back to plain weekends plus whatever
-    dates an administrator entered (see :meth:`missing_years`).
+    schedule is loaded. A year outside them but inside ``fallback_years`` (first,
+    last; ``None``: no fallback, plain weekends) takes the statutory days off and
+    the days given back for them (补假) as *provisional* days off
+    (:meth:`is_provisional`); the dates in ``holidays`` and ``workdays`` win over
+    them. The make-up working days of such a year cannot be known (see
+    :meth:`missing_years`). Its statutory days are computed the first time a walk
+    or a question reaches the year (about 7 ms, once per process), so a calendar
+    is cheap to build however wide the span.
     """
 
     tz: ZoneInfo
@@ -55,6 +70,7 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     official_years: frozenset[int] = frozenset()
+    fallback_years: tuple[int, int] | None = None
     _overrides: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +85,8 @@ class WorkingCalendar:
             if previous_close is not None and opens < previous_close:
                 raise CalendarError("Working periods must be in order and must not overlap.")
             previous_close = closes
+        if self.fallback_years is not None and self.fallback_years[0] < statutory.FIRST_YEAR:
+            raise CalendarError(f"The statutory holidays are known from {statutory.FIRST_YEAR} on.")
         object.__setattr__(self, "_overrides", tuple(sorted(self.holidays | self.workdays)))
         # Working periods of each day as UTC instants, computed once per day: the
         # sweep asks for the same few weeks of days for thousands of targets.
@@ -79,23 +97,42 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
             return True
-        if day in self.holidays:
+        if day in self.holidays or day in self._statutory(day.year):
             return False
         return day.weekday() < 5
+
+    def is_provisional(self, day: date) -> bool:
+        """Whether ``day`` is off only by the statutory fallback: its year's official
+        schedule is missing and nobody entered the date."""
+        return day in self._statutory(day.year) and day not in self.holidays and day not in self.workdays
+
+    def falls_back(self, year: int) -> bool:
+        """Whether ``year`` counts the statutory days off, provisionally."""
+        span = self.fallback_years
+        return span is not None and span[0] <= year <= span[1] and year not in self.official_years
+
+    def _statutory(self, year: int) -> Mapping[date, Festival]:
+        return statutory.statutory_days(year) if self.falls_back(year) else _NONE
 
     def covers(self, year: int) -> bool:
         """Whether the official schedule of ``year`` is loaded."""
         return year in self.official_years
 
     def missing_years(self, start: datetime, end: datetime) -> list[int]:
-        """Years touched by ``[start, end]`` that fall back to plain weekends."""
+        """Years touched by ``[start, end]`` without the official schedule: they fall
+        back to the statutory holidays, and their make-up working days are unknown."""
         first = start.astimezone(self.tz).year
         last = end.astimezone(self.tz).year
         return [year for year in range(first, last + 1) if year not in self.official_years]
 
     def _has_override_between(self, first: date, last: date) -> bool:
+        """Whether a day of ``first``–``last`` may differ from an ordinary weekday or
+        weekend day: an entered date or a statutory day of a fallback year (the weekly
+        fast path of :func:`deadline` and :func:`elapsed` walks such weeks day by day)."""
         i = bisect.bisect_left(self._overrides, first)
-        return i < len(self._overrides) and self._overrides[i] <= last
+        if i < len(self._overrides) and self._overrides[i] <= last:
+            return True
+        return any(first <= day <= last for year in range(first.year, last.year + 1) for day in self._statutory(year))
 
     # -- periods -------------------------------------------------------------
 
