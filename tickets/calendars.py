@@ -38,21 +38,29 @@ def working_calendar(calendar: BusinessCalendar) -> WorkingCalendar:
     hit = _compiled.get(calendar.pk)
     if hit is not None and hit[0] == calendar.version:
         return hit[1]
+    compiled = compile_calendar(calendar, calendar.days.values_list("date", "kind"), calendar.official_years)
+    with _lock:
+        _compiled[calendar.pk] = (calendar.version, compiled)
+    return compiled
+
+
+def compile_calendar(
+    calendar: BusinessCalendar, days: Iterable[tuple[date, str]], official_years: Iterable[int]
+) -> WorkingCalendar:
+    """``calendar``'s working periods with ``days`` (date, kind) and ``official_years``:
+    the calendar as stored, or as an edit not yet saved would make it."""
     periods = tuple(calendar.periods.order_by("opens").values_list("opens", "closes"))
     holidays, workdays = set(), set()
-    for day, kind in calendar.days.values_list("date", "kind"):
+    for day, kind in days:
         (workdays if kind == CalendarDay.Kind.WORKDAY else holidays).add(day)
-    compiled = WorkingCalendar(
+    return WorkingCalendar(
         tz=ZoneInfo(calendar.time_zone),
         periods=periods,
         holidays=frozenset(holidays),
         workdays=frozenset(workdays),
-        official_years=frozenset(calendar.official_years),
+        official_years=frozenset(official_years),
         fallback_years=FALLBACK_YEARS,
     )
-    with _lock:
-        _compiled[calendar.pk] = (calendar.version, compiled)
-    return compiled
 
 
 def working_calendars(ids: Iterable[int]) -> dict[int, WorkingCalendar]:

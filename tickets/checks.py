@@ -1,6 +1,7 @@
 """``manage.py check --database default`` (and ``migrate``) warn administrators
 when a calendar lacks the official schedule for this year or next: deadlines
-then fall back to plain weekends plus the days entered by hand."""
+then count the statutory holidays and their 补假, provisionally, plus the days
+entered by hand, and know no make-up working day."""
 
 from django.core.checks import Tags, Warning, register
 from django.db import DatabaseError
@@ -21,7 +22,8 @@ def calendar_coverage_check(app_configs, databases=None, **kwargs):
         Warning(
             f"Calendar {calendar.name!r} has no official working-day schedule for {', '.join(map(str, years))}.",
             hint="Upgrade chinesecalendar and run 'manage.py calendar_seed_china', or enter that year's "
-            "holidays and make-up working days in the admin. Until then deadlines count Monday-Friday.",
+            "official schedule in the admin (the calendar's page). Until then deadlines count the statutory "
+            "holidays and their days in lieu, provisionally, and no make-up working day.",
             obj=calendar,
             id="tickets.W001",
         )

@@ -125,6 +125,8 @@ def test_seeding_restores_a_deleted_official_day_and_bumps_the_version(china):
         "years": 1,
         "holidays": 33,
         "workdays": 6,
+        "promises_moved": 0,  # no open ticket
+        "redated": 0,
     }
     assert day(china, date(2026, 10, 1)) == ("holiday", "national_day", "official")
     china.refresh_from_db()

@@ -222,7 +222,7 @@ def test_administrators_are_told_which_days_are_provisional_in_chinese(admin_cli
     for page in (index, changelist):
         content = page.content.decode()
         assert EXPECTED_2027 in content
-        add = reverse("admin:tickets_calendarday_add") + f"?calendar={china.pk}"
+        add = reverse("admin:tickets_businesscalendar_official", args=[china.pk])  # the year's schedule form
         assert f'或<a href="{add}">在此录入日期</a>。' in content
         assert "缺少 2026 年" not in content
 

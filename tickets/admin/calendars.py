@@ -11,12 +11,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
+from tickets.admin.calendar_edits import official_schedule_view, promises_notice, redate_view
 from tickets.calendars import calendar_changed, calendars_missing_years, provisional_festivals, working_calendar
 from tickets.forms import (
     BusinessCalendarForm,
@@ -87,7 +88,7 @@ def calendar_coverage_warn(request: HttpRequest) -> None:
     if not request.user.has_perm("tickets.add_calendarday"):
         return
     for calendar, years in calendars_missing_years(timezone.localdate()):
-        url = reverse("admin:tickets_calendarday_add") + f"?calendar={calendar.pk}"
+        url = reverse("admin:tickets_businesscalendar_official", args=[calendar.pk])
         for year in years:
             days = _provisional_days_text(calendar, year)
             if days:
@@ -130,14 +131,14 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     form = BusinessCalendarForm
     inlines = [WorkingPeriodInline]
     list_display = ["name", "time_zone", "is_default", "working_hours", "official_years_display", "days_link"]
-    readonly_fields = ["official_years_display", "days_link", "version", "updated_at"]
+    readonly_fields = ["official_years_display", "days_link", "schedule_tools", "version", "updated_at"]
     search_fields = ["name"]
     fieldsets = [
         (None, {"fields": ["name", "time_zone", "is_default"]}),
         (
             _("Holidays and make-up working days"),
             {
-                "fields": ["official_years_display", "days_link"],
+                "fields": ["official_years_display", "days_link", "schedule_tools"],
                 "description": _(
                     "Business time runs Monday to Friday inside the working periods, minus the holidays and plus "
                     "the make-up working days (调休) listed for this calendar. Official days are loaded from "
@@ -186,6 +187,27 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
             _("add a day"),
         )
 
+    @admin.display(description=_("official schedule and open promises"))
+    def schedule_tools(self, obj: BusinessCalendar) -> str:
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:tickets_businesscalendar_official", args=[obj.pk]),
+            _("enter a year's official schedule"),
+            reverse("admin:tickets_businesscalendar_redate", args=[obj.pk]),
+            _("re-date the open promises"),
+        )
+
+    def get_urls(self):
+        official = self.admin_site.admin_view(lambda request, pk: official_schedule_view(self, request, pk))
+        redate = self.admin_site.admin_view(lambda request, pk: redate_view(self, request, pk))
+        return [
+            path("<int:pk>/official/", official, name="tickets_businesscalendar_official"),
+            path("<int:pk>/redate/", redate, name="tickets_businesscalendar_redate"),
+            *super().get_urls(),
+        ]
+
     def save_model(self, request: HttpRequest, obj: BusinessCalendar, form, change: bool) -> None:
         if change:
             # Never write back the version read with the form: another edit may
@@ -197,6 +219,8 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         calendar_changed(form.instance.pk)
+        if change:
+            promises_notice(request, form.instance, None)
 
 
 class CalendarDayYearFilter(admin.SimpleListFilter):
@@ -246,17 +270,26 @@ class CalendarDayAdmin(admin.ModelAdmin):
             found |= queryset.filter(festival__in=festivals)
         return found, may_have_duplicates
 
+    # Every edit bumps the calendar's version; open promises keep their deadlines,
+    # and the administrator is told how many a re-date would move.
+
     def save_model(self, request: HttpRequest, obj: CalendarDay, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        days = [obj.date, *([form.initial["date"]] if form.initial.get("date") else [])]
         for calendar_id in {obj.calendar_id, form.initial.get("calendar")} - {None}:
             calendar_changed(calendar_id)
+            promises_notice(request, BusinessCalendar.objects.get(pk=calendar_id), days)
 
     def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
         super().delete_model(request, obj)
         calendar_changed(obj.calendar_id)
+        promises_notice(request, obj.calendar, [obj.date])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        calendar_ids = set(queryset.values_list("calendar_id", flat=True))
+        days_by_calendar: dict[int, list[date]] = {}
+        for calendar_id, day in queryset.values_list("calendar_id", "date"):
+            days_by_calendar.setdefault(calendar_id, []).append(day)
         super().delete_queryset(request, queryset)
-        for calendar_id in calendar_ids:
+        for calendar_id, days in days_by_calendar.items():
             calendar_changed(calendar_id)
+            promises_notice(request, BusinessCalendar.objects.get(pk=calendar_id), days)
