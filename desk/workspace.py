@@ -38,7 +38,7 @@ def _state(target: SLATarget, percent: float) -> str:
 
 
 def sla_panel(*, ticket: Ticket, now: datetime) -> list[TargetRow]:
-    targets = list(ticket.targets.order_by("started_at", "id"))
+    targets = list(ticket.targets.select_related("policy").order_by("started_at", "id"))
     calendars = working_calendars({t.calendar_id for t in targets})
     rows = []
     for target in targets:

@@ -281,9 +281,18 @@ class SLAPolicyForm(forms.ModelForm):
         return cleaned
 
     def _fallback_check(self, cleaned: dict) -> None:
-        """A priority and no other condition makes a fallback: one per priority."""
+        """A priority and no other condition makes a fallback: one per priority.
+        Any other policy is named, so that people tell it from the fallbacks."""
         priority = cleaned.get("priority")
         others = [cleaned.get(name) for name in SLAPolicy.CONDITIONS if name != "priority"]
+        if (not priority or any(others)) and not (cleaned.get("name") or "").strip():
+            self.add_error(
+                "name",
+                forms.ValidationError(
+                    _("Name a policy with conditions, so that people can tell it from the fallbacks."),
+                    code="name_required",
+                ),
+            )
         if not priority or any(others) or (self.instance.pk and self.instance.is_fallback):
             return
         if SLAPolicy.objects.filter(is_fallback=True, priority=priority).exclude(pk=self.instance.pk).exists():

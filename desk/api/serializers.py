@@ -39,9 +39,11 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TargetSerializer(serializers.ModelSerializer):
+    policy = serializers.StringRelatedField(read_only=True, help_text="The SLA policy that gave the target its clock.")
+
     class Meta:
         model = SLATarget
-        fields = ["kind", "cycle", "status", "started_at", "due_at", "met_at", "steps_taken"]
+        fields = ["kind", "cycle", "status", "policy", "started_at", "due_at", "met_at", "steps_taken"]
         read_only_fields = fields
 
 

@@ -148,7 +148,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             if not filterset.is_valid():
                 raise ValidationError(filterset.errors)
         elif self.action == "retrieve":
-            tickets = tickets.prefetch_related("targets")
+            tickets = tickets.prefetch_related("targets__policy")
         return tickets.select_related("category", "team", "merchant", "assignee")
 
     def get_serializer_class(self):
@@ -161,7 +161,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             raise Http404 from exc
 
     def _detail(self, ticket: Ticket, code=status.HTTP_200_OK) -> Response:
-        fresh = Ticket.objects.prefetch_related("targets").select_related("category", "team", "merchant", "assignee")
+        fresh = Ticket.objects.prefetch_related("targets__policy").select_related(
+            "category", "team", "merchant", "assignee"
+        )
         return Response(TicketDetailSerializer(fresh.get(pk=ticket.pk)).data, status=code)
 
     def create(self, request: Request) -> Response:

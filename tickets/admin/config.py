@@ -4,6 +4,7 @@ tables shown for inspection only (reference counters, daily digests)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -95,6 +96,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["__str__"]
     list_editable = ["position"]
+    sortable_by = ()  # always in matching order: a sort by one column would misrepresent it
     list_select_related = ["calendar", "category", "team", "merchant"]
     readonly_fields = ["updated_at"]
     fieldsets = [
@@ -205,15 +207,24 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = PolicyWhichForm(request.GET or None)
-        answer = None
+        answer, dues = None, []
         if form.is_valid():
-            answer = sla_answer(form.question(), at=timezone.now())
+            answer = sla_answer(form.question(), at=timezone.now().replace(second=0, microsecond=0))
+            dues = [
+                (label, datetime.fromisoformat(answer[f"{name}_due"]))
+                for name, label in (
+                    ("first_response", _("First response due")),
+                    ("next_response", _("Next response due")),
+                    ("resolution", _("Resolution due")),
+                )
+            ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Which SLA policy applies?"),
             "form": form,
             "answer": answer,
+            "dues": dues,
             "policy": SLAPolicy.objects.filter(pk=answer["policy"]["id"]).first() if answer else None,
         }
         return TemplateResponse(request, "admin/tickets/slapolicy/which.html", context)
