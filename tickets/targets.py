@@ -113,6 +113,7 @@ def target_apply_policy(target: SLATarget, policy: SLAPolicy, wc: WorkingCalenda
 class Redated(NamedTuple):
     target: SLATarget
     before: datetime | None  # its deadline before
+    moved: bool  # whether the deadline moved (an event is recorded)
 
 
 def targets_redate(
@@ -129,24 +130,25 @@ def targets_redate(
     ``policy(target)`` (None keeps its clock, duration and ladder) and the
     calendar as it is now. Steps already taken are not taken again; a step now
     in the past comes due at the next sweep, which names ``reason`` as its cause.
-    A breached target keeps the deadline it breached. Returns the targets whose
-    deadline moved, each with its deadline before, for the caller to save and
-    record."""
+    A breached target keeps the deadline it breached. Returns every target
+    recomputed, for the caller to save, each with its deadline before and
+    whether the deadline moved (only those get an event: a paused target has no
+    deadline to move, and one whose deadline stands was promised nothing new)."""
     redated = []
     for target in targets:
         if target.status not in ACTIVE or target.steps_taken >= Step.BREACH:
             continue
         wc = calendar(target)
-        before = (target.warning_at, target.due_at, target.level2_at, target.clock, target.duration)
+        before = target.due_at
         chosen = policy(target)
         if chosen is not None:
             target_apply_policy(target, chosen, wc)
         target_reschedule(target, wc)
-        if (target.warning_at, target.due_at, target.level2_at, target.clock, target.duration) == before:
-            continue
-        target.redated_at = at
-        target.redate_reason = reason
-        redated.append(Redated(target, before[1]))
+        moved = target.due_at != before
+        if moved:
+            target.redated_at = at
+            target.redate_reason = reason
+        redated.append(Redated(target, before, moved))
     return redated
 
 
@@ -190,7 +192,7 @@ def target_close(target: SLATarget, status: str, now: datetime, wc: WorkingCalen
 def target_pause(target: SLATarget, now: datetime) -> None:
     target.status = SLATarget.Status.PAUSED
     target.paused_at = now
-    target.due_at = None
+    target.warning_at = target.due_at = target.level2_at = None
     target.next_step_at = None
 
 

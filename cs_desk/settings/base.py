@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "desk",
     "complaints",
     "reports",
+    "mail",
     "demo",
 ]
 
@@ -161,6 +162,33 @@ EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "cs_desk <noreply@cs-desk.example>")
+
+# --- Email in (the mail app) ---
+# Replies come back to signed addresses reply+<token>@MAIL_DOMAIN (tickets.reply_address);
+# new complaints to <local part>@MAIL_DOMAIN, the local part choosing the category.
+MAIL_DOMAIN = env.env_str("MAIL_DOMAIN", "cs-desk.example")
+MAIL_CATEGORY_ADDRESSES = {  # local part -> category code; anything else: MAIL_DEFAULT_CATEGORY
+    "appeal": "account-appeal",
+    "orders": "order-error",
+    "refund": "refund",
+    "fraud": "fraud",
+}
+MAIL_DEFAULT_CATEGORY = env.env_str("MAIL_DEFAULT_CATEGORY", "other")
+MAIL_MAX_BYTES = env.env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)  # a whole message, attachments included
+MAIL_SENDER_LIMIT = env.env_str("MAIL_SENDER_LIMIT", "20/h")  # messages one sender may have processed
+# The mailbox polled over IMAP (none when MAIL_IMAP_HOST is empty).
+MAIL_IMAP_HOST = env.env_str("MAIL_IMAP_HOST")
+MAIL_IMAP_PORT = env.env_int("MAIL_IMAP_PORT", 993)
+MAIL_IMAP_SECURITY = env.env_str("MAIL_IMAP_SECURITY", "ssl")  # ssl, starttls or none (tests, localhost)
+MAIL_IMAP_USER = env.env_str("MAIL_IMAP_USER")
+MAIL_IMAP_PASSWORD = env.env_str("MAIL_IMAP_PASSWORD")
+MAIL_IMAP_FOLDER = env.env_str("MAIL_IMAP_FOLDER", "INBOX")
+MAIL_IMAP_DONE_FOLDER = env.env_str("MAIL_IMAP_DONE_FOLDER", "cs_desk/processed")
+MAIL_IMAP_FAILED_FOLDER = env.env_str("MAIL_IMAP_FAILED_FOLDER", "cs_desk/failed")
+MAIL_IMAP_POLL_S = env.env_float("MAIL_IMAP_POLL_S", 10)
+# The local SMTP receiver make run starts (manage.py mail_smtpd).
+MAIL_SMTPD_HOST = env.env_str("MAIL_SMTPD_HOST", "127.0.0.1")
+MAIL_SMTPD_PORT = env.env_int("MAIL_SMTPD_PORT", 2525)
 
 # --- Celery ---
 CELERY_RESULT_BACKEND = None

@@ -164,7 +164,7 @@ def _days_changed(effect, before) -> list[tuple[date, bool]]:
 
 def _saved_text(year: int, result: dict[str, int]) -> str:
     text = _(
-        "The official schedule of %(year)s is entered: %(holidays)d holidays, %(workdays)d make-up working days."
+        "The official schedule of %(year)s is entered (holidays: %(holidays)d; make-up working days: %(workdays)d)."
     ) % {"year": year, **result}
     if result["redated"]:
         text += " " + ngettext(

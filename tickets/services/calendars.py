@@ -73,12 +73,8 @@ def _open_promises(calendar: BusinessCalendar, days: list[date] | None = None):
 
 
 def _moves(target: SLATarget, wc: WorkingCalendar) -> bool:
-    plan = schedule(target_clock(target), wc)
-    return (plan[Step.WARNING], plan[Step.BREACH], plan[Step.LEVEL2]) != (
-        target.warning_at,
-        target.due_at,
-        target.level2_at,
-    )
+    """Whether a re-date over ``wc`` would move the target's deadline."""
+    return schedule(target_clock(target), wc)[Step.BREACH] != target.due_at
 
 
 def promises_moved(calendar: BusinessCalendar, wc: WorkingCalendar, days: list[date] | None = None) -> int:
@@ -114,12 +110,12 @@ def _ticket_redate(ticket: Ticket, calendar: BusinessCalendar, *, actor, now: da
         at=work.now,
         reason=REDATE_REASON,
     )
-    for target, before in redated:
+    for target, before, moved in redated:
         target.save(update_fields=TARGET_FIELDS)
-        work.add(events.target_recomputed(target=target, before=before, reason=REDATE_REASON))
-    if redated:
-        work.commit()
-    return len(redated)
+        if moved:
+            work.add(events.target_recomputed(target=target, before=before, reason=REDATE_REASON))
+    work.commit()
+    return sum(1 for item in redated if item.moved)
 
 
 # --- A year's official schedule, entered by hand -------------------------------------

@@ -122,9 +122,10 @@ def recompute_for_priority(work: Work, new_priority: str, *, reason: str) -> Non
         at=work.now,
         reason="priority_changed",
     )
-    for target, before in redated:
+    for target, before, moved in redated:
         target.save(update_fields=TARGET_FIELDS)
-        work.add(events.target_recomputed(target=target, before=before, reason="priority_changed"))
+        if moved:
+            work.add(events.target_recomputed(target=target, before=before, reason="priority_changed"))
 
 
 def priority_raise(work: Work, new_priority: str, *, reason: str) -> None:

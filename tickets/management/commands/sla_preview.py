@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from cs_desk.exceptions import ApplicationError
 from tickets.selectors import parse_instant, sla_preview
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, priority, category, channel, at, **options):
         if not priority and not category:
-            raise CommandError("Give --priority or --category.", returncode=2)
+            raise CommandError(gettext("Give --priority or --category."), returncode=2)
         try:
             result = sla_preview(at=parse_instant(at), priority=priority, category=category, channel=channel)
         except ApplicationError as exc:
