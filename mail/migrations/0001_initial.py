@@ -6,41 +6,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tickets', '0017_sla_policy_conditions'),
+        ("tickets", "0017_sla_policy_conditions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InboundMail',
+            name="InboundMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(editable=False, max_length=64, unique=True)),
-                ('header_message_id', models.CharField(blank=True, max_length=998, verbose_name='Message-ID')),
-                ('via', models.CharField(choices=[('imap', 'Mailbox (IMAP)'), ('webhook', "Provider's webhook"), ('smtp', 'Local SMTP receiver')], max_length=10, verbose_name='received via')),
-                ('raw', models.BinaryField(verbose_name='original message')),
-                ('size', models.PositiveIntegerField(default=0, verbose_name='size (bytes)')),
-                ('sender', models.CharField(blank=True, max_length=320, verbose_name='sender')),
-                ('recipient', models.CharField(blank=True, max_length=320, verbose_name='recipient')),
-                ('subject', models.CharField(blank=True, max_length=255, verbose_name='subject')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('processed_at', models.DateTimeField(blank=True, null=True, verbose_name='processed')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='processing attempts')),
-                ('status', models.CharField(choices=[('received', 'Received, not processed yet'), ('posted', 'Posted'), ('held', 'Held for an agent (unverified)'), ('ignored', 'Recorded, not answered'), ('refused', 'Refused')], default='received', max_length=10, verbose_name='status')),
-                ('outcome', models.CharField(blank=True, choices=[('consumer_message', "The consumer's reply, on the ticket"), ('merchant_reply', "The merchant's reply to a complaint"), ('appeal', "A merchant's appeal of a penalty"), ('new_ticket', 'A new complaint'), ('sender_mismatch', 'Sender does not fit the signed address'), ('auth_failed', 'SPF, DKIM or DMARC failed'), ('auto_reply', 'Automatic reply (out of office)'), ('bounce', 'Delivery failure report (bounce)'), ('list', 'Mailing list or bulk mail'), ('rate_limited', 'Too many messages from this sender'), ('too_large', 'Too large'), ('unreadable', 'Not a readable message'), ('closed', 'The ticket is closed'), ('invalid', 'Refused by the complaint rules')], max_length=20, verbose_name='outcome')),
-                ('detail', models.TextField(blank=True, verbose_name='detail')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('message', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbound_mail', to='tickets.message')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbound_mails', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(editable=False, max_length=64, unique=True)),
+                ("header_message_id", models.CharField(blank=True, max_length=998, verbose_name="Message-ID")),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("imap", "Mailbox (IMAP)"),
+                            ("webhook", "Provider's webhook"),
+                            ("smtp", "Local SMTP receiver"),
+                        ],
+                        max_length=10,
+                        verbose_name="received via",
+                    ),
+                ),
+                ("raw", models.BinaryField(verbose_name="original message")),
+                ("size", models.PositiveIntegerField(default=0, verbose_name="size (bytes)")),
+                ("sender", models.CharField(blank=True, max_length=320, verbose_name="sender")),
+                ("recipient", models.CharField(blank=True, max_length=320, verbose_name="recipient")),
+                ("subject", models.CharField(blank=True, max_length=255, verbose_name="subject")),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="received")),
+                ("processed_at", models.DateTimeField(blank=True, null=True, verbose_name="processed")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="processing attempts")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, not processed yet"),
+                            ("posted", "Posted"),
+                            ("held", "Held for an agent (unverified)"),
+                            ("ignored", "Recorded, not answered"),
+                            ("refused", "Refused"),
+                        ],
+                        default="received",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("consumer_message", "The consumer's reply, on the ticket"),
+                            ("merchant_reply", "The merchant's reply to a complaint"),
+                            ("appeal", "A merchant's appeal of a penalty"),
+                            ("new_ticket", "A new complaint"),
+                            ("sender_mismatch", "Sender does not fit the signed address"),
+                            ("auth_failed", "SPF, DKIM or DMARC failed"),
+                            ("auto_reply", "Automatic reply (out of office)"),
+                            ("bounce", "Delivery failure report (bounce)"),
+                            ("list", "Mailing list or bulk mail"),
+                            ("rate_limited", "Too many messages from this sender"),
+                            ("too_large", "Too large"),
+                            ("unreadable", "Not a readable message"),
+                            ("closed", "The ticket is closed"),
+                            ("invalid", "Refused by the complaint rules"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("detail", models.TextField(blank=True, verbose_name="detail")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "message",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inbound_mail",
+                        to="tickets.message",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inbound_mails",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incoming email',
-                'verbose_name_plural': 'incoming email',
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'received_at'], name='inbound_status_received_idx'), models.Index(fields=['sender', 'received_at'], name='inbound_sender_received_idx')],
+                "verbose_name": "incoming email",
+                "verbose_name_plural": "incoming email",
+                "ordering": ["-received_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["status", "received_at"], name="inbound_status_received_idx"),
+                    models.Index(fields=["sender", "received_at"], name="inbound_sender_received_idx"),
+                ],
             },
         ),
     ]
