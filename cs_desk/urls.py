@@ -1,5 +1,6 @@
 from csp.constants import NONCE, SELF
 from csp.decorators import csp_update
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -47,6 +48,40 @@ urlpatterns = [
     ),
     path("", RedirectView.as_view(pattern_name="complaints:complaint_new", permanent=False)),
 ]
+
+
+def anymail_inbound_urls() -> list:
+    """django-anymail's inbound views (anymail.urls without its tracking views, which
+    nothing here listens to) of the providers it can serve with the settings given:
+    one whose own key is not set (Mailgun's signing key, Postal's, MailerSend's …)
+    or whose package is missing (boto3 for Amazon SES) would answer every request
+    500. Each view is CSRF-exempt and checks the basic auth of
+    ANYMAIL["WEBHOOK_SECRET"] (and the provider's signature where it signs)."""
+    import warnings
+
+    from anymail import urls as anymail_urls
+    from django.core.exceptions import ImproperlyConfigured
+
+    mounted = []
+    for pattern in anymail_urls.urlpatterns:
+        if not pattern.name.endswith("_inbound_webhook") or pattern.name.startswith("sendinblue"):  # Brevo's old name
+            continue
+        view = pattern.callback
+        try:
+            with warnings.catch_warnings():  # "SendGrid no longer officially supported" and the like
+                warnings.simplefilter("ignore")
+                view.view_class(**view.view_initkwargs)
+        except (ImproperlyConfigured, ImportError):
+            continue
+        mounted.append(pattern)
+    return mounted
+
+
+# Email in from a provider's webhook, at /mail/anymail/<provider>/inbound/ (mail.apps
+# hands each message to the mail pipeline). Without a secret the endpoint would be
+# open to anyone: it is not mounted.
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    urlpatterns.append(path("mail/anymail/", include((anymail_inbound_urls(), "anymail"))))
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("desk/", include("desk.urls")),
@@ -55,6 +90,7 @@ urlpatterns += i18n_patterns(
     path("reports/", include("reports.urls")),
     path("reports/", include("reports.feedback_urls")),
     path("feedback/", include("feedback.urls")),
+    path("mail/", include("mail.urls")),
     path("", include("complaints.urls")),
     prefix_default_language=False,
 )

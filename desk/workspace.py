@@ -60,7 +60,8 @@ def conversation(*, ticket: Ticket) -> list[Message]:
     consumer's, and those of the duplicates merged into this ticket."""
     return list(
         Message.objects.filter(_with_merged(ticket))
-        .select_related("author", "ticket")
+        # "inbound_mail": the email a message came in, if any (the mail app's row; named, not imported)
+        .select_related("author", "ticket", "inbound_mail")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
         .order_by("created_at", "id")
     )

@@ -1,9 +1,11 @@
 """Admin for merchants: their record and qualification review (资质审核), the
-users who answer for them, strikes, penalties (impose by hand, revoke on
-appeal, confirm a proposed removal), risk signals and API tokens.
+users who answer for them, strikes, penalties (impose by hand, revoke,
+confirm a proposed removal), the merchants' appeals (decided here, once),
+risk signals and API tokens.
 
-Standing changes go through ``merchants.penalties`` (the merchant is notified,
-its status, flags and score follow); nothing here edits a status by hand."""
+Standing changes go through ``merchants.penalties`` and ``merchants.appeals``
+(the merchant is notified, its status, flags and score follow); nothing here
+edits a status by hand."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -23,8 +26,10 @@ from django.utils.translation import ngettext
 from accounts.keys import api_keys_revoke
 from accounts.models import Merchant, MerchantUser
 from cs_desk.exceptions import ApplicationError
+from merchants.appeals import appeal_may_decide, penalty_appeal_decide, penalty_appeal_decision_check
 from merchants.models import (
     MerchantApiToken,
+    MerchantAppeal,
     MerchantDocument,
     MerchantPenalty,
     MerchantRiskSignal,
@@ -41,6 +46,7 @@ from merchants.penalties import (
 from merchants.verification import merchant_verification_check, merchant_verify
 from tickets.admin.common import TicketScopedAdminMixin
 from tickets.evidence import file_response
+from tickets.templatetags.cs_desk_time import instant
 from tickets.uploads import evidence_clean
 
 
@@ -322,7 +328,13 @@ class MerchantPenaltyAdmin(admin.ModelAdmin):
                 )
                 obj.pk = penalty.pk
             elif form.cleaned_data.get("revoke_reason", "").strip():
-                merchant_penalty_revoke(penalty=obj, actor=request.user, reason=form.cleaned_data["revoke_reason"])
+                reason = form.cleaned_data["revoke_reason"]
+                appeal = obj.appeals.filter(status=MerchantAppeal.Status.OPEN).first()
+                if appeal is not None:  # the merchant's open appeal is decided by it
+                    decision = MerchantAppeal.Status.REVOKED
+                    penalty_appeal_decide(appeal=appeal, decision=decision, note=reason, actor=request.user)
+                else:
+                    merchant_penalty_revoke(penalty=obj, actor=request.user, reason=reason)
             elif form.cleaned_data.get("confirm_removal"):
                 merchant_removal_confirm(penalty=obj, actor=request.user)
         except ApplicationError as error:
@@ -330,6 +342,100 @@ class MerchantPenaltyAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         """The services set the tickets; nothing else to save."""
+
+
+class AppealDecisionForm(forms.ModelForm):
+    """An open appeal's decision: the button pressed (``_decision``) and the note."""
+
+    note = forms.CharField(
+        label=_("Note to the merchant"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to revoke the penalty: it is the reason the merchant reads."),
+    )
+
+    class Meta:
+        model = MerchantAppeal
+        fields: list[str] = []
+
+    def clean(self):
+        data = super().clean()
+        decision = self.data.get("_decision", "")
+        try:
+            data["note"] = penalty_appeal_decision_check(decision=decision, note=data.get("note", ""))
+        except ApplicationError as error:
+            raise ValidationError({"note": error.message} if error.field == "note" else error.message) from error
+        data["decision"] = decision
+        return data
+
+
+@admin.register(MerchantAppeal)
+class MerchantAppealAdmin(admin.ModelAdmin):
+    """The one place appeals are decided, by whoever may change merchant
+    penalties: uphold the penalty, or revoke it with a note. Open appeals first."""
+
+    form = AppealDecisionForm
+    list_display = ["created_at", "merchant", "penalty", "status", "source", "decided_by", "decided_at"]
+    list_filter = ["status", "source"]
+    list_select_related = ["merchant", "penalty__merchant", "decided_by"]
+    search_fields = ["merchant__name", "=merchant__shop_id"]
+    date_hierarchy = "created_at"
+    show_facets = admin.ShowFacets.NEVER
+    shown = [
+        "merchant", "penalty_link", "penalty_status", "penalty_reason", "body_display", "source", "filed_by",
+        "from_address", "created_at", "status", "decided_by", "decided_at", "decision_note",
+    ]  # fmt: skip
+
+    def get_ordering(self, request: HttpRequest):
+        return [Case(When(status=MerchantAppeal.Status.OPEN, then=Value(0)), default=Value(1)).asc(), "-created_at"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return [*self.shown, "note"] if obj is not None and obj.is_open else self.shown
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.shown
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # filed by merchants, in the portal or by email
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or appeal_may_decide(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return appeal_may_decide(request.user) and (obj is None or obj.is_open)
+
+    @admin.display(description=_("penalty"))
+    def penalty_link(self, obj: MerchantAppeal) -> str:
+        url = reverse("admin:merchants_merchantpenalty_change", args=[obj.penalty_id])
+        return format_html(
+            '<a href="{}">{}</a> · {}', url, obj.penalty.get_kind_display(), instant(obj.penalty.created_at)
+        )
+
+    @admin.display(description=_("penalty status"))
+    def penalty_status(self, obj: MerchantAppeal) -> str:
+        return obj.penalty.get_status_display()
+
+    @admin.display(description=_("reason for the penalty"))
+    def penalty_reason(self, obj: MerchantAppeal) -> str:
+        return obj.penalty.reason_text
+
+    @admin.display(description=_("the merchant's case"))
+    def body_display(self, obj: MerchantAppeal) -> str:
+        # The merchant's words, escaped, their line breaks kept (a safe string: shown, not escaped twice).
+        return linebreaksbr(obj.body, autoescape=True)
+
+    def save_model(self, request: HttpRequest, obj: MerchantAppeal, form, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            penalty_appeal_decide(appeal=obj, decision=data["decision"], note=data["note"], actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """The service decides; nothing else to save."""
 
 
 @admin.register(MerchantRiskSignal)

@@ -181,6 +181,66 @@ class MerchantPenalty(models.Model):
         return self.decided_by_job or "—"
 
 
+class MerchantAppeal(models.Model):
+    """A merchant's appeal of a penalty in force, filed in the portal or by
+    replying to the penalty's email (``merchants.appeals``). One is open per
+    penalty at a time: what the merchant writes while it is open is added to it.
+    An administrator decides it once: the penalty upheld, or revoked."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Merchant portal")
+        EMAIL = "email", _("Email")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open, awaiting a decision")
+        UPHELD = "upheld", _("Penalty upheld")
+        REVOKED = "revoked", _("Penalty revoked")
+
+    penalty = models.ForeignKey(
+        MerchantPenalty, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("penalty")
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("merchant"))
+    body = models.TextField(_("the merchant's case"))
+    source = models.CharField(_("filed through"), max_length=10, choices=Source.choices)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+    from_address = models.EmailField(_("from address"), max_length=254, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("filed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("penalty appeal")
+        verbose_name_plural = _("penalty appeals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A second filing while one is open is added to it (merchants.appeals), whatever runs at once.
+            models.UniqueConstraint(fields=["penalty"], condition=Q(status="open"), name="one_open_appeal_per_penalty")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.penalty} · {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
 class MerchantScore(models.Model):
     """A merchant's scorecard as computed on one day (the trend), over the
     rolling window ending then."""

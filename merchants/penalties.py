@@ -35,6 +35,7 @@ from merchants.models import MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
 from tickets.notifications import notifications_for, notifications_insert
 from tickets.recipients import merchant_addresses
+from tickets.reply_address import PENALTY, reply_address
 
 Kind = MerchantPenalty.Kind
 PStatus = MerchantPenalty.Status
@@ -65,7 +66,10 @@ def _notify(merchant: Merchant, kind: str, penalty: MerchantPenalty, now: dateti
         "points": penalty.points,
         **extra,
     }
-    notifications_insert(notifications_for(kind, context, addresses=merchant_addresses(merchant)), at=now)
+    # A reply by mail to a penalty's notice is an appeal of it (mail.inbound), through its signed address.
+    reply_to = reply_address(PENALTY, penalty.pk)
+    outgoing = notifications_for(kind, context, addresses=merchant_addresses(merchant), reply_to=reply_to)
+    notifications_insert(outgoing, at=now)
 
 
 def _penalized(merchant: Merchant, penalty: MerchantPenalty, now: datetime) -> None:

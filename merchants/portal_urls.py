@@ -13,5 +13,6 @@ urlpatterns = [
     path("", portal.complaints, name="complaints"),
     path("complaints/<int:pk>/", portal.complaint, name="complaint"),
     path("scorecard/", portal.scorecard, name="scorecard"),
+    path("penalties/<int:pk>/", portal.penalty, name="penalty"),
     path("tokens/", portal.tokens, name="tokens"),
 ]

@@ -1,27 +1,32 @@
 import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.db import connections
 from django.db.models.signals import post_migrate
 
 from tests.factories import CategoryFactory, TeamFactory, UserFactory
 
 _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
 _roles = importlib.import_module("tickets.migrations.0009_admin_roles")
+_account_appeal = importlib.import_module("tickets.migrations.0018_account_appeal_category")
 
 
 def _restore_sla_defaults(*, using: str, **kwargs) -> None:
-    """The data migration's defaults (China calendar, SLA policies, role groups),
-    put back whenever the database is left without them: after the flush that
-    ends every transactional test (Django's flush sends ``post_migrate``, as does
-    migrate when a kept test database is reused). Written there and then,
-    committed, so that the tests after it find them instead of each writing them
-    again inside its own rolled-back transaction."""
+    """The data migrations' defaults (China calendar, SLA policies, role groups,
+    the account appeal category and its team), put back whenever the database is
+    left without them: after the flush that ends every transactional test
+    (Django's flush sends ``post_migrate``, as does migrate when a kept test
+    database is reused). Written there and then, committed, so that the tests
+    after it find them instead of each writing them again inside its own
+    rolled-back transaction."""
     from tickets.models import SLAPolicy
 
     if not SLAPolicy.objects.using(using).exists():
         _defaults.forwards(apps, None)
         _roles.set_roles(apps, None)
+        _account_appeal.account_appeal_category(apps, SimpleNamespace(connection=connections[using]))
 
 
 post_migrate.connect(

@@ -42,6 +42,7 @@ from tickets.events import EVENT_COLUMNS, Event, EventRow, EventValues, event_va
 from tickets.models import OPEN_STATUSES, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_for, notifications_insert
 from tickets.recipients import managers, merchant_addresses, supervisors_by_team
+from tickets.reply_address import MERCHANT, reply_address
 from tickets.sla.calendar import WorkingCalendar
 from tickets.sla.clock import Step, steps_due_in
 from tickets.targets import (
@@ -129,7 +130,11 @@ class _Batch:
             "merchant": ticket.merchant.name if ticket.merchant_id else "",
             **extra,
         }
-        self.notifications += notifications_for(kind, context, users=users, addresses=addresses, ticket_id=ticket.pk)
+        # A merchant answers a reminder by mail as in the portal: through its signed address.
+        reply_to = reply_address(MERCHANT, ticket.merchant_id, ticket.pk) if addresses else ""
+        self.notifications += notifications_for(
+            kind, context, users=users, addresses=addresses, ticket_id=ticket.pk, reply_to=reply_to
+        )
 
 
 def sla_sweep(

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import formats, translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.bulk import copy_insert
-from tickets.models import Notification, Ticket, TicketEvent, message_id_new
+from tickets.models import Category, Notification, Ticket, TicketEvent, message_id_new
 from tickets.outbox import EMAIL, outbox_dispatch_on_commit
 from tickets.recipients import user_language
 
@@ -35,6 +35,27 @@ TEMPLATES = {
     "agent_replied": (
         _("[%(reference)s] We have replied to your complaint"),
         _("Hello %(name)s,\n\nThere is a new reply to your complaint %(reference)s:\n\n%(body)s\n\n%(tracking_url)s\n"),
+    ),
+    "merchant_answered": (
+        _("[%(reference)s] The shop has answered your complaint"),
+        _(
+            "Hello %(name)s,\n\n%(merchant)s has answered your complaint %(reference)s:\n\n%(body)s\n\n"
+            "Follow it and reply here: %(tracking_url)s\n"
+        ),
+    ),
+    "mail_refused": (
+        _("We could not take your email: %(subject)s"),
+        _(
+            "Hello,\n\nWe could not take your email “%(subject)s”: %(reason)s\n\n"
+            "Nothing from it has been recorded. You can also file or follow a complaint on our website.\n"
+        ),
+    ),
+    "mail_files_refused": (
+        _("[%(reference)s] Some files in your email were not added"),
+        _(
+            "Hello,\n\nWe added your email “%(subject)s” to complaint %(reference)s, but not these files:\n\n"
+            "%(files)s\n\nYou can send them again as pictures (JPEG or PNG) or PDF, at most 10 MB each.\n"
+        ),
     ),
     "consumer_replied": (
         _("[%(reference)s] The consumer wrote again"),
@@ -136,6 +157,41 @@ TEMPLATES = {
         _("[%(reference)s] The merchant replied"),
         _("The merchant %(merchant)s replied on %(reference)s:\n\n%(body)s\n"),
     ),
+    # A merchant's appeal of a penalty (merchants.appeals): the acknowledgement,
+    # the notice to those who decide, and the decision when the penalty stays (a
+    # revoked penalty is told by "merchant_penalty_revoked").
+    "merchant_appeal_received": (
+        _("We have received your appeal: %(penalty)s, shop %(merchant)s"),
+        _(
+            "Hello,\n\nWe have received your appeal of the penalty “%(penalty)s” on your shop %(merchant)s "
+            "(imposed %(imposed)s). An administrator will review it and we will email you the decision.\n\n"
+            "What you wrote:\n%(body)s\n\n"
+            "To add to your appeal, reply to this email or write in the merchant portal, where you can also "
+            "follow it: %(portal_url)s\n"
+        ),
+    ),
+    "merchant_appeal_filed": (
+        _("Appeal to decide: %(merchant)s, %(penalty)s"),
+        _(
+            "The shop %(merchant)s appeals the penalty “%(penalty)s” imposed %(imposed)s "
+            "(reason: %(reason)s), by %(source)s:\n\n%(body)s\n\n"
+            "Decide it in the admin: %(admin_url)s\n"
+        ),
+    ),
+    "merchant_appeal_upheld": (
+        _("Appeal decided: the penalty %(penalty)s on your shop %(merchant)s stays"),
+        _(
+            "We have reviewed your appeal of the penalty “%(penalty)s” on your shop %(merchant)s "
+            "(imposed %(imposed)s). The penalty stays in force.\nReason: %(note)s\n\n"
+            "If you have new information, you can appeal again in the merchant portal: %(portal_url)s\n"
+        ),
+    ),
+}
+
+# A paragraph added to a kind's body when its context holds a value for it
+# (not empty in the reader's language): what the complaint's category needs.
+ADDENDA = {
+    "ticket_received": ("guidance", _("\n%(guidance)s\nIf anything is missing, add it on the page linked above.\n")),
 }
 
 
@@ -177,7 +233,11 @@ def _render(kind: str, context: dict, memo: dict | None = None) -> tuple[str, st
     if templates is None:
         templates = memo[kind] = tuple(str(t) for t in TEMPLATES[kind])
     subject, body = templates
-    return (subject % values)[:255].replace("\n", " "), body % values
+    body %= values
+    addendum = ADDENDA.get(kind)
+    if addendum is not None and values.get(addendum[0]):
+        body += str(addendum[1]) % values
+    return (subject % values)[:255].replace("\n", " "), body
 
 
 def tracking_url(ticket: Ticket) -> str:
@@ -231,6 +291,7 @@ class Outgoing(NamedTuple):
     context: dict
     ticket_id: int | None = None
     user_id: int | None = None
+    reply_to: str = ""  # a signed reply address (tickets.reply_address), for those who may answer by mail
 
 
 def notifications_for(
@@ -241,22 +302,36 @@ def notifications_for(
     addresses: Iterable[tuple[str, object | None]] = (),
     language: str | None = None,
     ticket_id: int | None = None,
+    reply_to: str = "",
 ) -> list[Outgoing]:
     """The outbox rows of one notice: one for each address, in its reader's
     language. ``users`` are staff, each reading the language of their profile
     (else the site's); ``addresses`` are ``(address, user or None)`` pairs (the
     consumer, a merchant's contact and users), all reading ``language`` (else the
     site's). Whoever has no address is skipped, and no address is written to
-    twice. The rows are written by ``notifications_insert``."""
-    readers = [(user.email, user, user_language(user)) for user in users if user is not None and user.email]
-    readers += [(address, user, language or settings.LANGUAGE_CODE) for address, user in addresses if address]
+    twice. ``reply_to``, a signed reply address, goes on the ``addresses``' rows
+    (staff never answer by mail). The rows are written by ``notifications_insert``."""
+    if kind == "ticket_received" and ticket_id is not None and "guidance" not in context:
+        context = context | {"guidance": _category_guidance(ticket_id)}
+    readers = [(user.email, user, user_language(user), "") for user in users if user is not None and user.email]
+    readers += [(address, user, language or settings.LANGUAGE_CODE, reply_to) for address, user in addresses if address]
     rows: list[Outgoing] = []
     seen: set[str] = set()
-    for address, user, reads in readers:
+    for address, user, reads, answer_to in readers:
         if address not in seen:
             seen.add(address)
-            rows.append(Outgoing(kind, address, reads, context, ticket_id, user.pk if user is not None else None))
+            user_id = user.pk if user is not None else None
+            rows.append(Outgoing(kind, address, reads, context, ticket_id, user_id, answer_to))
     return rows
+
+
+def _category_guidance(ticket_id: int) -> Promise | str:
+    """What the ticket's category needs (``Category.guidance``), read in each
+    reader's language when the notice is rendered; "" when it has none."""
+    category = Category.objects.filter(tickets=ticket_id).only("guidance_zh", "guidance_en").first()
+    if category is None or not (category.guidance_zh or category.guidance_en):
+        return ""
+    return lazy(lambda: category.guidance, str)()
 
 
 _OUTBOX_COLUMNS = (
@@ -273,6 +348,7 @@ _OUTBOX_COLUMNS = (
     "last_error",
     "created_at",
     "message_id",
+    "reply_to",
 )
 
 
@@ -295,7 +371,7 @@ def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime) -> list[
                 item = outgoing[position]
                 subject, body = _render(item.kind, item.context, memo)
                 row = (item.ticket_id, item.kind, item.recipient, item.user_id, language, subject, body)
-                rows[position] = (*row, pending, 0, at, "", at, message_id_new())
+                rows[position] = (*row, pending, 0, at, "", at, message_id_new(), item.reply_to)
     ids = copy_insert(Notification, _OUTBOX_COLUMNS, rows, returning_ids=True)
     outbox_dispatch_on_commit(EMAIL, ids)
     return ids

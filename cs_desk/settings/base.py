@@ -176,6 +176,10 @@ MAIL_CATEGORY_ADDRESSES = {  # local part -> category code; anything else: MAIL_
 MAIL_DEFAULT_CATEGORY = env.env_str("MAIL_DEFAULT_CATEGORY", "other")
 MAIL_MAX_BYTES = env.env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)  # a whole message, attachments included
 MAIL_SENDER_LIMIT = env.env_str("MAIL_SENDER_LIMIT", "20/h")  # messages one sender may have processed
+# A provider's webhook posts a whole message as a form field (up to MAIL_MAX_BYTES, base64
+# adds a third): Django's 2.5 MB default would refuse a reply with one photo. Request
+# bodies stay capped by RequestBodyLimitMiddleware (EVIDENCE_MAX_REQUEST_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAIL_MAX_BYTES * 4 // 3 + 1024 * 1024
 # The mailbox polled over IMAP (none when MAIL_IMAP_HOST is empty).
 MAIL_IMAP_HOST = env.env_str("MAIL_IMAP_HOST")
 MAIL_IMAP_PORT = env.env_int("MAIL_IMAP_PORT", 993)
@@ -186,9 +190,21 @@ MAIL_IMAP_FOLDER = env.env_str("MAIL_IMAP_FOLDER", "INBOX")
 MAIL_IMAP_DONE_FOLDER = env.env_str("MAIL_IMAP_DONE_FOLDER", "cs_desk/processed")
 MAIL_IMAP_FAILED_FOLDER = env.env_str("MAIL_IMAP_FAILED_FOLDER", "cs_desk/failed")
 MAIL_IMAP_POLL_S = env.env_float("MAIL_IMAP_POLL_S", 10)
+MAIL_IMAP_TIMEOUT_S = env.env_float("MAIL_IMAP_TIMEOUT_S", 30)
+# True: a long-running `manage.py mail_imap` (IDLE) reads the mailbox, and beat does not
+# poll it; False: beat polls every MAIL_IMAP_POLL_S. Never both: a message in flight
+# would be handed over twice (harmless, the pipeline takes it once, but wasteful).
+MAIL_IMAP_IDLE = env.env_bool("MAIL_IMAP_IDLE", True)
 # The local SMTP receiver make run starts (manage.py mail_smtpd).
 MAIL_SMTPD_HOST = env.env_str("MAIL_SMTPD_HOST", "127.0.0.1")
 MAIL_SMTPD_PORT = env.env_int("MAIL_SMTPD_PORT", 2525)
+# A provider's inbound webhook (django-anymail), mounted at /mail/anymail/<provider>/inbound/
+# only when MAIL_WEBHOOK_SECRET is set: every post must carry it as HTTP basic auth
+# ("user:password", given to the provider in the URL: https://user:password@host/mail/anymail/…).
+# Mailgun also signs its posts: its endpoint is there once its webhook signing key is set.
+ANYMAIL = {"WEBHOOK_SECRET": env.env_str("MAIL_WEBHOOK_SECRET")}
+if env.env_str("MAIL_MAILGUN_WEBHOOK_SIGNING_KEY"):
+    ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"] = env.env_str("MAIL_MAILGUN_WEBHOOK_SIGNING_KEY")
 
 # --- Celery ---
 CELERY_RESULT_BACKEND = None
@@ -283,7 +299,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.env_int("DAILY_DIGEST_HOUR", 8), minute=0),
         "options": {"expires": 3600},
     },
+    # Incoming mail stored but left unprocessed (a worker died in between): finished.
+    "mail-unfinished": {
+        "task": "mail.tasks.mail_unfinished_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
 }
+if MAIL_IMAP_HOST and not MAIL_IMAP_IDLE:
+    # The support mailbox polled by beat, when no `manage.py mail_imap` waits in IDLE on it.
+    CELERY_BEAT_SCHEDULE["mail-imap-poll"] = {
+        "task": "mail.tasks.mail_imap_poll_task",
+        "schedule": timedelta(seconds=MAIL_IMAP_POLL_S),
+        "options": {"expires": MAIL_IMAP_POLL_S},
+    }
 
 # Webhooks (integrations.webhooks): how long a receiver has to answer, and how
 # many attempts a delivery gets before it is given up.

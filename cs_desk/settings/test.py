@@ -46,6 +46,11 @@ SECRET_KEY = "test-only-secret-key-not-for-any-real-deployment"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "[::1]"]
 # The tests' webhook receiver listens on 127.0.0.1 (the refusal tests turn this off).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+# The providers' inbound webhooks are mounted (cs_desk.urls) and checked with these.
+ANYMAIL = {
+    "WEBHOOK_SECRET": "provider:test-only-webhook-secret",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "test-only-mailgun-signing-key",
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,5 +1,6 @@
 """The merchant portal (/merchant/): the complaints forwarded to the shop, the
-public conversation with a reply box, the shop's scorecard and its API tokens.
+public conversation with a reply box, the shop's scorecard, its penalties (each
+with its appeal) and its API tokens.
 
 Every view starts from ``merchants.access``: a ticket that is not this shop's,
 or was never forwarded to it, answers 404 exactly like one that does not exist.
@@ -30,12 +31,15 @@ from accounts.models import ApiKey
 from cs_desk.exceptions import ApplicationError
 from cs_desk.forms import TextField
 from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
+from merchants.appeals import penalty_appeal_file, penalty_appeals, penalty_for_merchant
+from merchants.models import MerchantAppeal
 from merchants.scoring import scorecard as scorecard_of
 from merchants.selectors import merchant_penalties, portal_complaints, score_trend, strikes_in_window, warn_at
 from merchants.tokens import token_create, token_revoke
 from tickets import services
 from tickets.models import SLATarget
 from tickets.privacy import mask_email, mask_phone
+from tickets.rules import message_max_chars
 
 
 def merchant_only(view: Callable) -> Callable:
@@ -66,6 +70,10 @@ class MerchantAuthenticationForm(AuthenticationForm):
 
 class ReplyForm(forms.Form):
     body = TextField(label=gettext_lazy("Your reply to the consumer"), required=False, strip=False)
+
+
+class AppealForm(forms.Form):
+    body = TextField(label=gettext_lazy("Why the penalty should be revoked"), required=False, strip=False)
 
 
 class TokenForm(forms.Form):
@@ -168,6 +176,43 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         "now": now,
     }
     return render(request, "merchants/portal/scorecard.html", context)
+
+
+def _penalty_page(request: HttpRequest, penalty, *, status: int = 200, draft: str = "", error: str = ""):
+    appeals = list(penalty_appeals(penalty).select_related("filed_by"))
+    context = {
+        "merchant": request.merchant,
+        "penalty": penalty,
+        "appeals": appeals,
+        "open_appeal": next((a for a in appeals if a.is_open), None),
+        "max_chars": message_max_chars(),
+        "draft": draft,
+        "error": error,
+    }
+    return render(request, "merchants/portal/penalty.html", context, status=status)
+
+
+@merchant_only
+@require_http_methods(["GET", "POST"])
+def penalty(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the shop's penalties, its appeals and their outcome, and the
+    appeal form while the penalty is in force."""
+    penalty = penalty_for_merchant(request.merchant, pk)
+    if penalty is None:
+        raise Http404
+    if request.method == "GET":
+        return _penalty_page(request, penalty)
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        error = " ".join(form.errors["body"])
+        return _penalty_page(request, penalty, status=400, draft=form.data.get("body", ""), error=error)
+    body = form.cleaned_data["body"]
+    try:
+        penalty_appeal_file(penalty=penalty, body=body, source=MerchantAppeal.Source.PORTAL, filed_by=request.user)
+    except ApplicationError as error:
+        return _penalty_page(request, penalty, status=400, draft=body, error=error.message)
+    messages.success(request, _("Your appeal was sent. We will email you the decision."))
+    return redirect("merchant:penalty", pk=penalty.pk)
 
 
 @merchant_only

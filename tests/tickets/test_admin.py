@@ -19,6 +19,8 @@ from accounts.models import ApiKey
 from feedback.services import feedback_submit, survey_submit
 from integrations.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
 from integrations.tokens import staff_token_create
+from mail.inbound import mail_receive
+from merchants.appeals import penalty_appeal_file
 from merchants.models import MerchantDocument, MerchantRiskSignal, MerchantStrike
 from merchants.penalties import merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
@@ -70,6 +72,9 @@ def one_of_each(category, agent):
     MerchantStrike.objects.create(merchant=merchant, ticket=ticket, target=target, reason="No reply within 24 h")
     penalty = merchant_penalty_impose(merchant=merchant, kind="warning", reason="测试", actor=agent, tickets=[ticket])
     assert penalty.pk
+    penalty_appeal_file(
+        penalty=penalty, body="已按时回复，请撤销。", source="portal", filed_by=merchant.users.first().user
+    )
     MerchantRiskSignal.objects.create(kind="shared_contact", key="phone:1", detected_at=MON_10, last_seen_at=MON_10)
     token_create(user=merchant.users.first().user, name="ERP")
     merchant_scores_compute(now=MON_10)
@@ -77,6 +82,12 @@ def one_of_each(category, agent):
     survey_submit(ticket=ticket, rating=5, now=MON_10)
     feedback_submit(topic="site", body="诈骗短信太多了", language="zh-hans", now=MON_10)
     daily_digest_send(now=MON_10)
+    # an incoming email: a new complaint by mail
+    mail_receive(
+        b"From: Li Lei <li.lei@example.cn>\r\nTo: refund@cs-desk.example\r\nSubject: refund\r\n"
+        b"Message-ID: <admin-page@example.cn>\r\n\r\nNo refund yet.\r\n",
+        via="smtp",
+    )
     return ticket
 
 

@@ -152,6 +152,7 @@ class TestTheCategoriesPromise:
             ("c-first", "Reply within 3 working days"),
             ("b-second", "Reply within 3 working days"),
             ("a-third", "Reply within 3 working days"),
+            ("account-appeal", "Reply within 3 working days"),  # shipped (tickets 0018), last in the list
         ]
 
 

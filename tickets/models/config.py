@@ -143,6 +143,16 @@ class Category(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="categories", verbose_name=_("team"))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    # What a complaint of this category needs, in each language (see ``guidance``).
+    guidance_zh = models.TextField(
+        _("guidance (Chinese)"),
+        blank=True,
+        help_text=_(
+            "What a complaint of this category should include: shown on the complaint form when the category "
+            "is chosen, and in the acknowledgement email."
+        ),
+    )
+    guidance_en = models.TextField(_("guidance (English)"), blank=True)
 
     class Meta:
         verbose_name = _("category")
@@ -155,6 +165,11 @@ class Category(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    @property
+    def guidance(self) -> str:
+        """What to include, in the active language ("" when there is nothing to say)."""
+        return self.guidance_en if (get_language() or "").startswith("en") else self.guidance_zh
 
 
 class SLAPolicyQuerySet(models.QuerySet):

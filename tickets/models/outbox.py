@@ -66,6 +66,9 @@ class Notification(models.Model):
         db_default=MESSAGE_ID_DB_DEFAULT,
         editable=False,
     )
+    # Where a reply goes: a signed address (tickets.reply_address) for a party who may
+    # answer by mail, blank for staff (and rows written before it was kept).
+    reply_to = models.CharField(_("reply to"), max_length=320, blank=True, default="", db_default="", editable=False)
     # While an attempt runs: the worker's lease, after which another worker may try again.
     leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
 
@@ -74,6 +77,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
+            # An incoming reply threaded by its In-Reply-To / References (mail.inbound).
+            models.Index(fields=["message_id"], name="notification_message_id_idx"),
             # The outbox re-sweep (tickets.outbox.outbox_resweep): due retries, expired leases
             # and rows whose dispatch was lost.
             models.Index(fields=["next_attempt_at"], name="notification_pending_idx", condition=Q(status="pending")),

@@ -77,6 +77,12 @@ class Ticket(models.Model):
     )
     order_number = models.CharField(_("order number"), max_length=40, blank=True)
     # A new complaint filed from the tracking page of a closed one.
+    # The Message-ID of the email that opened the ticket: our mails to the consumer
+    # answer it (In-Reply-To, References), so their mail client keeps one thread.
+    # (db_default: bulk COPY loads that leave the column out get "" too.)
+    mail_thread = models.CharField(
+        _("email thread"), max_length=998, blank=True, default="", db_default="", editable=False
+    )
     follows = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

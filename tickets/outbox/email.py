@@ -7,8 +7,22 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from tickets.models import Notification
+from tickets.models import Notification, Ticket
 from tickets.outbox.core import Channel, Outcome
+from tickets.reply_address import CONSUMER, reply_address_read
+
+# RFC 3834's Auto-Submitted for each notice, so that other systems' auto-replies
+# leave them alone: a notice that carries a person's words is not automatic, one
+# that answers a message is an auto-reply, every other one is auto-generated.
+PERSONAL_KINDS = frozenset({"agent_replied", "merchant_answered"})
+AUTO_REPLY_KINDS = frozenset({"ticket_received", "mail_refused"})
+
+
+def auto_submitted(kind: str) -> str:
+    """The ``Auto-Submitted`` header of a notice of ``kind`` ("" for none)."""
+    if kind in PERSONAL_KINDS:
+        return ""
+    return "auto-replied" if kind in AUTO_REPLY_KINDS else "auto-generated"
 
 
 class EmailChannel(Channel):
@@ -31,11 +45,17 @@ class EmailChannel(Channel):
         # The Message-ID made when the row was written, on every attempt (blank only on
         # rows sent before it was kept, which are never sent again by themselves).
         headers = {"Message-ID": row.message_id} if row.message_id else {}
+        if automatic := auto_submitted(row.kind):
+            headers["Auto-Submitted"] = automatic
+        thread = _thread(row)
+        if thread:
+            headers["In-Reply-To"] = headers["References"] = thread
         message = EmailMessage(
             subject=row.subject,
             body=row.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[row.recipient],
+            reply_to=[row.reply_to] if row.reply_to else None,
             headers=headers,
         )
         try:
@@ -48,6 +68,18 @@ class EmailChannel(Channel):
         from tickets.tasks import notifications_deliver_task
 
         notifications_deliver_task.delay(ids)
+
+
+def _thread(row: Notification) -> str:
+    """The email a notice to the consumer answers: the one that opened their
+    ticket, when it came by mail ("" otherwise)."""
+    if not row.ticket_id or not row.reply_to:
+        return ""
+    to = reply_address_read(row.reply_to)
+    if to is None or to.party != CONSUMER:
+        return ""
+    thread = Ticket.objects.filter(pk=row.ticket_id).values_list("mail_thread", flat=True).first() or ""
+    return f"<{thread}>" if thread else ""
 
 
 EMAIL = EmailChannel()

@@ -18,7 +18,7 @@ from tickets.services.changes import (
     ticket_change_priority,
     ticket_change_status,
 )
-from tickets.services.conversation import ticket_consumer_message, ticket_reply
+from tickets.services.conversation import ticket_consumer_message, ticket_reply, ticket_unverified_note
 from tickets.services.intake import ticket_create
 from tickets.services.merchants import ticket_forward_to_merchant, ticket_merchant_reply
 from tickets.services.merge import BulkResult, ticket_merge, tickets_bulk_update
@@ -41,6 +41,7 @@ __all__ = [
     "ticket_merchant_reply",
     "ticket_merge",
     "ticket_reply",
+    "ticket_unverified_note",
     "ticket_update",
     "tickets_bulk_update",
 ]

@@ -114,3 +114,27 @@ def ticket_consumer_message(
         work.notify_staff("consumer_replied", [t.assignee], body=body)
         work.commit()
     return message
+
+
+@transaction.atomic
+def ticket_unverified_note(*, ticket: Ticket, sender: str, reason: str, body: str, now: datetime | None = None):
+    """A message that may not speak for the party it claims (an email whose
+    sender does not fit the signed address it came to, or whose SPF, DKIM or
+    DMARC failed): kept on the ticket as an internal note for an agent to read,
+    never shown to the consumer and never counted as anyone's reply (no clock
+    changes). ``reason`` is said in the note, in the site's language."""
+    work = Work.lock(ticket, now=now)
+    heading = _("Unverified email from %(sender)s (%(reason)s): not posted as the consumer's or the merchant's.") % {
+        "sender": sender,
+        "reason": reason,
+    }
+    message = Message.objects.create(
+        ticket=work.ticket,
+        author_kind=Message.AuthorKind.SYSTEM,
+        body=f"{heading}\n\n{body}",
+        is_public=False,
+        created_at=work.now,
+    )
+    work.add(events.internal_note(message=message))
+    work.commit()
+    return message

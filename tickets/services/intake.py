@@ -93,13 +93,15 @@ def ticket_create(
     author=None,
     follows: Ticket | None = None,
     evidence: Sequence[CleanFile] = (),
+    mail_thread: str = "",
     now: datetime | None = None,
 ) -> Ticket:
     """File a ticket: the consumer's first message with its evidence files, and
     the first-response and resolution targets, whose clocks start now.
     ``author`` is the staff member who logged it (a phone call, the API), if
     any; ``follows`` the closed ticket this one continues (its name and contact
-    fill those left empty).
+    fill those left empty); ``mail_thread`` the Message-ID of the email that
+    filed it (our mails to the consumer answer it).
 
     A complaint taken by phone is assigned to the staff member who took it when
     they may be assigned tickets of its team (the rule of ``ticket_assign``);
@@ -134,6 +136,7 @@ def ticket_create(
             priority=priority,
             author=author,
             follows=follows,
+            mail_thread=mail_thread,
             staged=staged,
             now=now,
         )
@@ -154,6 +157,7 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
         merchant=fields["merchant"],
         order_number=fields["order_number"],
         follows=fields["follows"],
+        mail_thread=fields["mail_thread"][:998],
         created_at=now,
     )
     message = Message.objects.create(ticket=ticket, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=now)

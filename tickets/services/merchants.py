@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from tickets import events
 from tickets.models import Message, SLATarget, Ticket
+from tickets.notifications import tracking_url
 from tickets.recipients import supervisors_by_team
 from tickets.rules import message_clean
 from tickets.services.changes import change_status
@@ -69,5 +70,15 @@ def ticket_merchant_reply(*, ticket: Ticket, author, body: str, now: datetime | 
         work.add(events.status_changed(old=Status.AWAITING_MERCHANT, new=Status.OPEN))
     recipients = [t.assignee] if t.assignee else supervisors_by_team([t.team_id]).get(t.team_id, [])
     work.notify_staff("merchant_replied", recipients, merchant=t.merchant.name, body=body)
+    if t.requester_email:  # the consumer hears it too, with the way back to the conversation
+        work.notify(
+            "merchant_answered",
+            t.requester_email,
+            language=t.language,
+            name=t.requester_name,
+            merchant=t.merchant.name,
+            body=body,
+            tracking_url=tracking_url(t),
+        )
     work.commit()
     return message

@@ -33,6 +33,7 @@ from tickets.models import SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_for, notifications_insert
 from tickets.policies import policies_in_order, policy_for_ticket
 from tickets.recipients import merchant_addresses
+from tickets.reply_address import CONSUMER, MERCHANT, reply_address
 from tickets.targets import (
     ACTIVE,
     TARGET_FIELDS,
@@ -158,16 +159,20 @@ class Work:
     # address, by ``notifications_for``. Every notice names the ticket.
 
     def notify(self, kind: str, recipient: str, *, language: str, user=None, **context) -> None:
-        """Tell one address (the consumer's) in ``language``."""
-        self._notify(kind, context, addresses=[(recipient, user)], language=language)
+        """Tell one address (the consumer's) in ``language``; their reply by mail
+        comes back to the ticket's signed consumer address."""
+        reply_to = reply_address(CONSUMER, self.ticket.pk, self.ticket.pk)
+        self._notify(kind, context, addresses=[(recipient, user)], language=language, reply_to=reply_to)
 
     def notify_staff(self, kind: str, users, **context) -> None:
         """Tell staff, each in their own language."""
         self._notify(kind, context, users=users)
 
     def notify_merchant(self, kind: str, **context) -> None:
-        """Tell the ticket's merchant: its contact address and its users."""
-        self._notify(kind, context, addresses=merchant_addresses(self.ticket.merchant))
+        """Tell the ticket's merchant: its contact address and its users; their
+        reply by mail comes back to the merchant's signed address for this ticket."""
+        reply_to = reply_address(MERCHANT, self.ticket.merchant_id, self.ticket.pk)
+        self._notify(kind, context, addresses=merchant_addresses(self.ticket.merchant), reply_to=reply_to)
 
     def _notify(self, kind: str, context: dict, **readers) -> None:
         context = {"reference": self.ticket.reference, "subject": self.ticket.subject, **context}

@@ -23,3 +23,18 @@
     }, 200);
   });
 })();
+
+/* A category's guidance (what a complaint of it needs, [data-guidance]) shows
+   while that category is chosen; without the script every guidance shows. */
+(function () {
+  "use strict";
+  var radios = document.querySelectorAll(".categories input[type=radio]");
+  function show() {
+    radios.forEach(function (radio) {
+      var guidance = radio.closest("label").querySelector("[data-guidance]");
+      if (guidance) guidance.hidden = !radio.checked;
+    });
+  }
+  radios.forEach(function (radio) { radio.addEventListener("change", show); });
+  show();
+})();

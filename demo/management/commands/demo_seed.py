@@ -31,6 +31,7 @@ LOGINS = [
     ("manager", "manager", ["managers"], False),
     ("merchant", "merchant (好运来旗舰店)", [], False),
 ]
+# The account appeals team and its category ship with the data (tickets 0018): reused here.
 TEAMS = [
     ("订单与支付 Orders & payments", "orders@cs-desk.example"),
     ("配送与退款 Delivery & refunds", "delivery@cs-desk.example"),
@@ -46,7 +47,7 @@ CATEGORIES = [
     ("refund", "退款", "Refund", "normal", 1),
     ("delivery", "配送问题", "Delivery", "normal", 1),
     ("merchant-no-reply", "商家不回复", "Merchant not replying", "normal", 3),
-    ("account-appeal", "账号受限申诉", "Account restricted (appeal)", "normal", 2),
+    ("account-appeal", "账号限制申诉", "Account restriction appeal", "normal", 2),
     ("promotion-page", "助力/活动页面打不开", "Promotion / assist page will not open", "normal", 0),
     ("suggestion", "建议", "Suggestion", "low", 3),
     ("question", "一般咨询", "General question", "low", 1),
@@ -171,16 +172,20 @@ class Command(BaseCommand):
         )
         teams = []
         for name, email in TEAMS:
-            team = Team.objects.create(name=name, email=email)
+            team, _created = Team.objects.update_or_create(name=name, defaults={"email": email})
             team.members.set([users["agent"], users["agent2"], users["supervisor"]])
             team.supervisors.set([users["supervisor"]])
             teams.append(team)
         categories = [
-            Category.objects.create(
-                code=code, name_zh=zh, name_en=en, default_priority=priority, team=teams[team], sort_order=i
-            )
+            Category.objects.update_or_create(
+                code=code,
+                defaults={"sort_order": i},  # a shipped category (account-appeal) is kept, put in the demo's order
+                create_defaults={
+                    "name_zh": zh, "name_en": en, "default_priority": priority, "team": teams[team], "sort_order": i,
+                },
+            )[0]
             for i, (code, zh, en, priority, team) in enumerate(CATEGORIES)
-        ]
+        ]  # fmt: skip
         now = timezone.now()
         merchants = [
             Merchant.objects.create(

@@ -1,0 +1,41 @@
+import json
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+
+from mail.imap import imap_fetch_once, imap_idle, imap_mail_receive
+
+
+class Command(BaseCommand):
+    help = (
+        "Read the support mailbox over IMAP (MAIL_IMAP_*): each message to the mail pipeline, then to "
+        "MAIL_IMAP_DONE_FOLDER. Keeps reading, in IDLE where the server offers it, else every MAIL_IMAP_POLL_S "
+        "seconds, and reconnects when the server goes away; --once reads what is there, prints the counts as JSON "
+        "and stops."
+    )
+
+    def add_arguments(self, parser):
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--once", action="store_true", help="read the mailbox once and stop")
+        mode.add_argument("--idle", action="store_true", help="keep reading until stopped (the default)")
+        parser.add_argument("--limit", type=int, default=100, help="messages per read (default 100)")
+
+    def handle(self, *args, once, idle, limit, **options):
+        if not settings.MAIL_IMAP_HOST:
+            raise CommandError(gettext("MAIL_IMAP_HOST is not set: there is no mailbox to read."), returncode=2)
+        if once:
+            self.stdout.write(json.dumps(imap_fetch_once(imap_mail_receive, limit=limit), sort_keys=True))
+            return
+        stop = threading.Event()
+
+        def request_stop(signum, frame):
+            # The message in hand is finished first; a second signal stops at once.
+            stop.set()
+            signal.signal(signum, signal.SIG_DFL)
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        imap_idle(imap_mail_receive, stop=stop, limit=limit)
