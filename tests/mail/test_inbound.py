@@ -29,6 +29,7 @@ from merchants.models import MerchantAppeal
 from merchants.penalties import merchant_penalty_impose
 from tests.builders import ticket_filed
 from tests.factories import MerchantFactory, MerchantUserFactory, UserFactory
+from tests.mail import corpus
 from tickets import services
 from tickets.models import Message, Notification, SLATarget, Ticket
 from tickets.outbox.core import outbox_deliver
@@ -323,3 +324,21 @@ def test_a_message_stored_but_never_processed_is_finished_by_the_re_sweep(answer
         assert mail_unfinished_task() == 1
         assert mail_unfinished_task() == 0
     assert ticket.messages.filter(body="我补充一下情况").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("build", "stored"),
+    [
+        (corpus.foxmail_reply, "好的，订单号是 E20261130001。"),
+        (corpus.outlook_reply, "款项今天已经收到，谢谢。"),
+        (corpus.big5, "唔該，我嘅訂單冇到㗎，請幫忙查一下。"),
+    ],
+    ids=["foxmail-gb18030", "outlook", "big5"],
+)
+def test_chinese_clients_replies_are_stored_as_the_consumer_wrote_them(answered, build, stored):
+    """The clients Chinese consumers use, their charsets and quote headers, end to end."""
+    ticket, notice = answered
+    raw = build(sender=CONSUMER, to=notice.reply_to)
+    row = mail_receive(raw, via="imap")
+    assert (row.outcome, row.ticket_id) == ("consumer_message", ticket.pk)
+    assert ticket.messages.get(pk=row.message_id).body == stored
