@@ -195,6 +195,8 @@ class MerchantAppeal(models.Model):
         OPEN = "open", _("Open, awaiting a decision")
         UPHELD = "upheld", _("Penalty upheld")
         REVOKED = "revoked", _("Penalty revoked")
+        # The ladder lifted the penalty while the appeal was open: nothing left to decide.
+        MOOT = "moot", _("Closed: the penalty was lifted")
 
     penalty = models.ForeignKey(
         MerchantPenalty, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("penalty")

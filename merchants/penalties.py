@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.events import PENALIZED, MerchantEvent, merchant_events_written
 from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError, InvalidTransition
-from merchants.models import MerchantPenalty, MerchantStrike
+from merchants.models import MerchantAppeal, MerchantPenalty, MerchantStrike
 from merchants.scoring import merchant_scores_compute, window_start
 from tickets.notifications import notifications_for, notifications_insert
 from tickets.recipients import merchant_addresses
@@ -170,6 +170,10 @@ def merchant_ladder_evaluate(
                     % {"days": settings.MERCHANT_SCORE_WINDOW_DAYS, "count": count, "threshold": rung.strikes}
                 )
                 held.save(update_fields=["status", "ended_at", "end_reason"])
+                # An appeal still open has nothing left to decide (the lifted notice tells the merchant).
+                held.appeals.filter(status=MerchantAppeal.Status.OPEN).update(
+                    status=MerchantAppeal.Status.MOOT, decided_at=now, decision_note=held.end_reason
+                )
                 _notify(m, "merchant_penalty_lifted", held, now, why=held.end_reason)
                 lifted.append(rung.kind)
         merchant_state_refresh(m)

@@ -11,6 +11,7 @@ from django.db import connections
 
 from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
+from merchants.appeals import penalty_appeal_file
 from merchants.models import MerchantPenalty
 from merchants.penalties import (
     merchant_ladder_evaluate,
@@ -110,6 +111,10 @@ def test_ladder_comes_down_when_strikes_age_out(category, agent, small_ladder):
     merchant.refresh_from_db()
     assert merchant.status == "restricted" and merchant.search_demoted
 
+    # The merchant appeals the demotion; the ladder lifts it before anyone decides.
+    demotion = merchant.penalties.get(kind="search_demotion")
+    appeal = penalty_appeal_file(penalty=demotion, body="快递延误导致超时。", source="portal")
+
     # Strikes at Nov 3, 4 and 5, 11:00. On Dec 2 at 11:00 all three are within 30 days.
     assert merchant_ladder_evaluate(merchant=merchant, now=swept + timedelta(days=27)) == {"imposed": [], "lifted": []}
     # After Dec 3 11:00 the first strike is out: 2 left → demotion lifted.
@@ -117,6 +122,9 @@ def test_ladder_comes_down_when_strikes_age_out(category, agent, small_ladder):
     assert result == {"imposed": [], "lifted": ["search_demotion"]}
     merchant.refresh_from_db()
     assert (merchant.status, merchant.search_demoted) == ("warned", False)
+    # The appeal is closed with nothing left to decide, and no longer waits for anyone.
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.decided_by) == ("moot", None)
     # All three out: back to active and 100.
     later = START + timedelta(days=40)
     merchant_ladder_evaluate(merchant=merchant, now=later)
