@@ -9,35 +9,15 @@ forward and back again; the test's transaction then rolls it all back."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import translation
 
 from merchants.models import MerchantStrike
 from tests.merchants.helpers import MON_10, forwarded, shop
+from tests.migrating import migrate, migration_before
 
 pytestmark = pytest.mark.django_db
 
 MIGRATION = ("merchants", "0006_strike_reason_code")
-
-
-def migrate(targets):
-    """Migrate to ``targets`` (the latest migrations if None); the models of then."""
-    with connection.cursor() as cursor:
-        # PostgreSQL alters no table with deferred foreign key checks pending: run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-def before_the_migration() -> list[tuple[str, str]]:
-    """The merchants migration this one follows."""
-    migration = MigrationExecutor(connection).loader.get_migration(*MIGRATION)
-    return [key for key in migration.dependencies if key[0] == "merchants"]
 
 
 def test_sentences_become_codes_and_come_back(category, agent):
@@ -46,7 +26,7 @@ def test_sentences_become_codes_and_come_back(category, agent):
     merchant, _user = shop()
     first = forwarded(category, merchant, agent, at=MON_10)
     second = forwarded(category, merchant, agent, at=MON_10 + timedelta(hours=1))
-    old = migrate(before_the_migration())
+    old = migrate(migration_before(*MIGRATION))
     OldStrike = old.get_model("merchants", "MerchantStrike")
     for ticket, reason in (
         (first, f"No reply to {first.reference} within the deadline"),
@@ -76,7 +56,7 @@ def test_sentences_become_codes_and_come_back(category, agent):
     assert other.reason_text == "No reply within 24 h"
 
     # and migrating back gives the sentences back
-    old = migrate(before_the_migration())
+    old = migrate(migration_before(*MIGRATION))
     reasons = dict(old.get_model("merchants", "MerchantStrike").objects.values_list("ticket_id", "reason"))
     assert reasons == {
         first.pk: f"No reply to {first.reference} within the deadline",

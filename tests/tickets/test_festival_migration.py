@@ -10,9 +10,8 @@ back."""
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrating import migrate, migration_before
 from tickets.models import CalendarDay
 
 pytestmark = pytest.mark.django_db
@@ -20,29 +19,10 @@ pytestmark = pytest.mark.django_db
 MIGRATION = ("tickets", "0014_calendarday_festival")
 
 
-def migrate(targets):
-    """Migrate to ``targets`` (the latest migrations if None); the models of then."""
-    with connection.cursor() as cursor:
-        # PostgreSQL alters no table with deferred foreign key checks pending: run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-def before_the_migration() -> list[tuple[str, str]]:
-    """The tickets migration this one follows."""
-    migration = MigrationExecutor(connection).loader.get_migration(*MIGRATION)
-    return [key for key in migration.dependencies if key[0] == "tickets"]
-
-
 def test_official_names_become_codes_and_come_back(default_calendar):
     # given the database before the migration: the seeded days named in English,
     # and a company day off an administrator entered
-    old = migrate(before_the_migration())
+    old = migrate(migration_before(*MIGRATION))
     OldDay = old.get_model("tickets", "CalendarDay")
     assert OldDay.objects.get(calendar_id=default_calendar.pk, date=date(2026, 10, 1)).name == "National Day"
     assert OldDay.objects.get(calendar_id=default_calendar.pk, date=date(2015, 9, 3)).name == "Anti-Fascist 70th Day"
@@ -66,7 +46,7 @@ def test_official_names_become_codes_and_come_back(default_calendar):
     assert (company.festival, company.name) == ("", "公司年会")
 
     # and migrating back gives the English names back, the typed one untouched
-    old = migrate(before_the_migration())
+    old = migrate(migration_before(*MIGRATION))
     OldDay = old.get_model("tickets", "CalendarDay")
     names = dict(OldDay.objects.filter(calendar_id=default_calendar.pk).values_list("date", "name"))
     assert names[date(2026, 10, 1)] == "National Day"
@@ -84,7 +64,7 @@ def test_a_festival_day_an_administrator_named_keeps_the_name_on_the_way_back(de
     )
 
     # when migrating back
-    old = migrate(before_the_migration())
+    old = migrate(migration_before(*MIGRATION))
 
     # then the name typed is kept, the other days get the English name
     OldDay = old.get_model("tickets", "CalendarDay")
