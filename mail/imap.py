@@ -304,6 +304,7 @@ def imap_idle(handle: Handler, *, stop: threading.Event | None = None, limit: in
                 how = "IDLE" if idle else f"polling every {settings.MAIL_IMAP_POLL_S:g} s"
                 logger.info("Reading %s on %s by %s", settings.MAIL_IMAP_FOLDER, settings.MAIL_IMAP_HOST, how)
                 while not stop.is_set():
+                    read_at = time.monotonic()
                     close_old_connections()  # a database connection broken since the last wake-up
                     box.client.untagged_responses.clear()  # read; it would otherwise grow with every move
                     counts = _fetch(box, handle, limit=limit, done_folder=done_folder, failed_folder=failed_folder)
@@ -313,7 +314,9 @@ def imap_idle(handle: Handler, *, stop: threading.Event | None = None, limit: in
                     if idle:
                         _idle_wait(box, stop=stop, seconds=IDLE_RENEW_S)
                     else:
-                        stop.wait(settings.MAIL_IMAP_POLL_S)
+                        # A fixed rhythm: reads start every MAIL_IMAP_POLL_S, however long one took,
+                        # so a message waits at most the interval (plus its own processing).
+                        stop.wait(max(0.0, settings.MAIL_IMAP_POLL_S - (time.monotonic() - read_at)))
         except Exception:
             if stop.is_set():
                 break
