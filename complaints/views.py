@@ -14,6 +14,7 @@ from functools import wraps
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -185,6 +186,8 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
         "ticket": ticket,
         "status_text": STATUS_TEXT[Ticket.Status(ticket.status)],
         "response_due": response_due,
+        # Late as soon as the promised time has passed, not only once the sweep has marked it.
+        "late": ticket.is_overdue or (response_due is not None and response_due < timezone.now()),
         "resolution_due": resolution_due,
         "conversation": conversation,
         "form": form or ReplyForm(),

@@ -1,7 +1,11 @@
 """The consumer's pages: the complaint form, the promise after filing, and the
 private tracking page (issue 3), tested from the outside through HTTP."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from tests.builders import ticket_filed
@@ -151,3 +155,15 @@ class TestTrackingPage:
         response = client.post(f"/t/{ticket.tracking_token}/", {"body": "还在吗"})
         assert "已关闭" in response.content.decode()
         assert ticket.messages.filter(body="还在吗").count() == 0
+
+
+def test_the_tracking_page_says_late_as_soon_as_the_promise_has_passed(client, urgent_category):
+    """Not "on track" with a time already past while the sweep has yet to mark it."""
+    filed = datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    ticket = ticket_filed(urgent_category, at=filed)  # first response due Tue 10:00 (24 h)
+    with time_machine.travel(filed + timedelta(hours=23), tick=False):
+        before = client.get(f"/t/{ticket.tracking_token}/").content.decode()
+    with time_machine.travel(filed + timedelta(hours=24, seconds=10), tick=False):
+        after = client.get(f"/t/{ticket.tracking_token}/").content.decode()
+    assert "进展正常" in before and "已超时" not in before
+    assert "我们的答复已超时" in after and "进展正常" not in after
