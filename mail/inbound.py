@@ -83,7 +83,8 @@ def mail_receive(raw: bytes, *, via: str) -> InboundMail:
 
 def _stored(raw: bytes, via: str) -> InboundMail:
     key, message_id = mail_key(raw)
-    found = InboundMail.objects.filter(key=key).first()
+    # Not the raw bytes again: the caller needs only whether it is processed (mail_process reads it).
+    found = InboundMail.objects.only("pk", "status").filter(key=key).first()
     if found is not None:
         return found
     too_large = len(raw) > settings.MAIL_MAX_BYTES
@@ -98,7 +99,7 @@ def _stored(raw: bytes, via: str) -> InboundMail:
         with transaction.atomic():
             row.save()
     except IntegrityError:  # the same message, stored by another worker a moment ago
-        return InboundMail.objects.get(key=key)
+        return InboundMail.objects.only("pk", "status").get(key=key)
     if too_large:
         _refuse_oversized(row)
     return row

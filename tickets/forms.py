@@ -329,12 +329,11 @@ class PolicyWhichForm(forms.Form):
         return cleaned
 
     def question(self) -> PolicyQuestion:
-        category, merchant = self.cleaned_data["category"], self.cleaned_data["merchant"]
-        return PolicyQuestion(
-            priority=self.cleaned_data["priority"] or category.default_priority,
+        merchant = self.cleaned_data["merchant"]
+        return PolicyQuestion.asked(
+            category=self.cleaned_data["category"],
+            priority=self.cleaned_data["priority"],
             channel=self.cleaned_data["channel"],
-            category_id=category.pk if category else None,
-            team_id=category.team_id if category else None,
             merchant_id=merchant.pk if merchant else None,
         )
 

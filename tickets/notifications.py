@@ -311,8 +311,6 @@ def notifications_for(
     site's). Whoever has no address is skipped, and no address is written to
     twice. ``reply_to``, a signed reply address, goes on the ``addresses``' rows
     (staff never answer by mail). The rows are written by ``notifications_insert``."""
-    if kind == "ticket_received" and ticket_id is not None and "guidance" not in context:
-        context = context | {"guidance": _category_guidance(ticket_id)}
     readers = [(user.email, user, user_language(user), "") for user in users if user is not None and user.email]
     readers += [(address, user, language or settings.LANGUAGE_CODE, reply_to) for address, user in addresses if address]
     rows: list[Outgoing] = []
@@ -325,11 +323,11 @@ def notifications_for(
     return rows
 
 
-def _category_guidance(ticket_id: int) -> Promise | str:
-    """What the ticket's category needs (``Category.guidance``), read in each
-    reader's language when the notice is rendered; "" when it has none."""
-    category = Category.objects.filter(tickets=ticket_id).only("guidance_zh", "guidance_en").first()
-    if category is None or not (category.guidance_zh or category.guidance_en):
+def category_guidance(category: Category) -> Promise | str:
+    """What a complaint of ``category`` needs (``Category.guidance``), read in each
+    reader's language when the notice is rendered; "" when it has none. For the
+    acknowledgement's addendum (``ADDENDA``)."""
+    if not (category.guidance_zh or category.guidance_en):
         return ""
     return lazy(lambda: category.guidance, str)()
 

@@ -31,6 +31,20 @@ class PolicyQuestion:
     merchant_id: int | None = None
 
     @classmethod
+    def asked(
+        cls, *, category=None, priority: str = "", channel: str = "web", merchant_id: int | None = None
+    ) -> PolicyQuestion:
+        """A ticket not filed yet: of ``category`` (its team, and its default
+        priority unless ``priority`` is given), on ``channel``."""
+        return cls(
+            priority=priority or (category.default_priority if category is not None else ""),
+            channel=channel,
+            category_id=category.pk if category is not None else None,
+            team_id=category.team_id if category is not None else None,
+            merchant_id=merchant_id,
+        )
+
+    @classmethod
     def of(cls, ticket) -> PolicyQuestion:
         return cls(
             priority=ticket.priority,

@@ -72,12 +72,7 @@ def sla_question(
             code="invalid_channel",
             field="channel",
         )
-    return PolicyQuestion(
-        priority=priority,
-        channel=channel,
-        category_id=found.pk if found else None,
-        team_id=found.team_id if found else None,
-    )
+    return PolicyQuestion.asked(category=found, priority=priority, channel=channel)
 
 
 def sla_preview(
@@ -169,20 +164,10 @@ def ticket_public_attachment(*, ticket: Ticket, attachment_id: int) -> Attachmen
     return Attachment.objects.filter(ticket=ticket, pk=attachment_id, message__is_public=True).first()
 
 
-def _question_for(category: Category) -> PolicyQuestion:
-    """A complaint of ``category`` filed on the web form, at its default priority."""
-    return PolicyQuestion(
-        priority=category.default_priority,
-        channel=Ticket.Channel.WEB,
-        category_id=category.pk,
-        team_id=category.team_id,
-    )
-
-
 def category_promise(*, category: Category, policies: list[SLAPolicy] | None = None) -> str:
     """The first-response promise of a category, as a consumer reads it
     ("紧急：24 小时内答复", "3 个工作日内答复"), from the SLA policy of its priority."""
-    policy = policy_choose(_question_for(category), policies)
+    policy = policy_choose(PolicyQuestion.asked(category=category, channel=Ticket.Channel.WEB), policies)
     n = policy.first_response_amount
     unit, clock = policy.first_response_unit, policy.first_response_clock
     if unit == SLAPolicy.Unit.MINUTES:

@@ -119,7 +119,7 @@ class Redated(NamedTuple):
 def targets_redate(
     targets: Iterable[SLATarget],
     *,
-    policy: Callable[[SLATarget], SLAPolicy | None],
+    policy: SLAPolicy | None,
     calendar: Callable[[SLATarget], WorkingCalendar],
     at: datetime,
     reason: str,
@@ -127,7 +127,7 @@ def targets_redate(
     """A person re-dates the promise (DESIGN.md: a priority change by a person,
     an administrator's calendar re-date): every owed target that has not
     breached is recomputed from the moment its clock started, under
-    ``policy(target)`` (None keeps its clock, duration and ladder) and the
+    ``policy`` (None keeps each one's clock, duration and ladder) and the
     calendar as it is now. Steps already taken are not taken again; a step now
     in the past comes due at the next sweep, which names ``reason`` as its cause.
     A breached target keeps the deadline it breached. Returns every target
@@ -140,9 +140,8 @@ def targets_redate(
             continue
         wc = calendar(target)
         before = target.due_at
-        chosen = policy(target)
-        if chosen is not None:
-            target_apply_policy(target, chosen, wc)
+        if policy is not None:
+            target_apply_policy(target, policy, wc)
         target_reschedule(target, wc)
         moved = target.due_at != before
         if moved:

@@ -121,14 +121,14 @@ class OfficialScheduleForm(forms.Form):
         return _parse_days(self.cleaned_data.get("workdays") or "")
 
 
-def _check(model_admin: ModelAdmin, request: HttpRequest, *perms: str) -> None:
+def _check(request: HttpRequest, *perms: str) -> None:
     if not all(request.user.has_perm(perm) for perm in perms):
         raise PermissionDenied
 
 
 def official_schedule_view(model_admin: ModelAdmin, request: HttpRequest, calendar_id: int) -> HttpResponse:
     """Enter a year's official schedule: preview first, then save."""
-    _check(model_admin, request, "tickets.add_calendarday", "tickets.change_businesscalendar")
+    _check(request, "tickets.add_calendarday", "tickets.change_businesscalendar")
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
     this_year = timezone.localdate().year
     missing = [year for year in (this_year, this_year + 1) if year not in calendar.official_years]
@@ -175,7 +175,7 @@ def _saved_text(year: int, result: dict[str, int]) -> str:
 
 def redate_view(model_admin: ModelAdmin, request: HttpRequest, calendar_id: int) -> HttpResponse:
     """Re-date the open promises over the calendar as it is now, once confirmed."""
-    _check(model_admin, request, "tickets.change_businesscalendar")
+    _check(request, "tickets.change_businesscalendar")
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
     if request.method == "POST":
         count = calendar_targets_redate(calendar=calendar, actor=request.user)

@@ -21,13 +21,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
-from tickets import events
 from tickets.calendars import calendar_changed, compile_calendar, working_calendar
 from tickets.models import OPEN_STATUSES, BusinessCalendar, CalendarDay, SLATarget, Ticket
 from tickets.services.work import Work
 from tickets.sla.calendar import ClockKind, WorkingCalendar
 from tickets.sla.clock import Step, schedule
-from tickets.targets import ACTIVE, TARGET_FIELDS, target_clock, targets_redate
+from tickets.targets import ACTIVE, target_clock
 
 REDATE_REASON = "calendar_redated"
 BATCH = 200  # tickets re-dated per transaction
@@ -103,19 +102,9 @@ def calendar_targets_redate(*, calendar: BusinessCalendar, actor=None, now: date
 def _ticket_redate(ticket: Ticket, calendar: BusinessCalendar, *, actor, now: datetime | None) -> int:
     work = Work.lock(ticket, now=now, actor=actor)
     mine = [t for t in work.targets if t.calendar_id == calendar.pk and t.status in ACTIVE]
-    redated = targets_redate(
-        mine,
-        policy=lambda t: None,
-        calendar=lambda t: working_calendar(t.calendar),
-        at=work.now,
-        reason=REDATE_REASON,
-    )
-    for target, before, moved in redated:
-        target.save(update_fields=TARGET_FIELDS)
-        if moved:
-            work.add(events.target_recomputed(target=target, before=before, reason=REDATE_REASON))
+    moved = work.redate(mine, policy=None, reason=REDATE_REASON)
     work.commit()
-    return sum(1 for item in redated if item.moved)
+    return moved
 
 
 # --- A year's official schedule, entered by hand -------------------------------------

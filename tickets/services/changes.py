@@ -10,11 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from tickets import events
 from tickets.access import assignable_users
-from tickets.calendars import working_calendar
 from tickets.models import SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.services.work import Work
-from tickets.targets import RESPONSE_KINDS, TARGET_FIELDS, targets_redate
+from tickets.targets import RESPONSE_KINDS
 
 Status = Ticket.Status
 Kind = SLATarget.Kind
@@ -114,18 +113,7 @@ def recompute_for_priority(work: Work, new_priority: str, *, reason: str) -> Non
     old = work.ticket.priority
     work.set(priority=new_priority)
     work.add(events.priority_changed(old=old, new=new_priority, reason=reason))
-    policy = work.policy
-    redated = targets_redate(
-        work.targets,
-        policy=lambda t: policy,
-        calendar=lambda t: working_calendar(t.calendar),
-        at=work.now,
-        reason="priority_changed",
-    )
-    for target, before, moved in redated:
-        target.save(update_fields=TARGET_FIELDS)
-        if moved:
-            work.add(events.target_recomputed(target=target, before=before, reason="priority_changed"))
+    work.redate(work.targets, policy=work.policy, reason="priority_changed")
 
 
 def priority_raise(work: Work, new_priority: str, *, reason: str) -> None:

@@ -26,7 +26,7 @@ from cs_desk.exceptions import ApplicationError
 from tickets import events
 from tickets.evidence import evidence_record, evidence_staged
 from tickets.models import Category, Message, SLATarget, Ticket
-from tickets.notifications import tracking_url
+from tickets.notifications import category_guidance, tracking_url
 from tickets.phones import phone_normalise
 from tickets.rules import (
     contact_check,
@@ -176,6 +176,7 @@ def _ticket_create(*, category: Category, body: str, priority: str | None, autho
             name=ticket.requester_name,
             due=first.due_at,
             tracking_url=tracking_url(ticket),
+            guidance=category_guidance(category),
         )
     work.commit()
     return ticket

@@ -27,6 +27,7 @@ from tickets.events import (
     target_met,
     target_opened,
     target_paused,
+    target_recomputed,
     target_resumed,
 )
 from tickets.models import SLAPolicy, SLATarget, Ticket, TicketEvent
@@ -42,6 +43,7 @@ from tickets.targets import (
     target_new,
     target_pause,
     target_resume,
+    targets_redate,
     ticket_refresh_sla,
 )
 
@@ -144,6 +146,21 @@ class Work:
             self.add(target_met(target=target, late=target.is_breached))
         else:
             self.add(target_cancelled(target=target))
+
+    def redate(self, targets: list[SLATarget], *, policy: SLAPolicy | None, reason: str) -> int:
+        """A person re-dates ``targets`` (``targets_redate``: a priority change under
+        the new ``policy``, a calendar re-date keeping theirs): each is saved, and
+        each whose deadline moved gets an event naming ``reason``. Returns how many
+        moved."""
+        moved = 0
+        for target, before, changed in targets_redate(
+            targets, policy=policy, calendar=lambda t: working_calendar(t.calendar), at=self.now, reason=reason
+        ):
+            target.save(update_fields=TARGET_FIELDS)
+            if changed:
+                self.add(target_recomputed(target=target, before=before, reason=reason))
+                moved += 1
+        return moved
 
     def pause_target(self, target: SLATarget) -> None:
         target_pause(target, self.now)
