@@ -70,6 +70,7 @@ from standardwebhooks import Webhook
 from accounts.events import PENALIZED, MerchantEvent
 from integrations.destinations import DestinationRefused, destination_resolve, destination_split
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from tickets.config_cache import config_cached
 from tickets.models import Ticket, TicketEvent
 from tickets.outbox import Channel, Outcome, outbox_dispatch_on_commit
 
@@ -152,12 +153,20 @@ def webhooks_emit(events: Sequence[tuple[str, dict]], *, at: datetime) -> int:
 
 def endpoints_subscribed(names: Iterable[str]) -> list[WebhookEndpoint]:
     """The active endpoints subscribed to any of ``names`` (no query for none)."""
-    names = sorted(set(names))
+    names = set(names)
     if not names:
         return []
-    return list(
-        WebhookEndpoint.objects.filter(is_active=True, events__overlap=names).only("pk", "events", "created_at")
-    )
+    active = config_cached("webhook_endpoints", _endpoints_active)
+    return [endpoint for endpoint in active if names & endpoint.subscribed]
+
+
+def _endpoints_active() -> list[WebhookEndpoint]:
+    """Every active endpoint (pk, events, created_at), read once per process and
+    change (``tickets.config_cache``; a trigger watches exactly these columns)."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).order_by("pk").only("pk", "events", "created_at"))
+    for endpoint in endpoints:
+        endpoint.subscribed = frozenset(endpoint.events)
+    return endpoints
 
 
 def payload_json(data: dict) -> dict:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from cs_desk.exceptions import ApplicationError
+from tickets.config_cache import config_cached
 from tickets.models import SLAPolicy
 
 
@@ -66,8 +67,9 @@ def policy_matches(policy: SLAPolicy, question: PolicyQuestion) -> bool:
 
 
 def policies_in_order() -> list[SLAPolicy]:
-    """Every policy, in the order they are tried, with its calendar (one query)."""
-    return list(SLAPolicy.objects.in_order().select_related("calendar"))
+    """Every policy, in the order they are tried, with its calendar: read once
+    per process and configuration change (``tickets.config_cache``). Read only."""
+    return list(config_cached("policies", lambda: list(SLAPolicy.objects.in_order().select_related("calendar"))))
 
 
 def policy_choose(question: PolicyQuestion, policies: Iterable[SLAPolicy] | None = None) -> SLAPolicy:

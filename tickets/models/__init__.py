@@ -7,7 +7,7 @@ the audit trail), ``outbox`` (the email channel of the outbox), ``staff``
 
 from tickets.models.alerts import AlertKeyword
 from tickets.models.base import OPEN_STATUSES, Priority, _validate_time_zone
-from tickets.models.config import BusinessCalendar, CalendarDay, Category, SLAPolicy, Team, WorkingPeriod
+from tickets.models.config import BusinessCalendar, CalendarDay, Category, ConfigStamp, SLAPolicy, Team, WorkingPeriod
 from tickets.models.outbox import MESSAGE_ID_DB_DEFAULT, Notification, message_id_new
 from tickets.models.staff import Attachment, CannedAnswer, ReportDigest, StaffProfile
 from tickets.models.tickets import (
@@ -30,6 +30,7 @@ __all__ = [
     "CalendarDay",
     "CannedAnswer",
     "Category",
+    "ConfigStamp",
     "Message",
     "Notification",
     "Priority",

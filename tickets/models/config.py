@@ -307,3 +307,22 @@ class SLAPolicy(models.Model):
         if clock == ClockKind.BUSINESS:
             return clock, amount * daily_working_time
         return clock, timedelta(days=amount)
+
+
+class ConfigStamp(models.Model):
+    """One row whose stamp a database trigger renews whenever the configuration
+    read on every complaint changes (SLA policies, business calendars, alert
+    words, webhook endpoints): what :mod:`tickets.config_cache` checks before using
+    what it kept. Written only by the triggers (migrations tickets 0020 and
+    integrations 0005)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    stamp = models.UUIDField()
+
+    class Meta:
+        verbose_name = _("configuration stamp")
+        verbose_name_plural = _("configuration stamps")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.stamp)
