@@ -20,19 +20,30 @@ Nothing read twice, nothing lost, with what IMAP offers:
 
 ``imap_fetch_once`` reads the folder once (the beat task, ``manage.py mail_imap --once``);
 ``imap_idle`` keeps reading, in IDLE (RFC 2177) where the server offers it, else by
-polling, and reconnects with back-off when the server goes away."""
+polling, and reconnects with back-off when the server goes away.
+
+The handler is a function, run here, one message after the other, or ``MailLanes``:
+processes of their own that run the pipeline side by side (``manage.py mail_imap``
+starts MAIL_IMAP_WORKERS of them), one sender's messages always in the same lane, so
+in the order they came. This process keeps the mailbox: it counts each attempt before
+handing a message over and moves it only once its lane has finished it."""
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
+import email.utils
 import hashlib
 import logging
+import multiprocessing
 import selectors
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -42,6 +53,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 from imap_tools import BaseMailBox, MailBox, MailboxFolderCreateError, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 
 from mail.inbound import mail_receive
+from mail.lane import lane_ready, lane_start
 from mail.models import InboundMail
 
 logger = logging.getLogger(__name__)
@@ -75,18 +87,74 @@ class _RawMessage(MailMessage):
         return email.message_from_bytes(self.raw)
 
     @cached_property
+    def _headers(self):
+        return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.raw)
+
+    @cached_property
     def message_id(self) -> str:
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.raw)
-        return str(headers.get("Message-ID", "")).strip()
+        return str(self._headers.get("Message-ID", "")).strip()
+
+    @cached_property
+    def sender(self) -> str:
+        """The From address, as written (only to keep one sender's messages in one lane)."""
+        return email.utils.parseaddr(str(self._headers.get("From", "")))[1].strip().lower()
 
     @cached_property
     def digest(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
 
 
-def imap_mail_receive(raw: bytes) -> object:
-    """The mail pipeline, for a message read from the mailbox (the default handler)."""
-    return mail_receive(raw, via=InboundMail.Via.IMAP)
+def imap_mail_receive(raw: bytes) -> int:
+    """The mail pipeline, for a message read from the mailbox (the default handler);
+    the pk of its row."""
+    return mail_receive(raw, via=InboundMail.Via.IMAP).pk
+
+
+class MailLanes:
+    """``count`` processes that run ``handle`` side by side, each on one message at a
+    time. A message goes to the lane of its sender, so one sender's replies are
+    processed in the order they came. A lane whose process died (killed, out of
+    memory) fails the messages it held, and a new process takes its place."""
+
+    def __init__(self, handle: Handler, count: int) -> None:
+        self.handle, self.count = handle, count
+        self._lanes: list[ProcessPoolExecutor | None] = [None] * count
+
+    def _lane(self, number: int) -> ProcessPoolExecutor:
+        lane = self._lanes[number]
+        if lane is None:
+            context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection
+            lane = self._lanes[number] = ProcessPoolExecutor(1, mp_context=context, initializer=lane_start)
+        return lane
+
+    def start(self) -> None:
+        """Start every lane's process now and wait until each has set Django up, so
+        that the first message does not wait for it."""
+        for future in [self._lane(number).submit(lane_ready) for number in range(self.count)]:
+            future.result()
+
+    def lane_of(self, sender: str) -> int:
+        return int(hashlib.sha256(sender.encode()).hexdigest()[:8], 16) % self.count
+
+    def submit(self, message: _RawMessage) -> Future:
+        number = self.lane_of(message.sender)
+        try:
+            return self._lane(number).submit(self.handle, message.raw)
+        except BrokenProcessPool:  # it died since its last message: a new one
+            self._drop(number)
+            return self._lane(number).submit(self.handle, message.raw)
+
+    def _drop(self, number: int) -> None:
+        lane, self._lanes[number] = self._lanes[number], None
+        if lane is not None:
+            lane.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        for number in range(self.count):
+            lane = self._lanes[number]
+            self._lanes[number] = None
+            if lane is not None:
+                lane.shutdown(wait=True, cancel_futures=True)
 
 
 def _mailbox_new() -> BaseMailBox:
@@ -196,16 +264,29 @@ def _give_up(box: BaseMailBox, message: _RawMessage, folder: str) -> str:
     return "failed"
 
 
-def _handle_one(
-    box: BaseMailBox, message: _RawMessage, handle: Handler, *, keywords: bool, done_folder: str, failed_folder: str
-) -> str:
-    """One message to ``handle``, then to ``done_folder``; returns done, retry or failed."""
+def _begin(box: BaseMailBox, message: _RawMessage, *, keywords: bool) -> int:
+    """Count the message's next attempt on it; 0 when it has had them all."""
     attempt = _attempts(message, keywords=keywords) + 1
     if attempt > MAX_ATTEMPTS:  # its last attempt died with its worker
-        return _give_up(box, message, failed_folder)
+        return 0
     _attempt_record(box, message, attempt, keywords=keywords, taken=True)
+    return attempt
+
+
+def _end(
+    box: BaseMailBox,
+    message: _RawMessage,
+    attempt: int,
+    run: Callable[[], object],
+    *,
+    keywords: bool,
+    done_folder: str,
+    failed_folder: str,
+) -> str:
+    """``run()`` the handler (or wait for its lane), then move the message; returns
+    done, retry or failed. A lane whose process died fails like a handler that raised."""
     try:
-        handle(message.raw)
+        run()
     except _DATABASE_AWAY:
         logger.warning("Database unavailable; mail %s waits for the next run", message.message_id, exc_info=True)
         _attempt_record(box, message, attempt, keywords=keywords, taken=False)
@@ -221,23 +302,36 @@ def _handle_one(
     return "done"
 
 
-def _fetch(box: BaseMailBox, handle: Handler, *, limit: int, done_folder: str, failed_folder: str) -> dict[str, int]:
+def _fetch(
+    box: BaseMailBox, handle: Handler | MailLanes, *, limit: int, done_folder: str, failed_folder: str
+) -> dict[str, int]:
     """Each message of the selected folder (oldest UID first, at most ``limit``) to
-    ``_handle_one``; see the module's docstring."""
+    ``handle``, then to ``done_folder``; see the module's docstring. With lanes, at
+    most ``BULK`` messages are in hand at once, moved in the order they were read."""
     counts = {"done": 0, "retry": 0, "failed": 0}
-    keywords = _keywords_kept(box)
+    folders = {"keywords": _keywords_kept(box), "done_folder": done_folder, "failed_folder": failed_folder}
     uids = sorted(box.uids("UNDELETED", charset=None), key=int)[:limit]  # deleted: a move by copy and delete, half done
     if not uids:
         return counts
+    in_hand: deque[tuple[_RawMessage, int, Future]] = deque()
     for message in box.fetch(uid_list=uids, mark_seen=False, bulk=BULK):
-        outcome = _handle_one(
-            box, message, handle, keywords=keywords, done_folder=done_folder, failed_folder=failed_folder
-        )
-        counts[outcome] += 1
+        attempt = _begin(box, message, keywords=folders["keywords"])
+        if not attempt:
+            counts[_give_up(box, message, failed_folder)] += 1
+        elif isinstance(handle, MailLanes):
+            in_hand.append((message, attempt, handle.submit(message)))
+            if len(in_hand) >= BULK:
+                message, attempt, future = in_hand.popleft()
+                counts[_end(box, message, attempt, future.result, **folders)] += 1
+        else:
+            counts[_end(box, message, attempt, lambda message=message: handle(message.raw), **folders)] += 1
+    while in_hand:
+        message, attempt, future = in_hand.popleft()
+        counts[_end(box, message, attempt, future.result, **folders)] += 1
     return counts
 
 
-def imap_fetch_once(handle: Handler, *, limit: int = 100) -> dict[str, int]:
+def imap_fetch_once(handle: Handler | MailLanes, *, limit: int = 100) -> dict[str, int]:
     """Read MAIL_IMAP_FOLDER once: each message (raw bytes, left unread, oldest UID first,
     at most ``limit``) to ``handle``, then to MAIL_IMAP_DONE_FOLDER; a message whose
     handler raised stays for the next run, counted, and after ``MAX_ATTEMPTS`` goes to
@@ -286,7 +380,7 @@ def _idle_wait(box: BaseMailBox, *, stop: threading.Event, seconds: float) -> No
         box.idle.stop()
 
 
-def imap_idle(handle: Handler, *, stop: threading.Event | None = None, limit: int = 100) -> None:
+def imap_idle(handle: Handler | MailLanes, *, stop: threading.Event | None = None, limit: int = 100) -> None:
     """Keep reading MAIL_IMAP_FOLDER (each message as in ``imap_fetch_once``) until
     ``stop`` is set. Where the server announces IDLE, wait in IDLE and read on each
     wake-up, IDLE being re-issued every ``IDLE_RENEW_S``; otherwise read every

@@ -77,16 +77,15 @@ def mail_receive(raw: bytes, *, via: str) -> InboundMail:
     Safe to call again with the same bytes (a second delivery, a retry)."""
     row = _stored(raw, via)
     if row.status == Status.RECEIVED:
-        row = mail_process(row.pk)
+        row = mail_process(row.pk, raw=raw)
     return row
 
 
 def _stored(raw: bytes, via: str) -> InboundMail:
+    """The row of ``raw``: inserted at once (one statement in the common case, a
+    message seen for the first time), else the one already there (pk and status
+    only, not the raw bytes again)."""
     key, message_id = mail_key(raw)
-    # Not the raw bytes again: the caller needs only whether it is processed (mail_process reads it).
-    found = InboundMail.objects.only("pk", "status").filter(key=key).first()
-    if found is not None:
-        return found
     too_large = len(raw) > settings.MAIL_MAX_BYTES
     row = InboundMail(
         key=key,
@@ -98,7 +97,7 @@ def _stored(raw: bytes, via: str) -> InboundMail:
     try:
         with transaction.atomic():
             row.save()
-    except IntegrityError:  # the same message, stored by another worker a moment ago
+    except IntegrityError:  # delivered before (a retry, a re-read mailbox, another worker a moment ago)
         return InboundMail.objects.only("pk", "status").get(key=key)
     if too_large:
         _refuse_oversized(row)
@@ -119,16 +118,18 @@ def mail_unfinished(*, older_than: timedelta = timedelta(minutes=2)) -> list[int
     )
 
 
-def mail_process(pk: int) -> InboundMail:
+def mail_process(pk: int, *, raw: bytes | None = None) -> InboundMail:
     """Process one stored message, under its row's lock, in one transaction with
-    everything it causes. Does nothing to a row already processed."""
+    everything it causes. Does nothing to a row already processed. ``raw``: the
+    bytes stored a moment ago by the caller, so they are not read back."""
     with transaction.atomic():
-        row = InboundMail.objects.select_for_update().get(pk=pk)
+        rows = InboundMail.objects.select_for_update()
+        row = (rows.defer("raw") if raw is not None else rows).get(pk=pk)
         if row.status != Status.RECEIVED:
             return row
         row.attempts += 1
         try:
-            parsed = mail_parse(bytes(row.raw))
+            parsed = mail_parse(bytes(row.raw) if raw is None else raw)
         except MailUnreadable as exc:
             return _finish(row, Status.REFUSED, Outcome.UNREADABLE, detail=str(exc))
         row.sender, row.subject = parsed.from_address[:320], parsed.subject[:255]
@@ -144,8 +145,11 @@ def _finish(row: InboundMail, status: str, outcome: str, *, detail: str = "", ti
     row.ticket = ticket or row.ticket
     row.message = message or row.message
     row.processed_at = timezone.now()
-    row.save()
+    row.save(update_fields=_DECIDED)  # never the raw bytes again
     return row
+
+
+_DECIDED = ["status", "outcome", "detail", "ticket", "message", "processed_at", "attempts", "sender", "subject", "text"]
 
 
 # --- 2. Noise ----------------------------------------------------------------------------

@@ -191,6 +191,7 @@ MAIL_IMAP_DONE_FOLDER = env.env_str("MAIL_IMAP_DONE_FOLDER", "cs_desk/processed"
 MAIL_IMAP_FAILED_FOLDER = env.env_str("MAIL_IMAP_FAILED_FOLDER", "cs_desk/failed")
 MAIL_IMAP_POLL_S = env.env_float("MAIL_IMAP_POLL_S", 10)
 MAIL_IMAP_TIMEOUT_S = env.env_float("MAIL_IMAP_TIMEOUT_S", 30)
+MAIL_IMAP_WORKERS = env.env_int("MAIL_IMAP_WORKERS", 2)  # manage.py mail_imap: processes running the pipeline
 # True: a long-running `manage.py mail_imap` (IDLE) reads the mailbox, and beat does not
 # poll it; False: beat polls every MAIL_IMAP_POLL_S. Never both: a message in flight
 # would be handed over twice (harmless, the pipeline takes it once, but wasteful).

@@ -218,7 +218,7 @@ def test_the_command_reads_the_mailbox_once_and_prints_the_counts(dovecot, monke
     monkeypatch.setattr("mail.management.commands.mail_imap.imap_mail_receive", recorder := Recorder())
     deliver(dovecot, "a")
 
-    call_command("mail_imap", "--once")
+    call_command("mail_imap", "--once", "--workers", "1")  # the recorder lives in this process
 
     assert json.loads(capsys.readouterr().out) == {"done": 1, "failed": 0, "retry": 0}
     assert recorder.handled == ["<a@example.cn>"]

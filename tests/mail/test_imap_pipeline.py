@@ -5,6 +5,7 @@ it, or the IMAP server restarts between two reads."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,13 +15,14 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from mail.imap import imap_fetch_once, imap_mail_receive
+from mail.imap import MailLanes, imap_fetch_once, imap_mail_receive
 from mail.models import InboundMail
 from tests.builders import ticket_filed
 from tests.mail.dovecot import (  # noqa: F401 (the fixtures dovecot and dovecot_server)
     dovecot_fixture,
     dovecot_server_fixture,
 )
+from tests.mail.lanes import DIES, dies_once
 from tests.mail.test_inbound import CONSUMER, MON_10, reply_mail
 from tickets import services
 from tickets.models import Message, Notification
@@ -111,3 +113,94 @@ def test_a_server_restart_between_reads_loses_and_doubles_nothing(dovecot, answe
     imap_fetch_once(imap_mail_receive)
     imap_fetch_once(imap_mail_receive)
     assert consumer_messages(ticket)[1:] == ["第一封", "第二封"]
+
+
+# --- Lanes: the pipeline in processes of its own, side by side ---------------------------
+
+OTHER = "li.lei@example.cn"
+
+
+@pytest.fixture
+def two_answered(category, agent):
+    """Two consumers' tickets, each answered by an agent (so each has a signed Reply-To)."""
+    answered = []
+    for email in (CONSUMER, OTHER):
+        ticket = ticket_filed(category, at=MON_10, requester_email=email)
+        services.ticket_reply(ticket=ticket, author=agent, body="请提供订单截图。", now=MON_10 + timedelta(hours=1))
+        answered.append((ticket, Notification.objects.get(ticket=ticket, kind="agent_replied")))
+    return answered
+
+
+@pytest.fixture
+def lanes_environ(monkeypatch, live_database_environ, tmp_path):
+    """What a lane's process (a fresh interpreter) needs to work on this test's database."""
+    for name, value in live_database_environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CS_DESK_TEST_DIED", str(tmp_path / "died"))
+
+
+def test_lanes_take_every_message_once_and_keep_each_senders_order(dovecot, two_answered, lanes_environ):
+    (first, first_notice), (second, second_notice) = two_answered
+    texts = {CONSUMER: [f"王芳的第 {n} 封" for n in range(1, 6)], OTHER: [f"李雷的第 {n} 封" for n in range(1, 6)]}
+    for n in range(5):  # interleaved, as two people writing at once
+        dovecot.append(reply_mail(first_notice.reply_to, texts[CONSUMER][n]))
+        dovecot.append(reply_mail(second_notice.reply_to, texts[OTHER][n], sender=OTHER))
+    lanes = MailLanes(imap_mail_receive, 2)
+    try:
+        assert imap_fetch_once(lanes) == {"done": 10, "retry": 0, "failed": 0}
+    finally:
+        lanes.close()
+
+    assert consumer_messages(first)[1:] == texts[CONSUMER]
+    assert consumer_messages(second)[1:] == texts[OTHER]
+    assert InboundMail.objects.filter(status="posted").count() == 10
+    assert dovecot.message_ids("INBOX") == [] and len(dovecot.message_ids(DONE)) == 10
+
+
+def test_a_lane_that_dies_is_replaced_and_its_messages_are_taken_next_time(dovecot, two_answered, lanes_environ):
+    (first, first_notice), (second, second_notice) = two_answered
+    dovecot.append(reply_mail(first_notice.reply_to, "第一封", headers={"X-Test-Dies": "yes"}))
+    dovecot.append(reply_mail(first_notice.reply_to, "第二封"))
+    dovecot.append(reply_mail(second_notice.reply_to, "李雷的信", sender=OTHER))
+    lanes = MailLanes(dies_once, 2)
+    assert lanes.lane_of(CONSUMER) != lanes.lane_of(OTHER)  # the two senders are in different lanes
+    try:
+        counts = imap_fetch_once(lanes)
+        # The dying lane's message is a failed attempt, counted on the message; so is any
+        # message of the same lane still waiting behind it. The other lane was not touched.
+        assert counts["failed"] == 0 and counts["retry"] >= 1 and counts["done"] + counts["retry"] == 3
+        assert consumer_messages(second)[1:] == ["李雷的信"]
+        assert dovecot.flags("INBOX")[_message_id(dovecot, "第一封")] == ("$CsDeskAttempt1",)
+
+        assert imap_fetch_once(lanes)["done"] == counts["retry"]  # a new process takes the lane
+    finally:
+        lanes.close()
+
+    assert consumer_messages(first)[1:] == ["第一封", "第二封"]
+    assert InboundMail.objects.filter(status="posted").count() == 3
+    assert dovecot.message_ids("INBOX") == [] and len(dovecot.message_ids(DONE)) == 3
+    assert DIES in bytes(InboundMail.objects.get(text__startswith="第一封").raw)
+
+
+def _message_id(dovecot, text: str) -> str:
+    """The Message-ID of the message in INBOX whose reply is ``text``."""
+    with dovecot.mailbox() as box:
+        box.folder.set("INBOX")
+        for message in box.fetch(mark_seen=False):
+            if message.text.startswith(text):
+                return message.headers["message-id"][0].strip()
+    raise AssertionError(f"no message starting {text!r}")
+
+
+def test_the_command_reads_with_lanes_by_default(dovecot, two_answered, lanes_environ, capsys, settings):
+    from django.core.management import call_command
+
+    (first, first_notice), (second, second_notice) = two_answered
+    dovecot.append(reply_mail(first_notice.reply_to, "王芳补充一句"))
+    dovecot.append(reply_mail(second_notice.reply_to, "李雷补充一句", sender=OTHER))
+    assert settings.MAIL_IMAP_WORKERS == 2
+
+    call_command("mail_imap", "--once")
+
+    assert json.loads(capsys.readouterr().out) == {"done": 2, "failed": 0, "retry": 0}
+    assert consumer_messages(first)[1:] == ["王芳补充一句"] and consumer_messages(second)[1:] == ["李雷补充一句"]

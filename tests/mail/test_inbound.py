@@ -315,7 +315,7 @@ def test_a_message_stored_but_never_processed_is_finished_by_the_re_sweep(answer
     ticket, notice = answered
     raw = reply_mail(notice.reply_to, "我补充一下情况")
 
-    def dies(pk):
+    def dies(pk, **kwargs):
         raise SystemExit("worker killed")
 
     monkeypatch.setattr(inbound, "mail_process", dies)
