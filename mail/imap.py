@@ -34,13 +34,13 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import selectors
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -63,7 +63,7 @@ Handler = Callable[[bytes], object]
 MAX_ATTEMPTS = 3
 ATTEMPT_KEYWORD = "$CsDeskAttempt"  # + the attempt's number: $CsDeskAttempt1, $CsDeskAttempt2 …
 SECURITY = ("ssl", "starttls", "none")
-BULK = 10  # messages per FETCH: at most this many (each up to MAIL_MAX_BYTES) in memory at once
+BULK = 10  # messages per FETCH, STORE and MOVE; in memory at once: this many, twice with lanes (each ≤ MAIL_MAX_BYTES)
 TIMEOUT_S = 30  # connect and every read, unless the settings give MAIL_IMAP_TIMEOUT_S
 # IDLE is re-issued this often: well inside RFC 2177's 29 minutes, and before the idle
 # timeout of common NAT gateways (AWS: 350 s), which drop a silent connection unseen.
@@ -239,95 +239,123 @@ def _attempts(message: _RawMessage, *, keywords: bool) -> int:
     return max((int(number) for number in numbers if number.isdigit()), default=0)
 
 
-def _attempt_record(box: BaseMailBox, message: _RawMessage, attempt: int, *, keywords: bool, taken: bool) -> None:
-    """Count attempt number ``attempt`` on the message, or take it back (``taken=False``)."""
+def _attempt_record(
+    box: BaseMailBox, messages: list[_RawMessage], attempt: int, *, keywords: bool, taken: bool
+) -> None:
+    """Count attempt number ``attempt`` on each of ``messages`` (one STORE), or take it
+    back (``taken=False``)."""
     if keywords:
+        uids = ",".join(message.uid for message in messages)
         typ, data = box.client.uid(
-            "STORE", message.uid, "+FLAGS.SILENT" if taken else "-FLAGS.SILENT", f"({ATTEMPT_KEYWORD}{attempt})"
+            "STORE", uids, "+FLAGS.SILENT" if taken else "-FLAGS.SILENT", f"({ATTEMPT_KEYWORD}{attempt})"
         )
         if typ != "OK":
-            raise ConnectionError(f"The server refused to flag UID {message.uid}: {data!r}")
-    elif taken:
-        _attempts_here[message.digest] = attempt
-    else:
-        _attempts_here[message.digest] = attempt - 1
+            raise ConnectionError(f"The server refused to flag UID {uids}: {data!r}")
+        return
+    for message in messages:
+        _attempts_here[message.digest] = attempt if taken else attempt - 1
 
 
-def _move(box: BaseMailBox, message: _RawMessage, folder: str) -> None:
-    box.move(message.uid, folder)
-    _attempts_here.pop(message.digest, None)
+def _move(box: BaseMailBox, messages: list[_RawMessage], folder: str) -> None:
+    """Move ``messages`` to ``folder`` (one MOVE)."""
+    box.move([message.uid for message in messages], folder)
+    for message in messages:
+        _attempts_here.pop(message.digest, None)
 
 
 def _give_up(box: BaseMailBox, message: _RawMessage, folder: str) -> str:
     logger.error("Mail %s (UID %s) failed %d times; moved to %s", message.message_id, message.uid, MAX_ATTEMPTS, folder)
-    _move(box, message, folder)
+    _move(box, [message], folder)
     return "failed"
 
 
-def _begin(box: BaseMailBox, message: _RawMessage, *, keywords: bool) -> int:
-    """Count the message's next attempt on it; 0 when it has had them all."""
-    attempt = _attempts(message, keywords=keywords) + 1
-    if attempt > MAX_ATTEMPTS:  # its last attempt died with its worker
-        return 0
-    _attempt_record(box, message, attempt, keywords=keywords, taken=True)
-    return attempt
-
-
-def _end(
-    box: BaseMailBox,
-    message: _RawMessage,
-    attempt: int,
-    run: Callable[[], object],
-    *,
-    keywords: bool,
-    done_folder: str,
-    failed_folder: str,
+def _outcome(
+    box: BaseMailBox, message: _RawMessage, attempt: int, run: Callable[[], object], *, keywords: bool, failed: str
 ) -> str:
-    """``run()`` the handler (or wait for its lane), then move the message; returns
-    done, retry or failed. A lane whose process died fails like a handler that raised."""
+    """``run()`` the handler (or wait for its lane): done, retry, or failed (then moved
+    to the ``failed`` folder). A lane whose process died fails like a handler that raised."""
     try:
         run()
     except _DATABASE_AWAY:
         logger.warning("Database unavailable; mail %s waits for the next run", message.message_id, exc_info=True)
-        _attempt_record(box, message, attempt, keywords=keywords, taken=False)
+        _attempt_record(box, [message], attempt, keywords=keywords, taken=False)
         return "retry"
     except Exception:
         logger.exception(
             "Mail %s (UID %s) failed, attempt %d of %d", message.message_id, message.uid, attempt, MAX_ATTEMPTS
         )
-        return "retry" if attempt < MAX_ATTEMPTS else _give_up(box, message, failed_folder)
-    # A crash here, before the move, only means that the message is handed over again
-    # next time, and that the pipeline finds it done already.
-    _move(box, message, done_folder)
+        return "retry" if attempt < MAX_ATTEMPTS else _give_up(box, message, failed)
     return "done"
+
+
+def _next_attempts(box, messages, *, keywords: bool, failed: str, counts: dict) -> list[tuple[_RawMessage, int]]:
+    """Count one more attempt on each of ``messages`` (one STORE per attempt number),
+    before any is handed over; a message that has had them all goes to ``failed``."""
+    taking, by_attempt = [], {}
+    for message in messages:
+        attempt = _attempts(message, keywords=keywords) + 1
+        if attempt > MAX_ATTEMPTS:  # its last attempt died with its worker
+            counts[_give_up(box, message, failed)] += 1
+            continue
+        taking.append((message, attempt))
+        by_attempt.setdefault(attempt, []).append(message)
+    for attempt, group in by_attempt.items():
+        _attempt_record(box, group, attempt, keywords=keywords, taken=True)
+    return taking
+
+
+def _one_by_one(box, messages, handle: Handler, *, keywords: bool, done: str, failed: str, counts: dict) -> None:
+    """In this process: each message counted, handled and moved before the next is
+    touched, so that one which kills the process costs no other an attempt."""
+    for fetched in messages:
+        for message, attempt in _next_attempts(box, [fetched], keywords=keywords, failed=failed, counts=counts):
+            run = lambda m=message: handle(m.raw)  # noqa: E731
+            outcome = _outcome(box, message, attempt, run, keywords=keywords, failed=failed)
+            if outcome == "done":
+                # A crash here, before the move, only means that the message is handed over
+                # again next time, and that the pipeline finds it done already.
+                _move(box, [message], done)
+            counts[outcome] += 1
+
+
+def _in_lanes(box, messages, lanes: MailLanes, *, keywords: bool, done: str, failed: str, counts: dict) -> None:
+    """In lanes, ``BULK`` at a time: a bulk is counted (one STORE) and handed over while
+    the one before is finished and moved (one MOVE), so the reader's round trips to the
+    server are per bulk, not per message; at most two bulks are in hand."""
+
+    def settle(in_hand: list[tuple[_RawMessage, int, Future]]) -> None:
+        finished = []
+        for message, attempt, future in in_hand:
+            outcome = _outcome(box, message, attempt, future.result, keywords=keywords, failed=failed)
+            counts[outcome] += 1
+            finished += [message] if outcome == "done" else []
+        if finished:
+            _move(box, finished, done)
+
+    previous: list[tuple[_RawMessage, int, Future]] = []
+    while bulk := list(itertools.islice(messages, BULK)):
+        taking = _next_attempts(box, bulk, keywords=keywords, failed=failed, counts=counts)
+        in_hand = [(message, attempt, lanes.submit(message)) for message, attempt in taking]
+        settle(previous)
+        previous = in_hand
+    settle(previous)
 
 
 def _fetch(
     box: BaseMailBox, handle: Handler | MailLanes, *, limit: int, done_folder: str, failed_folder: str
 ) -> dict[str, int]:
     """Each message of the selected folder (oldest UID first, at most ``limit``) to
-    ``handle``, then to ``done_folder``; see the module's docstring. With lanes, at
-    most ``BULK`` messages are in hand at once, moved in the order they were read."""
+    ``handle``, then to ``done_folder``; see the module's docstring."""
     counts = {"done": 0, "retry": 0, "failed": 0}
-    folders = {"keywords": _keywords_kept(box), "done_folder": done_folder, "failed_folder": failed_folder}
     uids = sorted(box.uids("UNDELETED", charset=None), key=int)[:limit]  # deleted: a move by copy and delete, half done
     if not uids:
         return counts
-    in_hand: deque[tuple[_RawMessage, int, Future]] = deque()
-    for message in box.fetch(uid_list=uids, mark_seen=False, bulk=BULK):
-        attempt = _begin(box, message, keywords=folders["keywords"])
-        if not attempt:
-            counts[_give_up(box, message, failed_folder)] += 1
-        elif isinstance(handle, MailLanes):
-            in_hand.append((message, attempt, handle.submit(message)))
-            if len(in_hand) >= BULK:
-                message, attempt, future = in_hand.popleft()
-                counts[_end(box, message, attempt, future.result, **folders)] += 1
-        else:
-            counts[_end(box, message, attempt, lambda message=message: handle(message.raw), **folders)] += 1
-    while in_hand:
-        message, attempt, future = in_hand.popleft()
-        counts[_end(box, message, attempt, future.result, **folders)] += 1
+    messages = box.fetch(uid_list=uids, mark_seen=False, bulk=BULK)
+    how = {"keywords": _keywords_kept(box), "done": done_folder, "failed": failed_folder, "counts": counts}
+    if isinstance(handle, MailLanes):
+        _in_lanes(box, messages, handle, **how)
+    else:
+        _one_by_one(box, messages, handle, **how)
     return counts
 
 

@@ -141,20 +141,21 @@ def lanes_environ(monkeypatch, live_database_environ, tmp_path):
 
 def test_lanes_take_every_message_once_and_keep_each_senders_order(dovecot, two_answered, lanes_environ):
     (first, first_notice), (second, second_notice) = two_answered
-    texts = {CONSUMER: [f"王芳的第 {n} 封" for n in range(1, 6)], OTHER: [f"李雷的第 {n} 封" for n in range(1, 6)]}
-    for n in range(5):  # interleaved, as two people writing at once
+    # 14 messages: more than one bulk (BULK = 10), so a second is handed over while the first is finished.
+    texts = {CONSUMER: [f"王芳的第 {n} 封" for n in range(1, 8)], OTHER: [f"李雷的第 {n} 封" for n in range(1, 8)]}
+    for n in range(7):  # interleaved, as two people writing at once
         dovecot.append(reply_mail(first_notice.reply_to, texts[CONSUMER][n]))
         dovecot.append(reply_mail(second_notice.reply_to, texts[OTHER][n], sender=OTHER))
     lanes = MailLanes(imap_mail_receive, 2)
     try:
-        assert imap_fetch_once(lanes) == {"done": 10, "retry": 0, "failed": 0}
+        assert imap_fetch_once(lanes) == {"done": 14, "retry": 0, "failed": 0}
     finally:
         lanes.close()
 
     assert consumer_messages(first)[1:] == texts[CONSUMER]
     assert consumer_messages(second)[1:] == texts[OTHER]
-    assert InboundMail.objects.filter(status="posted").count() == 10
-    assert dovecot.message_ids("INBOX") == [] and len(dovecot.message_ids(DONE)) == 10
+    assert InboundMail.objects.filter(status="posted").count() == 14
+    assert dovecot.message_ids("INBOX") == [] and len(dovecot.message_ids(DONE)) == 14
 
 
 def test_a_lane_that_dies_is_replaced_and_its_messages_are_taken_next_time(dovecot, two_answered, lanes_environ):
