@@ -15,9 +15,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def sla_sweep_task(helpers: int | None = None) -> dict[str, int]:
-    """Take every escalation step that has come due (run by beat every 30 s, on
-    the ``sla`` queue, which a worker of its own serves: no delivery waits in
-    front of it).
+    """Take every escalation step that has come due (run by beat every
+    SLA_SWEEP_INTERVAL_S, a second by default, so that an escalation follows its
+    deadline within about a second; on the ``sla`` queue, which a worker of its own
+    serves: no delivery waits in front of it).
 
     When the first batch comes back full, a backlog is due (an outage, a
     holiday's end): the sweep asks for one more sweeper, which may ask for the

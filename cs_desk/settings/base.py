@@ -252,10 +252,10 @@ CELERY_TASK_ANNOTATIONS = {
     "integrations.tasks.webhooks_deliver_task": _OUTBOX_LIMITS,
 }
 
-# How often the SLA sweep runs, and how many more sweepers one may call in when
-# its first batch comes back full (a backlog; see tickets.tasks.sla_sweep_task).
+# How often the SLA sweep runs (each second: one indexed query when nothing is due), and
+# how many more sweepers one may call in on a backlog (tickets.tasks.sla_sweep_task).
 # One helper suits a worker with two processes; raise it with the concurrency.
-SLA_SWEEP_INTERVAL_S = env.env_float("SLA_SWEEP_INTERVAL_S", 30)
+SLA_SWEEP_INTERVAL_S = env.env_float("SLA_SWEEP_INTERVAL_S", 1)
 SLA_SWEEP_HELPERS = env.env_int("SLA_SWEEP_HELPERS", 1)
 
 # Every periodic job, in one place. Intervals come from the environment.

@@ -1,6 +1,8 @@
 """Real Celery workers and beat (as the launcher runs them), on a real Redis, against the test database:
 an overdue ticket is escalated by the beat-driven sweep and its emails leave the
-outbox, and its webhooks reach a receiver; a Redis outage delays escalation but loses nothing."""
+outbox, and its webhooks reach a receiver; a deadline that passes while they run is
+escalated within 2 seconds (the sweep's default interval, 1 s, as deployed); a Redis
+outage delays escalation but loses nothing."""
 
 import os
 import shutil
@@ -10,16 +12,18 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from cs_desk.launcher import celery_commands
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.api.receiver import SECRET
 from tests.builders import hours_ago, ticket_filed
-from tickets.models import Notification, TicketEvent
+from tickets.models import Notification, SLATarget, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -90,7 +94,6 @@ def celery_processes(redis_server, tmp_path):
         "CELERY_BROKER_URL": redis_server.url,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
-        "SLA_SWEEP_INTERVAL_S": "1",
         "OUTBOX_RESWEEP_INTERVAL_S": "1",
         "NOTIFICATION_RESWEEP_AFTER_S": "1",
         "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",  # the webhook receiver listens on 127.0.0.1
@@ -303,3 +306,28 @@ def test_filing_a_ticket_with_the_broker_down_succeeds_and_keeps_the_email(urgen
     notification = Notification.objects.get(recipient="outage@example.cn")
     assert notification.status == Notification.Status.PENDING
     assert elapsed < 30
+
+
+def test_a_deadline_passing_while_they_run_is_escalated_within_two_seconds(celery_processes, urgent_category):
+    # The workers and beat are up once they have escalated a ticket already overdue.
+    warm = overdue_ticket(urgent_category)
+    wait_for(
+        lambda: TicketEvent.objects.filter(ticket=warm, kind="sla_breach").exists(),
+        timeout=60,
+        what="the first escalation",
+    )
+    # Urgent: first response within 24 calendar hours. Filed 24 h less 2, 3.5 and 5 s ago,
+    # their deadlines pass in the next seconds, at instants unrelated to the sweeps'.
+    tickets = [
+        ticket_filed(urgent_category, at=timezone.now() - timedelta(hours=24) + timedelta(seconds=s))
+        for s in (2, 3.5, 5)
+    ]
+    wait_for(
+        lambda: TicketEvent.objects.filter(ticket__in=tickets, kind="sla_breach").count() == 3,
+        timeout=30,
+        what="the three breaches",
+    )
+    for ticket in tickets:
+        due = SLATarget.objects.get(ticket=ticket, kind="first_response", cycle=1).due_at
+        breach = TicketEvent.objects.get(ticket=ticket, kind="sla_breach").created_at
+        assert timedelta(0) <= breach - due <= timedelta(seconds=2), (ticket.reference, breach - due)
