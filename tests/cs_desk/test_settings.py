@@ -118,7 +118,7 @@ def test_manage_wsgi_and_celery_default_to_the_development_settings():
     environ = {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"}
     code = """
 import os, runpy, sys
-import cs_desk.wsgi, cs_desk.celery
+import cs_desk.wsgi, cs_desk.asgi, cs_desk.celery
 from django.conf import settings
 print(settings.SETTINGS_MODULE, settings.SECRET_KEY.startswith("dev-only-insecure"))
 """

@@ -203,7 +203,7 @@ def test_make_run_starts_the_smtp_receiver_beside_the_web_server_and_celery():
     commands = child_commands("python", port="8000", smtp=("127.0.0.1", "2525"), schedule="/tmp/beat")
 
     assert commands["smtp"] == ["python", "manage.py", "mail_smtpd", "--host", "127.0.0.1", "--port", "2525"]
-    assert commands["web"][:4] == ["python", "-m", "gunicorn", "cs_desk.wsgi"]
+    assert commands["web"][:4] == ["python", "-m", "gunicorn", "cs_desk.asgi:application"]
     assert "127.0.0.1:8000" in commands["web"]
     assert {name: commands[name] for name in ("sla", "worker", "beat")} == celery_commands(
         "python", schedule="/tmp/beat"

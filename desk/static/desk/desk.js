@@ -31,7 +31,8 @@
   tick();
   setInterval(tick, 1000);
 
-  // The queue refreshes its rows every 30 s (same filters and page); scroll and selection stay.
+  // The queue fetches its rows again (same filters and page) when the live desk says a ticket
+  // changed, and every 30 s while the socket is down; scroll and selection stay.
   var table = document.getElementById("queue");
   var selected = 0;
   function rows() { return table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-href]")) : []; }
@@ -42,28 +43,61 @@
     all.forEach(function (r, i) { r.classList.toggle("selected", i === selected); });
     all[selected].scrollIntoView({block: "nearest"});
   }
+  var liveOpen = false;
+  function refresh() {
+    var current = rows()[selected];
+    var href = current && current.dataset.href;
+    fetch(table.dataset.refresh, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var holder = document.createElement("table");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("tbody");
+        if (!fresh) return;
+        table.replaceChild(fresh, table.querySelector("tbody"));
+        restorePicked();
+        var again = rows().findIndex(function (r) { return r.dataset.href === href; });
+        select(again >= 0 ? again : selected);
+        tick();
+      })
+      .catch(function () { /* the next refresh tries again */ });
+  }
   if (table && table.dataset.refresh && window.fetch) {
-    setInterval(function () {
-      if (document.hidden) return;
-      var current = rows()[selected];
-      var href = current && current.dataset.href;
-      fetch(table.dataset.refresh, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) {
-          var holder = document.createElement("table");
-          holder.innerHTML = html;
-          var fresh = holder.querySelector("tbody");
-          if (!fresh) return;
-          table.replaceChild(fresh, table.querySelector("tbody"));
-          restorePicked();
-          var again = rows().findIndex(function (r) { return r.dataset.href === href; });
-          select(again >= 0 ? again : selected);
-          tick();
-        })
-        .catch(function () { /* the next refresh tries again */ });
-    }, 30000);
+    setInterval(function () { if (!document.hidden && !liveOpen) refresh(); }, 30000);
     select(0);
   }
+
+  // The live desk (desk/live.py): the server names the tickets that changed.
+  var soon = null, changedHere = document.querySelector("[data-live-ticket]");
+  function changed(ids) {
+    if (table && table.dataset.refresh && window.fetch) {
+      clearTimeout(soon);
+      soon = setTimeout(refresh, 300);  // a burst of changes, one fetch
+    }
+    if (changedHere && ids.indexOf(Number(changedHere.dataset.liveTicket)) >= 0) {
+      var notice = document.getElementById("live-changed");
+      if (notice) notice.hidden = false;
+    }
+  }
+  function connect(wait) {
+    if (!window.WebSocket || !body.dataset.live) return;
+    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + body.dataset.live);
+    socket.onopen = function () { liveOpen = true; wait = 1000; body.dataset.liveState = "open"; };
+    socket.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "tickets") changed(data.ids);
+    };
+    socket.onclose = function (event) {
+      var missed = liveOpen;
+      liveOpen = false;
+      body.dataset.liveState = "closed";
+      if (event.code === 4403) return;  // not for this user: the 30 s refresh carries on
+      if (missed && table) refresh();  // what changed while it was down
+      var next = event.code === 4429 ? 60000 : Math.min(wait * 2, 30000);
+      setTimeout(function () { connect(next); }, wait);
+    };
+  }
+  connect(1000);
 
   // Ticked rows for the bulk actions survive the refresh.
   var picked = {};

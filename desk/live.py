@@ -1,0 +1,134 @@
+"""The live desk. Every desk page holds a WebSocket (``/ws/desk/``) on which the
+server names the tickets that changed, as soon as the change is committed: the
+queue fetches its rows again, the workspace of a changed ticket says so. The
+page fetches what it shows through the same views and the same access rule;
+the socket only carries ticket numbers, and only to those who may see those
+tickets (``tickets.access.ticket_scope``): the ticket's team, its assignee, and
+those who see every ticket. The 30 s refresh of the queue stays as the fallback
+while the socket is down.
+
+Who hears of a change is decided by the groups a socket joins when it opens
+(a team's, the user's own, or everything's); a change of team membership takes
+effect at the next connection (a page load or a reconnect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+
+from cs_desk.ratelimit import rate_limit_hit
+from tickets.access import is_staff_user, sees_everything, user_team_ids
+from tickets.models import TicketEvent
+
+logger = logging.getLogger(__name__)
+
+EVERYTHING = "desk.all"
+# Close codes (4000–4999 are the application's): the page does not retry these.
+REFUSED, TOO_MANY = 4403, 4429
+
+
+def team_group(team_id: int) -> str:
+    return f"desk.team.{team_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"desk.user.{user_id}"
+
+
+def desk_groups(user) -> list[str] | None:
+    """The groups ``user``'s desk socket joins, or None when the user may not use
+    the desk: the same rule as the tickets a staff member may see."""
+    if not is_staff_user(user):
+        return None
+    if sees_everything(user):
+        return [EVERYTHING, user_group(user.pk)]
+    return [*(team_group(pk) for pk in user_team_ids(user)), user_group(user.pk)]
+
+
+def _opening(user) -> tuple[list[str] | None, bool]:
+    groups = desk_groups(user)
+    allowed = groups is not None and rate_limit_hit("socket_user", str(user.pk)).allowed
+    return groups, allowed
+
+
+class DeskSocket(AsyncJsonWebsocketConsumer):
+    """One desk page's socket. Sends ``{"type": "tickets", "ids": [...]}``; takes nothing."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        groups, allowed = await database_sync_to_async(_opening)(user) if user else (None, False)
+        if groups is None or not allowed:
+            await self.close(code=REFUSED if groups is None else TOO_MANY)
+            return
+        self.joined = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        """The page sends nothing yet; anything it sends is ignored."""
+
+    async def tickets_changed(self, event: dict) -> None:
+        await self.send_json({"type": "tickets", "ids": event["ids"]})
+
+
+def desk_push(event_ids: list[int]) -> None:
+    """Tell the desks that may see them which tickets the events ``event_ids``
+    (just committed) changed: one message per group (an events consumer, see
+    ``tickets.events``). A lost message costs a page one refresh interval."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    events = TicketEvent.objects.filter(pk__in=event_ids)
+    rows = events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id")
+    ids_by_group: dict[str, set[int]] = defaultdict(set)
+    for ticket_id, team_id, assignee_id in rows:
+        ids_by_group[EVERYTHING].add(ticket_id)
+        if team_id is not None:
+            ids_by_group[team_group(team_id)].add(ticket_id)
+        if assignee_id is not None:
+            ids_by_group[user_group(assignee_id)].add(ticket_id)
+    messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
+    _from_sync(_group_send_all, layer, messages)
+
+
+async def _group_send_all(layer, messages: list[tuple[str, dict]]) -> None:
+    for group, message in messages:
+        await layer.group_send(group, message)
+
+
+def _from_sync(function, *args) -> None:
+    """Run the coroutine ``function(*args)`` to its end from sync code: through
+    ``async_to_sync`` (on the server's loop under ASGI), or, in a thread that runs
+    an event loop of its own (which ``async_to_sync`` refuses: an async caller of
+    sync code, a test driving a browser), in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(function)(*args)
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            async_to_sync(function)(*args)
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="desk-push")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]

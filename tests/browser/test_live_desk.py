@@ -1,0 +1,68 @@
+"""The live desk in a real Chromium, against the web server as make run starts it
+(gunicorn with uvicorn workers): a complaint filed while the agent looks at the
+queue appears in it within seconds (the fallback refresh is every 30 s), and the
+workspace of a ticket the consumer just wrote on says so. No CSP violation: the
+page's WebSocket is same-origin."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.builders import ticket_filed
+from tests.desk.test_live import WebServer
+from tickets import services
+
+LIVE = "() => document.body.dataset.liveState === 'open'"  # the page's socket is open
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def web(tmp_path):
+    server = WebServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def signed_in(page, web, agent) -> str:
+    base = f"http://127.0.0.1:{web.port}"
+    page.goto(f"{base}/desk/")
+    page.fill("#id_username", agent.username)
+    page.fill("#id_password", "pass12345")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/desk/")
+    return base
+
+
+def test_a_new_complaint_appears_in_the_open_queue_and_a_new_message_on_the_open_ticket(
+    web, browser_page, screenshots, agent, category
+):
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    first = ticket_filed(category, subject="退款七天没到账")
+    base = signed_in(page, web, agent)
+    assert page.locator("#queue-rows tr").count() == 1
+    page.wait_for_function(LIVE)
+
+    filed_at = time.monotonic()
+    ticket_filed(category, subject="付款成功但没有订单")
+    page.locator("#queue-rows tr", has_text="付款成功但没有订单").wait_for(timeout=10_000)
+    assert time.monotonic() - filed_at < 10  # not the 30 s fallback
+    assert page.locator("#queue-rows tr").count() == 2
+    page.screenshot(path=str(screenshots / "live-desk-1-queue.png"), full_page=True)
+
+    page.goto(f"{base}/desk/tickets/{first.pk}/")
+    notice = page.locator("#live-changed")
+    assert notice.is_hidden()
+    page.wait_for_function(LIVE)
+    services.ticket_consumer_message(ticket=first, body="还是没有收到退款，麻烦再查一下")
+    notice.wait_for(state="visible", timeout=10_000)
+    assert "此工单在您打开后有了变化" in notice.inner_text()
+    page.screenshot(path=str(screenshots / "live-desk-2-workspace.png"), full_page=True)
+    notice.get_by_role("link").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("还是没有收到退款，麻烦再查一下").is_visible()
+    assert violations == []

@@ -1,0 +1,150 @@
+"""The live desk over real WebSockets: the web server as make run starts it
+(gunicorn with uvicorn workers, cs_desk.asgi), a WebSocket client with the
+session cookie of a signed-in agent, changes made through the services in this
+process. Each agent hears only of the tickets they may see; anyone else is
+refused at the handshake."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from cs_desk.launcher import child_commands
+from tests.builders import ticket_filed
+from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
+from tickets import services
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebServer:
+    """``make run``'s web process on this test's database and Redis."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = _free_port()
+        db = connection.settings_dict
+        env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.REDIS_URL,
+        }
+        command = child_commands(sys.executable, port=str(self.port), smtp=("127.0.0.1", "0"), schedule="")["web"]
+        self.log = tmp_path / "web.log"
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the web server exited:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the web server did not listen:\n{self.log.read_text()}")
+
+    def socket(self, user=None, *, origin: str | None = None):
+        """A WebSocket on /ws/desk/ as a page of the desk opens it, signed in as ``user``."""
+        headers = {"Origin": origin or f"http://127.0.0.1:{self.port}"}
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        return connect(f"ws://127.0.0.1:{self.port}/ws/desk/", additional_headers=headers, open_timeout=10)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture
+def web(tmp_path):
+    server = WebServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def heard(ws) -> dict:
+    """The next message on ``ws`` (the change it names arrives within seconds, or the test fails)."""
+    return json.loads(ws.recv(timeout=10))
+
+
+@pytest.fixture
+def two_teams(team, category, agent):
+    """The agent's team (Orders) and another team with its own agent and category."""
+    other = TeamFactory(name="账户安全")
+    other_agent = UserFactory(username="li.agent", groups=["agents"])
+    other.members.add(other_agent)
+    return category, CategoryFactory(code="account", team=other), other_agent
+
+
+def test_an_agent_hears_of_a_change_to_a_ticket_of_their_team_as_soon_as_it_is_committed(web, agent, two_teams):
+    category, _other_category, _other_agent = two_teams
+    ticket = ticket_filed(category)
+    with web.socket(agent) as ws:
+        services.ticket_reply(ticket=ticket, author=agent, body="您好，我们正在核实退款进度。")
+        assert heard(ws) == {"type": "tickets", "ids": [ticket.pk]}
+        services.ticket_consumer_message(ticket=ticket, body="好的，谢谢")
+        assert heard(ws) == {"type": "tickets", "ids": [ticket.pk]}
+
+
+def test_an_agent_hears_nothing_of_another_teams_tickets(web, agent, two_teams):
+    category, other_category, other_agent = two_teams
+    theirs = ticket_filed(other_category)
+    ours = ticket_filed(category)
+    with web.socket(agent) as ws, web.socket(other_agent) as other_ws:
+        services.ticket_reply(ticket=theirs, author=other_agent, body="已收到")
+        services.ticket_reply(ticket=ours, author=agent, body="已收到")
+        # Pushed in that order: had the agent heard of the other team's ticket, it would come first.
+        assert heard(ws) == {"type": "tickets", "ids": [ours.pk]}
+        assert heard(other_ws) == {"type": "tickets", "ids": [theirs.pk]}
+
+
+def test_a_ticket_of_another_team_assigned_to_someone_reaches_them(web, agent, two_teams, supervisor):
+    _category, other_category, _other_agent = two_teams
+    theirs = ticket_filed(other_category)
+    with web.socket(supervisor) as ws:  # opened while the supervisor works for the Orders team only
+        theirs.team.supervisors.add(supervisor)  # then asked to help 账户安全 (heard of at the next connection)
+        services.ticket_assign(ticket=theirs, assignee=supervisor, actor=supervisor)
+        assert heard(ws) == {"type": "tickets", "ids": [theirs.pk]}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "merchant", "inactive agent"])
+def test_the_socket_is_refused_to_anyone_who_may_not_use_the_desk(web, who, agent):
+    user = {
+        "anonymous": lambda: None,
+        "merchant": lambda: MerchantUserFactory(merchant=MerchantFactory()).user,
+        "inactive agent": lambda: UserFactory(username="gone", groups=["agents"], is_active=False),
+    }[who]()
+    with pytest.raises(InvalidStatus) as refused:
+        web.socket(user).close()
+    assert refused.value.response.status_code == 403
+
+
+def test_a_page_of_another_site_cannot_open_it_with_the_agents_cookie(web, agent):
+    with pytest.raises(InvalidStatus) as refused:
+        web.socket(agent, origin="https://evil.example").close()
+    assert refused.value.response.status_code == 403
