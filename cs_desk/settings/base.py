@@ -109,6 +109,10 @@ CACHES = {
 }
 
 # --- Real time: Django Channels (cs_desk.asgi), its channel layer on the same Redis ---
+# The pages are served by gunicorn (WSGI); the WebSockets by an ASGI server beside it.
+# LIVE_URL: where the browser reaches that server (ws://host:port, wss:// behind TLS);
+# empty when a proxy in front routes /ws/ to it on the pages' own origin.
+LIVE_URL = env.env_str("LIVE_URL").rstrip("/")
 ASGI_APPLICATION = "cs_desk.asgi.application"
 CHANNEL_LAYERS = {
     "default": {
@@ -356,7 +360,7 @@ CONTENT_SECURITY_POLICY = {
         # complaint form's previews of the pictures a consumer picked.
         "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *([LIVE_URL] if LIVE_URL else [])],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

@@ -1,8 +1,8 @@
-"""The live desk in a real Chromium, against the web server as make run starts it
-(gunicorn with uvicorn workers): a complaint filed while the agent looks at the
-queue appears in it within seconds (the fallback refresh is every 30 s), and the
-workspace of a ticket the consumer just wrote on says so. No CSP violation: the
-page's WebSocket is same-origin."""
+"""The live desk in a real Chromium, against the servers as make run starts them
+(gunicorn for the pages, uvicorn for the WebSockets, LIVE_URL pointing at it): a
+complaint filed while the agent looks at the queue appears in it within seconds
+(the fallback refresh is every 30 s), and the workspace of a ticket the consumer
+just wrote on says so. No CSP violation: connect-src names LIVE_URL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.builders import ticket_filed
-from tests.desk.test_live import WebServer
+from tests.desk.test_live import Server
 from tickets import services
 
 LIVE = "() => document.body.dataset.liveState === 'open'"  # the page's socket is open
@@ -20,13 +20,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 @pytest.fixture
 def web(tmp_path):
-    server = WebServer(tmp_path)
+    live = Server("live", tmp_path)
+    server = Server("web", tmp_path, live_url=f"ws://127.0.0.1:{live.port}")
     yield server
     server.stop()
+    live.stop()
 
 
 def signed_in(page, web, agent) -> str:
-    base = f"http://127.0.0.1:{web.port}"
+    base = web.url
     page.goto(f"{base}/desk/")
     page.fill("#id_username", agent.username)
     page.fill("#id_password", "pass12345")

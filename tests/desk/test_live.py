@@ -1,7 +1,7 @@
-"""The live desk over real WebSockets: the web server as make run starts it
-(gunicorn with uvicorn workers, cs_desk.asgi), a WebSocket client with the
-session cookie of a signed-in agent, changes made through the services in this
-process. Each agent hears only of the tickets they may see; anyone else is
+"""The live desk over real WebSockets: the WebSocket server as make run starts
+it (uvicorn, cs_desk.asgi), a WebSocket client with the session cookie of a
+signed-in agent and the Origin of the desk's pages, changes made through the
+services in this process. Each agent hears only of the tickets they may see; anyone else is
 refused at the handshake."""
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class WebServer:
-    """``make run``'s web process on this test's database and Redis."""
+class Server:
+    """One of ``make run``'s processes serving HTTP (``web``: gunicorn, WSGI) or the
+    WebSockets (``live``: uvicorn, cs_desk.asgi), on this test's database and Redis."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, name: str, tmp_path: Path, *, live_url: str = "") -> None:
         self.port = _free_port()
         db = connection.settings_dict
         env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
@@ -48,24 +49,30 @@ class WebServer:
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.REDIS_URL,
+            "LIVE_URL": live_url,
         }
-        command = child_commands(sys.executable, port=str(self.port), smtp=("127.0.0.1", "0"), schedule="")["web"]
-        self.log = tmp_path / "web.log"
+        port = str(self.port)
+        command = child_commands(sys.executable, port=port, live_port=port, smtp=("127.0.0.1", "0"), schedule="")[name]
+        self.log = tmp_path / f"{name}.log"
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the web server exited:\n{self.log.read_text()}")
+                raise RuntimeError(f"{name} exited:\n{self.log.read_text()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"the web server did not listen:\n{self.log.read_text()}")
+        raise RuntimeError(f"{name} did not listen:\n{self.log.read_text()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def socket(self, user=None, *, origin: str | None = None):
-        """A WebSocket on /ws/desk/ as a page of the desk opens it, signed in as ``user``."""
-        headers = {"Origin": origin or f"http://127.0.0.1:{self.port}"}
+        """A WebSocket on /ws/desk/ as a desk page (served at ``origin``) opens it, signed in as ``user``."""
+        headers = {"Origin": origin or "http://127.0.0.1:8000"}
         if user is not None:
             client = Client()
             client.force_login(user)
@@ -81,8 +88,8 @@ class WebServer:
 
 
 @pytest.fixture
-def web(tmp_path):
-    server = WebServer(tmp_path)
+def live(tmp_path):
+    server = Server("live", tmp_path)
     yield server
     server.stop()
 
@@ -101,21 +108,21 @@ def two_teams(team, category, agent):
     return category, CategoryFactory(code="account", team=other), other_agent
 
 
-def test_an_agent_hears_of_a_change_to_a_ticket_of_their_team_as_soon_as_it_is_committed(web, agent, two_teams):
+def test_an_agent_hears_of_a_change_to_a_ticket_of_their_team_as_soon_as_it_is_committed(live, agent, two_teams):
     category, _other_category, _other_agent = two_teams
     ticket = ticket_filed(category)
-    with web.socket(agent) as ws:
+    with live.socket(agent) as ws:
         services.ticket_reply(ticket=ticket, author=agent, body="您好，我们正在核实退款进度。")
         assert heard(ws) == {"type": "tickets", "ids": [ticket.pk]}
         services.ticket_consumer_message(ticket=ticket, body="好的，谢谢")
         assert heard(ws) == {"type": "tickets", "ids": [ticket.pk]}
 
 
-def test_an_agent_hears_nothing_of_another_teams_tickets(web, agent, two_teams):
+def test_an_agent_hears_nothing_of_another_teams_tickets(live, agent, two_teams):
     category, other_category, other_agent = two_teams
     theirs = ticket_filed(other_category)
     ours = ticket_filed(category)
-    with web.socket(agent) as ws, web.socket(other_agent) as other_ws:
+    with live.socket(agent) as ws, live.socket(other_agent) as other_ws:
         services.ticket_reply(ticket=theirs, author=other_agent, body="已收到")
         services.ticket_reply(ticket=ours, author=agent, body="已收到")
         # Pushed in that order: had the agent heard of the other team's ticket, it would come first.
@@ -123,28 +130,28 @@ def test_an_agent_hears_nothing_of_another_teams_tickets(web, agent, two_teams):
         assert heard(other_ws) == {"type": "tickets", "ids": [theirs.pk]}
 
 
-def test_a_ticket_of_another_team_assigned_to_someone_reaches_them(web, agent, two_teams, supervisor):
+def test_a_ticket_of_another_team_assigned_to_someone_reaches_them(live, agent, two_teams, supervisor):
     _category, other_category, _other_agent = two_teams
     theirs = ticket_filed(other_category)
-    with web.socket(supervisor) as ws:  # opened while the supervisor works for the Orders team only
+    with live.socket(supervisor) as ws:  # opened while the supervisor works for the Orders team only
         theirs.team.supervisors.add(supervisor)  # then asked to help 账户安全 (heard of at the next connection)
         services.ticket_assign(ticket=theirs, assignee=supervisor, actor=supervisor)
         assert heard(ws) == {"type": "tickets", "ids": [theirs.pk]}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "merchant", "inactive agent"])
-def test_the_socket_is_refused_to_anyone_who_may_not_use_the_desk(web, who, agent):
+def test_the_socket_is_refused_to_anyone_who_may_not_use_the_desk(live, who, agent):
     user = {
         "anonymous": lambda: None,
         "merchant": lambda: MerchantUserFactory(merchant=MerchantFactory()).user,
         "inactive agent": lambda: UserFactory(username="gone", groups=["agents"], is_active=False),
     }[who]()
     with pytest.raises(InvalidStatus) as refused:
-        web.socket(user).close()
+        live.socket(user).close()
     assert refused.value.response.status_code == 403
 
 
-def test_a_page_of_another_site_cannot_open_it_with_the_agents_cookie(web, agent):
+def test_a_page_of_another_site_cannot_open_it_with_the_agents_cookie(live, agent):
     with pytest.raises(InvalidStatus) as refused:
-        web.socket(agent, origin="https://evil.example").close()
+        live.socket(agent, origin="https://evil.example").close()
     assert refused.value.response.status_code == 403

@@ -200,11 +200,13 @@ def test_a_failing_pipeline_answers_451_and_the_retry_loses_nothing(receiver, an
 
 
 def test_make_run_starts_the_smtp_receiver_beside_the_web_server_and_celery():
-    commands = child_commands("python", port="8000", smtp=("127.0.0.1", "2525"), schedule="/tmp/beat")
+    commands = child_commands("python", port="8000", live_port="8001", smtp=("127.0.0.1", "2525"), schedule="/tmp/beat")
 
     assert commands["smtp"] == ["python", "manage.py", "mail_smtpd", "--host", "127.0.0.1", "--port", "2525"]
-    assert commands["web"][:4] == ["python", "-m", "gunicorn", "cs_desk.asgi:application"]
+    assert commands["web"][:4] == ["python", "-m", "gunicorn", "cs_desk.wsgi"]
     assert "127.0.0.1:8000" in commands["web"]
+    assert commands["live"][:4] == ["python", "-m", "uvicorn", "cs_desk.asgi:application"]
+    assert commands["live"][-3:-1] == ["--port", "8001"]
     assert {name: commands[name] for name in ("sla", "worker", "beat")} == celery_commands(
         "python", schedule="/tmp/beat"
     )
@@ -215,7 +217,9 @@ def test_the_launchers_smtp_process_takes_mail_and_stops_on_sigterm(answered, tm
     # given the receiver started as make run starts it, against the test database
     ticket, notice = answered
     port = free_port()
-    command = child_commands(sys.executable, port="0", smtp=("127.0.0.1", str(port)), schedule="")["smtp"]
+    command = child_commands(sys.executable, port="0", live_port="0", smtp=("127.0.0.1", str(port)), schedule="")[
+        "smtp"
+    ]
     s = connection.settings_dict
     env = {
         **os.environ,

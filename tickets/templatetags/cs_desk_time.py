@@ -58,6 +58,13 @@ def hours_minutes(value) -> str:
 
 
 @register.simple_tag
+def live_socket(path: str) -> str:
+    """The URL of the WebSocket ``path`` (e.g. /ws/desk/): on the ASGI server at
+    LIVE_URL, or on the page's own origin when it is empty (a proxy routes it)."""
+    return f"{settings.LIVE_URL}{path}"
+
+
+@register.simple_tag
 def countdown_formats() -> str:
     """The countdown's formats as ``data-`` attributes, for the page's script
     (one translation for the server's and the script's text)."""

@@ -81,7 +81,9 @@
   }
   function connect(wait) {
     if (!window.WebSocket || !body.dataset.live) return;
-    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + body.dataset.live);
+    var url = body.dataset.live;  // ws(s)://the ASGI server/ws/desk/, or a path on this origin
+    if (url.charAt(0) === "/") url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + url;
+    var socket = new WebSocket(url);
     socket.onopen = function () { liveOpen = true; wait = 1000; body.dataset.liveState = "open"; };
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
