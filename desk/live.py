@@ -26,7 +26,8 @@ from channels.layers import get_channel_layer
 
 from cs_desk.ratelimit import rate_limit_hit
 from tickets.access import is_staff_user, sees_everything, user_team_ids
-from tickets.models import TicketEvent
+from tickets.models import StaffAlert, TicketEvent
+from tickets.staff_alerts import staff_alerts_unseen
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +54,23 @@ def desk_groups(user) -> list[str] | None:
     return [*(team_group(pk) for pk in user_team_ids(user)), user_group(user.pk)]
 
 
-def _opening(user) -> tuple[list[str] | None, bool]:
+def _opening(user) -> tuple[list[str] | None, bool, int]:
+    """The socket's groups, whether this connection is within the rate limit, and
+    the user's unread alerts (the header's count: counted here, not on every page)."""
     groups = desk_groups(user)
     allowed = groups is not None and rate_limit_hit("socket_user", str(user.pk)).allowed
-    return groups, allowed
+    return groups, allowed, staff_alerts_unseen(user) if allowed else 0
 
 
 class DeskSocket(AsyncJsonWebsocketConsumer):
-    """One desk page's socket. Sends ``{"type": "tickets", "ids": [...]}``; takes nothing."""
+    """One desk page's socket. Sends, once open, ``{"type": "alerts", "unseen": n}``;
+    then ``{"type": "tickets", "ids": [...]}`` and, to the people a breach or
+    escalation alerts, ``{"type": "alert", "ticket", "reference", "subject", "kind"}``.
+    Takes nothing."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        groups, allowed = await database_sync_to_async(_opening)(user) if user else (None, False)
+        groups, allowed, unseen = await database_sync_to_async(_opening)(user) if user else (None, False, 0)
         if groups is None or not allowed:
             await self.close(code=REFUSED if groups is None else TOO_MANY)
             return
@@ -72,6 +78,7 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await self.send_json({"type": "alerts", "unseen": unseen})
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
@@ -82,6 +89,9 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
 
     async def tickets_changed(self, event: dict) -> None:
         await self.send_json({"type": "tickets", "ids": event["ids"]})
+
+    async def alert_new(self, event: dict) -> None:
+        await self.send_json({"type": "alert", **event["alert"]})
 
 
 def desk_push(event_ids: list[int]) -> None:
@@ -101,6 +111,13 @@ def desk_push(event_ids: list[int]) -> None:
         if assignee_id is not None:
             ids_by_group[user_group(assignee_id)].add(ticket_id)
     messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
+    # A breach or escalation alerts its people (tickets.staff_alerts wrote their alerts with the events).
+    alerts = StaffAlert.objects.filter(event_id__in=event_ids).order_by("id")
+    for user_id, ticket_id, kind, reference, subject in alerts.values_list(
+        "user_id", "ticket_id", "kind", "ticket__reference", "ticket__subject"
+    ):
+        alert = {"ticket": ticket_id, "reference": reference, "subject": subject, "kind": kind}
+        messages.append((user_group(user_id), {"type": "alert.new", "alert": alert}))
     _from_sync(_group_send_all, layer, messages)
 
 

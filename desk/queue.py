@@ -31,6 +31,7 @@ SAVED_VIEWS = {
     "mine": (_("My tickets"), {"assignee": "me"}),
     "unassigned": (_("Unassigned"), {"assignee": "none"}),
     "overdue": (_("Overdue"), {"overdue": "true"}),
+    "escalated": (_("Newly escalated"), {"escalated": "recent"}),
     "due_today": (_("Due today"), {"due": "today"}),
     "awaiting_merchant": (_("Awaiting merchant"), {"status": "awaiting_merchant"}),
     "pending": (_("Pending consumer"), {"status": "pending"}),
@@ -56,6 +57,12 @@ class QueueFilter(django_filters.FilterSet):
     )
     due = django_filters.ChoiceFilter(
         label=_("due"), choices=[("today", _("Due today"))], empty_label="—", method="filter_due"
+    )
+    escalated = django_filters.ChoiceFilter(
+        label=_("escalated"),
+        choices=[("recent", _("In the last 24 hours, newest first"))],
+        empty_label="—",
+        method="filter_escalated",
     )
     channel = django_filters.ChoiceFilter(label=_("channel"), choices=Ticket.Channel.choices)
     q = django_filters.CharFilter(label=_("search"), method="filter_search")
@@ -89,6 +96,11 @@ class QueueFilter(django_filters.FilterSet):
         end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
         # Due before the end of today, overdue ones included: all of it needs doing today.
         return queryset.filter(due_at__lt=end)
+
+    def filter_escalated(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value != "recent":
+            return queryset
+        return queryset.filter(escalated_at__gte=timezone.now() - RECENTLY_ESCALATED)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -130,6 +142,10 @@ def _warn_at():
 
 
 QUEUE_ORDER = ("-is_overdue", F("due_at").asc(nulls_last=True), "created_at", "pk")
+# "Newly escalated": what the sweep escalated in the last day, the latest on top, so that
+# a fresh breach is never under the older overdue tickets.
+RECENTLY_ESCALATED = timedelta(hours=24)
+ESCALATED_ORDER = (F("escalated_at").desc(nulls_last=True), "pk")
 
 
 def queue_queryset(*, user, params) -> tuple[QueueFilter, QuerySet[Ticket]]:
@@ -137,8 +153,10 @@ def queue_queryset(*, user, params) -> tuple[QueueFilter, QuerySet[Ticket]]:
     queue order: what the queue pages through and the export writes out."""
     queryset = tickets_visible_to(user)
     filterset = QueueFilter(params, queryset=queryset, user=user)
-    rows_qs = filterset.qs if filterset.is_valid() else queryset.filter(status__in=OPEN_STATUSES)
-    return filterset, rows_qs.order_by(*QUEUE_ORDER)
+    valid = filterset.is_valid()
+    rows_qs = filterset.qs if valid else queryset.filter(status__in=OPEN_STATUSES)
+    escalated = valid and filterset.form.cleaned_data.get("escalated") == "recent"
+    return filterset, rows_qs.order_by(*(ESCALATED_ORDER if escalated else QUEUE_ORDER))
 
 
 def queue_page(*, user, params, page: int = 1, size: int = PAGE_SIZE) -> QueuePage:

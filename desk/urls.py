@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from desk import alerts
 from desk import views as desk
 
 app_name = "desk"
@@ -30,4 +31,6 @@ urlpatterns = [
     path("phone/", desk.phone_call, name="phone"),
     path("export.csv", desk.export, name="export"),
     path("profile/", desk.profile, name="profile"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/seen/", alerts.alerts_seen, name="alerts_seen"),
 ]

@@ -57,6 +57,7 @@ from tickets.evidence import evidence_response
 from tickets.models import StaffProfile, Ticket
 from tickets.privacy import mask_contact
 from tickets.selectors import same_requester
+from tickets.staff_alerts import staff_alerts_seen
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
@@ -125,7 +126,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_only
 @require_GET
 def workspace(request: HttpRequest, pk: int) -> HttpResponse:
-    return _workspace(request, _ticket_or_404(request, pk))
+    ticket = _ticket_or_404(request, pk)
+    staff_alerts_seen(request.user, now=timezone.now(), ticket_id=ticket.pk)  # opened: its alerts are read
+    return _workspace(request, ticket)
 
 
 def _workspace(request: HttpRequest, ticket: Ticket, *, status: int = 200, **extra) -> HttpResponse:

@@ -278,7 +278,8 @@ def _take_step(
             ticket.status = Ticket.Status.OPEN
             changed.add("status")
         ticket.escalation_level = max(ticket.escalation_level, 1)
-        changed.add("escalation_level")
+        ticket.escalated_at = ctx.now
+        changed.update({"escalation_level", "escalated_at"})
         batch.notify("merchant_missed", ticket, target, users=[ticket.assignee, *supervisors])
         batch.counts["merchant_missed"] += 1
         return
@@ -287,7 +288,8 @@ def _take_step(
         batch.add(ticket, events.sla_breach(target=target, cause=cause))
         ticket.is_overdue = True
         ticket.escalation_level = max(ticket.escalation_level, 1)
-        changed.update({"escalation_level", "is_overdue"})
+        ticket.escalated_at = ctx.now
+        changed.update({"escalation_level", "is_overdue", "escalated_at"})
         raised = Ticket.Priority.raised(ticket.priority)
         if raised != ticket.priority:
             # A priority raised by an escalation moves the ticket up the queue and
@@ -313,6 +315,7 @@ def _take_step(
     # Level 2
     batch.add(ticket, events.sla_level2(target=target, cause=cause))
     ticket.escalation_level = max(ticket.escalation_level, 2)
-    changed.add("escalation_level")
+    ticket.escalated_at = ctx.now
+    changed.update({"escalation_level", "escalated_at"})
     batch.notify("sla_level2", ticket, target, users=ctx.managers)
     batch.counts["level2"] += 1

@@ -7,12 +7,15 @@ just wrote on says so. No CSP violation: connect-src names LIVE_URL."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.builders import ticket_filed
 from tests.desk.test_live import Server
 from tickets import services
+from tickets.escalation import sla_sweep
 
 LIVE = "() => document.body.dataset.liveState === 'open'"  # the page's socket is open
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -38,7 +41,7 @@ def signed_in(page, web, agent) -> str:
 
 
 def test_a_new_complaint_appears_in_the_open_queue_and_a_new_message_on_the_open_ticket(
-    web, browser_page, screenshots, agent, category
+    web, browser_page, screenshots, agent, category, urgent_category
 ):
     page = browser_page
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -67,4 +70,22 @@ def test_a_new_complaint_appears_in_the_open_queue_and_a_new_message_on_the_open
     notice.get_by_role("link").click()
     page.wait_for_load_state()
     assert page.get_by_text("还是没有收到退款，麻烦再查一下").is_visible()
+
+    # A ticket of the agent's breaches: the alert names it, the header counts it.
+    page.goto(f"{base}/desk/")
+    page.wait_for_function(LIVE)
+    late = ticket_filed(urgent_category, at=timezone.now() - timedelta(hours=25), subject="付款成功但没有订单")
+    services.ticket_assign(ticket=late, assignee=agent, actor=agent)
+    sla_sweep()
+    alert = page.locator("#live-alert")
+    alert.wait_for(state="visible", timeout=10_000)
+    assert f"已超时 · {late.reference} 付款成功但没有订单" in alert.inner_text()
+    assert page.locator("#alerts-count").inner_text() == "1"
+    page.screenshot(path=str(screenshots / "live-desk-3-alert.png"), full_page=True)
+    page.goto(f"{base}/desk/alerts/")
+    assert late.reference in page.locator(".alert-list").inner_text()
+    page.screenshot(path=str(screenshots / "live-desk-4-alerts.png"), full_page=True)
+    alert_link = page.get_by_role("link", name=late.reference)
+    alert_link.click()
+    page.wait_for_url(f"**/desk/tickets/{late.pk}/")
     assert violations == []

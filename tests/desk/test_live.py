@@ -12,12 +12,14 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -25,6 +27,7 @@ from cs_desk.launcher import child_commands
 from tests.builders import ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
 from tickets import services
+from tickets.escalation import sla_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -95,8 +98,11 @@ def live(tmp_path):
 
 
 def heard(ws) -> dict:
-    """The next message on ``ws`` (the change it names arrives within seconds, or the test fails)."""
-    return json.loads(ws.recv(timeout=10))
+    """The next message on ``ws`` after the count of unread alerts it starts with (the
+    change it names arrives within seconds, or the test fails)."""
+    while (message := json.loads(ws.recv(timeout=10)))["type"] == "alerts":
+        pass
+    return message
 
 
 @pytest.fixture
@@ -155,3 +161,21 @@ def test_a_page_of_another_site_cannot_open_it_with_the_agents_cookie(live, agen
     with pytest.raises(InvalidStatus) as refused:
         live.socket(agent, origin="https://evil.example").close()
     assert refused.value.response.status_code == 403
+
+
+def test_a_breach_alerts_the_supervisor_live_and_the_unread_count_comes_with_each_socket(
+    live, supervisor, urgent_category
+):
+    urgent = urgent_category
+    # Urgent: 24 calendar hours to the first response; filed 25 hours ago, it breaches at the next sweep.
+    ticket = ticket_filed(urgent, at=timezone.now() - timedelta(hours=25), subject="付款成功但没有订单")
+    with live.socket(supervisor) as ws:
+        assert json.loads(ws.recv(timeout=10)) == {"type": "alerts", "unseen": 0}
+        sla_sweep()
+        # The change comes to the supervisor's team group and, as the ticket's new assignee, to
+        # the supervisor's own; then the alert (pushed after the changes, in one call).
+        messages = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
+    alert = {"type": "alert", "ticket": ticket.pk, "reference": ticket.reference, "subject": "付款成功但没有订单"}
+    assert messages == [{"type": "tickets", "ids": [ticket.pk]}] * 2 + [alert | {"kind": "sla_breach"}]
+    with live.socket(supervisor) as ws:
+        assert json.loads(ws.recv(timeout=10)) == {"type": "alerts", "unseen": 1}

@@ -39,6 +39,7 @@ from tickets.models import (
     Message,
     Notification,
     SLATarget,
+    StaffAlert,
     StaffProfile,
     Ticket,
     TicketEvent,
@@ -89,6 +90,10 @@ def one_of_each(category, agent):
         b"Message-ID: <admin-page@example.cn>\r\n\r\nNo refund yet.\r\n",
         via="smtp",
     )
+    # a breach, which alerts the team's supervisor in the desk
+    ticket_filed(category, at=MON_10 - timedelta(days=30), subject="一个月没人回复")
+    sla_sweep(now=MON_10)
+    assert StaffAlert.objects.exists()
     return ticket
 
 

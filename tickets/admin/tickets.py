@@ -22,6 +22,7 @@ from tickets.models import (
     Message,
     Notification,
     SLATarget,
+    StaffAlert,
     Ticket,
     TicketEvent,
 )
@@ -228,6 +229,20 @@ class TicketEventAdmin(TicketScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     search_help_text = _("Exact ticket reference.")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facet counts would scan a large table
+    ordering = ["-id"]
+
+
+@admin.register(StaffAlert)
+class StaffAlertAdmin(TicketScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was alerted in the desk of which breach or escalation, and when they saw it."""
+
+    list_display = ["created_at", "ticket", "kind", "target_kind", "user", "seen_at"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "user"]
+    search_fields = ["=ticket__reference"]
+    search_help_text = _("Exact ticket reference.")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     ordering = ["-id"]
 
 

@@ -9,7 +9,7 @@ from tickets.models.alerts import AlertKeyword
 from tickets.models.base import OPEN_STATUSES, Priority, _validate_time_zone
 from tickets.models.config import BusinessCalendar, CalendarDay, Category, ConfigStamp, SLAPolicy, Team, WorkingPeriod
 from tickets.models.outbox import MESSAGE_ID_DB_DEFAULT, Notification, message_id_new
-from tickets.models.staff import Attachment, CannedAnswer, ReportDigest, StaffProfile
+from tickets.models.staff import Attachment, CannedAnswer, ReportDigest, StaffAlert, StaffProfile
 from tickets.models.tickets import (
     Message,
     SLATarget,
@@ -38,6 +38,7 @@ __all__ = [
     "SLAPolicy",
     "SLATarget",
     "SLATargetQuerySet",
+    "StaffAlert",
     "StaffProfile",
     "Team",
     "Ticket",

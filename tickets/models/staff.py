@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models.base import _validate_time_zone
 from tickets.models.config import Category
-from tickets.models.tickets import Message, Ticket
+from tickets.models.tickets import Message, SLATarget, Ticket
 from tickets.storage import evidence_storage
 
 # --- Evidence and staff profiles ----------------------------------------------------
@@ -150,3 +150,35 @@ class ReportDigest(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+# --- Alerts in the desk -------------------------------------------------------------
+
+
+class StaffAlert(models.Model):
+    """A breach or an escalation, shown in the desk of someone who must act on it:
+    the ticket's assignee and its team's supervisors (written by
+    :mod:`tickets.staff_alerts` with the event, pushed live by the desk)."""
+
+    class Kind(models.TextChoices):
+        BREACH = "sla_breach", _("Deadline missed")
+        LEVEL2 = "sla_level2", _("Escalated to level 2")
+        MERCHANT_MISSED = "merchant_missed", _("The merchant did not answer in time")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_alerts")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="staff_alerts", verbose_name=_("ticket"))
+    event = models.ForeignKey("tickets.TicketEvent", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("alert"), max_length=20, choices=Kind.choices)
+    target_kind = models.CharField(_("target"), max_length=20, blank=True, choices=SLATarget.Kind.choices)
+    created_at = models.DateTimeField(_("raised"), default=timezone.now)
+    seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desk alert")
+        verbose_name_plural = _("desk alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="staff_alert_once")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="staff_alert_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.ticket_id}"

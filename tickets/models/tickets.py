@@ -107,6 +107,9 @@ class Ticket(models.Model):
     due_at = models.DateTimeField(_("next due"), null=True, blank=True)
     is_overdue = models.BooleanField(_("overdue"), default=False)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # When the sweep last escalated it (a breach, level 2, a merchant's miss): the desk's
+    # "newly escalated" view sorts by it, so a fresh escalation is never below older ones.
+    escalated_at = models.DateTimeField(_("last escalated"), null=True, blank=True)
     first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

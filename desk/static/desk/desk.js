@@ -79,6 +79,25 @@
       if (notice) notice.hidden = false;
     }
   }
+  // A breach or escalation of a ticket one must act on: the header's count goes up and a
+  // notice names the ticket, with a link to it (the subject is the consumer's: text only).
+  var kinds = {};
+  try { kinds = JSON.parse(document.getElementById("alert-kinds").textContent); } catch (e) { /* no labels */ }
+  function unseen(n) {
+    var count = document.getElementById("alerts-count");
+    if (count) { count.textContent = String(n); count.hidden = !n; }
+  }
+  function alerted(alert) {
+    var count = document.getElementById("alerts-count");
+    unseen(Number((count && count.textContent) || 0) + 1);
+    var box = document.getElementById("live-alert");
+    if (!box) return;
+    box.querySelector("span").textContent = (kinds[alert.kind] || alert.kind) + " · " + alert.reference + " " + alert.subject;
+    box.querySelector("a").href = box.dataset.ticketUrl.replace("/0/", "/" + alert.ticket + "/");
+    box.hidden = false;
+  }
+  var alertBox = document.getElementById("live-alert");
+  if (alertBox) alertBox.querySelector("button").addEventListener("click", function () { alertBox.hidden = true; });
   function connect(wait) {
     if (!window.WebSocket || !body.dataset.live) return;
     var url = body.dataset.live;  // ws(s)://the ASGI server/ws/desk/, or a path on this origin
@@ -88,6 +107,8 @@
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "tickets") changed(data.ids);
+      if (data.type === "alert") alerted(data);
+      if (data.type === "alerts") unseen(data.unseen);
     };
     socket.onclose = function (event) {
       var missed = liveOpen;
