@@ -25,7 +25,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from cs_desk.ratelimit import rate_limit_hit
-from tickets.access import is_staff_user, sees_everything, user_team_ids
+from desk.presence import presence_writers
+from tickets.access import is_staff_user, sees_everything, ticket_for_staff, user_team_ids
 from tickets.models import StaffAlert, TicketEvent
 from tickets.staff_alerts import staff_alerts_unseen
 
@@ -42,6 +43,14 @@ def team_group(team_id: int) -> str:
 
 def user_group(user_id: int) -> str:
     return f"desk.user.{user_id}"
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"desk.ticket.{ticket_id}"
+
+
+def _may_watch(user, ticket_id: int) -> bool:
+    return ticket_for_staff(user, ticket_id) is not None
 
 
 def desk_groups(user) -> list[str] | None:
@@ -83,9 +92,32 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "watching", None) is not None:
+            await self.channel_layer.group_discard(ticket_group(self.watching), self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
-        """The page sends nothing yet; anything it sends is ignored."""
+        """``{"type": "watch", "ticket": id}``: the workspace of that ticket is open here;
+        who is writing on it is sent now and whenever it changes (the collision
+        warning). Answered ``{"type": "watching", "ticket": id or null}``: null for
+        a ticket this user may not see. Anything else is ignored."""
+        if not isinstance(content, dict) or content.get("type") != "watch":
+            return
+        ticket_id = content.get("ticket")
+        allowed = isinstance(ticket_id, int) and await database_sync_to_async(_may_watch)(self.scope["user"], ticket_id)
+        if getattr(self, "watching", None) is not None:
+            await self.channel_layer.group_discard(ticket_group(self.watching), self.channel_name)
+            self.watching = None
+        if not allowed:
+            await self.send_json({"type": "watching", "ticket": None})
+            return
+        self.watching = ticket_id
+        await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+        await self.send_json({"type": "watching", "ticket": ticket_id})
+        writers = await database_sync_to_async(presence_writers)(ticket_id=ticket_id)
+        await self.send_json({"type": "writers", "ticket": ticket_id, "writers": writers})
+
+    async def writers_changed(self, event: dict) -> None:
+        await self.send_json({"type": "writers", "ticket": event["ticket"], "writers": event["writers"]})
 
     async def tickets_changed(self, event: dict) -> None:
         await self.send_json({"type": "tickets", "ids": event["ids"]})
@@ -149,3 +181,13 @@ def _from_sync(function, *args) -> None:
     thread.join()
     if failed:
         raise failed[0]
+
+
+def presence_push(ticket_id: int) -> None:
+    """Tell the pages watching the ticket who is writing on it now (after a reply
+    box's beat or its leaving): the collision warning, at once."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "writers.changed", "ticket": ticket_id, "writers": presence_writers(ticket_id=ticket_id)}
+    _from_sync(_group_send_all, layer, [(ticket_group(ticket_id), message)])

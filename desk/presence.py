@@ -67,6 +67,22 @@ def presence_beat(*, ticket_id: int, user) -> list[str]:
     return sorted(others)
 
 
+def presence_writers(*, ticket_id: int) -> list[dict]:
+    """Everyone writing on the ticket now: ``{"id": user id, "name": shown name}``."""
+    now = time.time()
+    try:
+        entries = _client().hgetall(_key(ticket_id))
+    except Exception:
+        logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
+        return []
+    writers = []
+    for field, raw in entries.items():
+        entry = json.loads(raw)
+        if now - entry["at"] <= PRESENCE_SECONDS:
+            writers.append({"id": int(field.decode() if isinstance(field, bytes) else field), "name": entry["name"]})
+    return sorted(writers, key=lambda w: w["name"])
+
+
 def presence_leave(*, ticket_id: int, user) -> None:
     """The agent sent the reply or left the page."""
     try:

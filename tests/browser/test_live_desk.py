@@ -89,3 +89,28 @@ def test_a_new_complaint_appears_in_the_open_queue_and_a_new_message_on_the_open
     alert_link.click()
     page.wait_for_url(f"**/desk/tickets/{late.pk}/")
     assert violations == []
+
+
+def test_the_collision_warning_appears_as_soon_as_another_agent_starts_writing(
+    web, browser_page, screenshots, agent, supervisor, category
+):
+    from django.test import Client
+
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    ticket = ticket_filed(category, subject="退款七天没到账")
+    base = signed_in(page, web, supervisor)
+    page.goto(f"{base}/desk/tickets/{ticket.pk}/")
+    page.wait_for_function(LIVE)
+    banner = page.locator("#collision")
+    assert banner.is_hidden()
+
+    writer = Client()  # the agent's page on the same ticket: its reply box beats as they type
+    writer.force_login(agent)
+    writer.post(f"/desk/tickets/{ticket.pk}/presence/")
+
+    banner.wait_for(state="visible", timeout=10_000)  # the supervisor has not typed a thing
+    assert "agent" in banner.inner_text() and "也在回复此工单" in banner.inner_text()
+    page.screenshot(path=str(screenshots / "live-desk-5-collision.png"), full_page=True)
+    writer.post(f"/desk/tickets/{ticket.pk}/presence/", {"leaving": "1"})
+    banner.wait_for(state="hidden", timeout=10_000)

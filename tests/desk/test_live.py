@@ -179,3 +179,30 @@ def test_a_breach_alerts_the_supervisor_live_and_the_unread_count_comes_with_eac
     assert messages == [{"type": "tickets", "ids": [ticket.pk]}] * 2 + [alert | {"kind": "sla_breach"}]
     with live.socket(supervisor) as ws:
         assert json.loads(ws.recv(timeout=10)) == {"type": "alerts", "unseen": 1}
+
+
+def test_who_else_is_writing_reaches_the_other_pages_on_the_ticket_at_once(live, agent, supervisor, two_teams):
+    category, _other_category, other_agent = two_teams
+    ticket = ticket_filed(category)
+    with live.socket(supervisor) as reading, live.socket(other_agent) as outsider:
+        reading.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
+        outsider.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
+        assert heard(reading) == {"type": "watching", "ticket": ticket.pk}
+        assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": []}
+        assert heard(outsider) == {"type": "watching", "ticket": None}  # another team's ticket
+
+        # The agent starts writing: the reply box's first beat (the page posts it on input).
+        writer = Client()
+        writer.force_login(agent)
+        assert writer.post(f"/desk/tickets/{ticket.pk}/presence/").json() == {"others": []}
+        writing = [{"id": agent.pk, "name": "agent"}]
+        assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": writing}
+
+        # and leaves (sent the reply, closed the page).
+        writer.post(f"/desk/tickets/{ticket.pk}/presence/", {"leaving": "1"})
+        assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": []}
+
+        # The outsider heard nothing of it: the next thing it hears is its own team's change.
+        theirs = ticket_filed(_other_category)
+        services.ticket_reply(ticket=theirs, author=other_agent, body="已收到")
+        assert heard(outsider) == {"type": "tickets", "ids": [theirs.pk]}

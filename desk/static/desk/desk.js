@@ -98,17 +98,30 @@
   }
   var alertBox = document.getElementById("live-alert");
   if (alertBox) alertBox.querySelector("button").addEventListener("click", function () { alertBox.hidden = true; });
+  // The collision warning, at once: who else is writing on the ticket open here.
+  function writing(data) {
+    var banner = document.getElementById("collision");
+    if (!banner || !changedHere || data.ticket !== Number(changedHere.dataset.liveTicket)) return;
+    var others = data.writers.filter(function (w) { return String(w.id) !== body.dataset.user; })
+      .map(function (w) { return w.name; });
+    banner.hidden = !others.length;
+    banner.textContent = others.length ? banner.dataset.template.replace("%(names)s", others.join(", ")) : "";
+  }
   function connect(wait) {
     if (!window.WebSocket || !body.dataset.live) return;
     var url = body.dataset.live;  // ws(s)://the ASGI server/ws/desk/, or a path on this origin
     if (url.charAt(0) === "/") url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + url;
     var socket = new WebSocket(url);
-    socket.onopen = function () { liveOpen = true; wait = 1000; body.dataset.liveState = "open"; };
+    socket.onopen = function () {
+      liveOpen = true; wait = 1000; body.dataset.liveState = "open";
+      if (changedHere) socket.send(JSON.stringify({type: "watch", ticket: Number(changedHere.dataset.liveTicket)}));
+    };
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "tickets") changed(data.ids);
       if (data.type === "alert") alerted(data);
       if (data.type === "alerts") unseen(data.unseen);
+      if (data.type === "writers") writing(data);
     };
     socket.onclose = function (event) {
       var missed = liveOpen;
