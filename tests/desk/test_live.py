@@ -26,6 +26,7 @@ from websockets.sync.client import connect
 from cs_desk.launcher import child_commands
 from tests.builders import ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
+from tests.ports import free_port
 from tickets import services
 from tickets.escalation import sla_sweep
 
@@ -33,18 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """One of ``make run``'s processes serving HTTP (``web``: gunicorn, WSGI) or the
     WebSockets (``live``: uvicorn, cs_desk.asgi), on this test's database and Redis."""
 
     def __init__(self, name: str, tmp_path: Path, *, live_url: str = "") -> None:
-        self.port = _free_port()
+        self.port = free_port()
         db = connection.settings_dict
         env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
         env |= {

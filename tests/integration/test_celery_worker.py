@@ -23,23 +23,18 @@ from cs_desk.launcher import celery_commands
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.api.receiver import SECRET
 from tests.builders import hours_ago, ticket_filed
+from tests.ports import free_port
 from tickets.models import Notification, SLATarget, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class PrivateRedis:
     """A redis-server of the test's own, so that stopping it harms nobody else."""
 
     def __init__(self, directory: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen | None = None
 
@@ -293,8 +288,8 @@ def test_filing_a_ticket_with_the_broker_down_succeeds_and_keeps_the_email(urgen
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cs_desk.settings.dev",
             "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{_free_port()}/0",
-            "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
         },
         capture_output=True,
         text=True,

@@ -37,6 +37,8 @@ from string import Template
 import pytest
 from imap_tools import BaseMailBox, MailBoxUnencrypted
 
+from tests.ports import free_port
+
 DOVECOT = Path("/usr/sbin/dovecot")
 USER, PASSWORD = "support", "imap-test-password"
 # What Dovecot 2.3 offers after login, less IDLE: a server that can only be polled.
@@ -85,12 +87,6 @@ service anvil {
   chroot =
 }
 """)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _group_alive(group: int) -> bool:
@@ -268,7 +264,7 @@ def dovecot_running(capability: str = "") -> Iterator[Dovecot]:
     if not DOVECOT.exists():
         pytest.skip(f"Dovecot is not installed at {DOVECOT} (apt-get install dovecot-imapd); CI installs it")
     root = Path(tempfile.mkdtemp(prefix="cs_desk_dovecot_"))
-    server = Dovecot(root=root, port=_free_port(), capability=capability)
+    server = Dovecot(root=root, port=free_port(), capability=capability)
     try:
         server.write_config()
         server.start()

@@ -33,6 +33,7 @@ from mail.models import InboundMail
 from mail.smtpd import MailHandler, smtpd_controller
 from tests.builders import ticket_filed
 from tests.mail.test_inbound import reply_mail
+from tests.ports import free_port
 from tickets import services
 from tickets.models import Message, Notification, SLATarget, Ticket
 
@@ -44,12 +45,6 @@ CONSUMER = "wang.fang@example.cn"
 
 # The receiver stores from threads of its own, which see only what is committed.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
