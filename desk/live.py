@@ -1,15 +1,20 @@
 """The live desk. Every desk page holds a WebSocket (``/ws/desk/``) on which the
-server names the tickets that changed, as soon as the change is committed: the
-queue fetches its rows again, the workspace of a changed ticket says so. The
-page fetches what it shows through the same views and the same access rule;
-the socket only carries ticket numbers, and only to those who may see those
-tickets (``tickets.access.ticket_scope``): the ticket's team, its assignee, and
-those who see every ticket. The 30 s refresh of the queue stays as the fallback
-while the socket is down.
+server says, as soon as it is committed:
+
+* which tickets changed: the queue fetches its rows again, the workspace of a
+  changed ticket says so. Only ticket numbers, and only to those who may see
+  those tickets (``tickets.access.ticket_scope``): the ticket's team, its
+  assignee, and those who see every ticket. The page fetches what it shows
+  through the ordinary views and their access rule;
+* a breach or escalation, to the people it alerts (``tickets.staff_alerts``):
+  the ticket's reference and subject, for the notice;
+* who is writing on the ticket a workspace watches (the collision warning), to
+  the pages watching it, each checked against ``ticket_for_staff``.
 
 Who hears of a change is decided by the groups a socket joins when it opens
 (a team's, the user's own, or everything's); a change of team membership takes
-effect at the next connection (a page load or a reconnect).
+effect at the next connection (a page load or a reconnect). The queue's 30 s
+refresh and the reply box's 10 s beat stay as the fallbacks while the socket is down.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from tickets.staff_alerts import staff_alerts_unseen
 logger = logging.getLogger(__name__)
 
 EVERYTHING = "desk.all"
-# Close codes (4000–4999 are the application's): the page does not retry these.
+# Close codes (4000–4999 are the application's). Before the handshake completes the
+# client sees them as an HTTP 403; the page waits a minute before retrying after 4429.
 REFUSED, TOO_MANY = 4403, 4429
 
 
@@ -73,9 +79,10 @@ def _opening(user) -> tuple[list[str] | None, bool, int]:
 
 class DeskSocket(AsyncJsonWebsocketConsumer):
     """One desk page's socket. Sends, once open, ``{"type": "alerts", "unseen": n}``;
-    then ``{"type": "tickets", "ids": [...]}`` and, to the people a breach or
-    escalation alerts, ``{"type": "alert", "ticket", "reference", "subject", "kind"}``.
-    Takes nothing."""
+    then ``{"type": "tickets", "ids": [...]}``; to the people a breach or escalation
+    alerts, ``{"type": "alert", "ticket", "reference", "subject", "kind"}``; to the
+    pages watching a ticket, ``{"type": "writers", "ticket", "writers": [{"id", "name"}]}``.
+    Takes ``{"type": "watch", "ticket": id}``."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
