@@ -2,23 +2,22 @@
 is shown to those who must act on it, the ticket's assignee (the one it was given
 to when it escalated) and its team's active supervisors, in the transaction that
 writes the event (an in-transaction consumer of the ticket events, registered by
-this app). One alert per event and person (a unique constraint)."""
+this app). One alert per event and person, however often an event is handed over."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
-from cs_desk.bulk import copy_insert
 from tickets.events import EventRow
 from tickets.models import StaffAlert, Team, Ticket
 
 ALERTED = frozenset(StaffAlert.Kind.values)
-ALERT_COLUMNS = ["user_id", "ticket_id", "event_id", "kind", "target_kind", "created_at", "seen_at"]
 
 
 def staff_alerts_write(rows: list[EventRow]) -> None:
-    """Write the alerts of ``rows`` (events just inserted): two queries and a COPY
-    for a whole sweep batch, none when no event is one to alert of."""
+    """Write the alerts of ``rows`` (events just inserted): three statements for a
+    whole sweep batch, none when no event is one to alert of."""
     wanted = [row for row in rows if row.kind in ALERTED]
     if not wanted:
         return
@@ -34,14 +33,23 @@ def staff_alerts_write(rows: list[EventRow]) -> None:
         team_id__in={team_id for _assignee, team_id in tickets.values()}, user__in=active
     ).values_list("team_id", "user_id"):
         supervisors.setdefault(team_id, set()).add(user_id)
-    rows_out = []
+    rows_out = {}
     for row in wanted:
         assignee_id, team_id = tickets[row.ticket_id]
-        for user_id in sorted(supervisors.get(team_id, set()) | ({assignee_id} if assignee_id else set())):
-            rows_out.append((user_id, row.ticket_id, row.id, row.kind, row.target_kind or "", row.created_at, None))
-    # COPY, as the sweep writes its events: the events are new, so no (event, user) pair
-    # can exist yet (the unique constraint is the guard).
-    copy_insert(StaffAlert, ALERT_COLUMNS, rows_out)
+        for user_id in supervisors.get(team_id, set()) | ({assignee_id} if assignee_id else set()):
+            alert = (user_id, row.ticket_id, row.id, row.kind, row.target_kind or "", row.created_at)
+            rows_out[(row.id, user_id)] = alert
+    if not rows_out:
+        return
+    # One statement for a whole batch; an event handed over again alerts nobody twice.
+    columns = list(zip(*sorted(rows_out.values(), key=lambda r: (r[2], r[0])), strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_staffalert (user_id, ticket_id, event_id, kind, target_kind, created_at) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], "
+            "%s::timestamptz[]) ON CONFLICT DO NOTHING",
+            [list(column) for column in columns],
+        )
 
 
 # --- Reading and marking ---------------------------------------------------------------

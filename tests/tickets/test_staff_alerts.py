@@ -129,3 +129,16 @@ class TestDeskPages:
         # Newly escalated: the last day's escalations, the latest first.
         assert [t.pk for t in escalated] == [fresh.pk, older.pk]
         assert long_ago.pk not in [t.pk for t in escalated]
+
+
+def test_an_event_handed_over_again_alerts_nobody_twice(assigned):
+    from tickets.events import EventRow, events_written
+    from tickets.models import TicketEvent
+
+    sla_sweep(now=TUE_10_01)
+    breach = EventRow.of(TicketEvent.objects.get(ticket=assigned, kind="sla_breach"))
+
+    events_written([breach])
+    events_written([breach, breach])  # again, and twice in one call
+
+    assert len(alerts()) == 2  # the agent's and the supervisor's, as written by the sweep
