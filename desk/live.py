@@ -32,7 +32,7 @@ from channels.layers import get_channel_layer
 from cs_desk.ratelimit import rate_limit_hit
 from desk.presence import presence_writers
 from tickets.access import is_staff_user, sees_everything, ticket_for_staff, user_team_ids
-from tickets.models import StaffAlert, TicketEvent
+from tickets.models import StaffAlert, Ticket, TicketEvent
 from tickets.staff_alerts import staff_alerts_unseen
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ def _opening(user) -> tuple[list[str] | None, bool, int]:
 class DeskSocket(AsyncJsonWebsocketConsumer):
     """One desk page's socket. Sends, once open, ``{"type": "alerts", "unseen": n}``;
     then ``{"type": "tickets", "ids": [...]}``; to the people a breach or escalation
-    alerts, ``{"type": "alert", "ticket", "reference", "subject", "kind"}``; to the
+    alerts, ``{"type": "alert", "ticket", "reference", "subject", "kind", "count"}``
+    (the latest of ``count`` new alerts of one commit); to the
     pages watching a ticket, ``{"type": "writers", "ticket", "writers": [{"id", "name"}]}``.
     Takes ``{"type": "watch", "ticket": id}``."""
 
@@ -150,14 +151,42 @@ def desk_push(event_ids: list[int]) -> None:
         if assignee_id is not None:
             ids_by_group[user_group(assignee_id)].add(ticket_id)
     messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
-    # A breach or escalation alerts its people (tickets.staff_alerts wrote their alerts with the events).
-    alerts = StaffAlert.objects.filter(event_id__in=event_ids).order_by("id")
-    for user_id, ticket_id, kind, reference, subject in alerts.values_list(
-        "user_id", "ticket_id", "kind", "ticket__reference", "ticket__subject"
-    ):
-        alert = {"ticket": ticket_id, "reference": reference, "subject": subject, "kind": kind}
-        messages.append((user_group(user_id), {"type": "alert.new", "alert": alert}))
+    messages.extend(_alert_messages(event_ids))
     _from_sync(_group_send_all, layer, messages)
+
+
+def _alert_messages(event_ids: list[int]) -> list[tuple[str, dict]]:
+    """One message per alerted person (tickets.staff_alerts wrote the alerts with the
+    events): how many, and the latest, for the notice. A sweep that breaches
+    thousands of tickets at once sends each supervisor one message, not thousands."""
+    latest: dict[int, tuple[int, int, str]] = {}  # user -> (alert id, ticket id, kind)
+    counts: dict[int, int] = defaultdict(int)
+    for pk, user_id, ticket_id, kind in StaffAlert.objects.filter(event_id__in=event_ids).values_list(
+        "pk", "user_id", "ticket_id", "kind"
+    ):
+        counts[user_id] += 1
+        if user_id not in latest or pk > latest[user_id][0]:
+            latest[user_id] = (pk, ticket_id, kind)
+    if not latest:
+        return []
+    named = dict(
+        (pk, (reference, subject))
+        for pk, reference, subject in Ticket.objects.filter(pk__in={t for _a, t, _k in latest.values()}).values_list(
+            "pk", "reference", "subject"
+        )
+    )
+    messages = []
+    for user_id, (_pk, ticket_id, kind) in latest.items():
+        reference, subject = named[ticket_id]
+        alert = {
+            "ticket": ticket_id,
+            "reference": reference,
+            "subject": subject,
+            "kind": kind,
+            "count": counts[user_id],
+        }
+        messages.append((user_group(user_id), {"type": "alert.new", "alert": alert}))
+    return messages
 
 
 async def _group_send_all(layer, messages: list[tuple[str, dict]]) -> None:

@@ -171,7 +171,7 @@ def test_a_breach_alerts_the_supervisor_live_and_the_unread_count_comes_with_eac
         # the supervisor's own; then the alert (pushed after the changes, in one call).
         messages = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
     alert = {"type": "alert", "ticket": ticket.pk, "reference": ticket.reference, "subject": "付款成功但没有订单"}
-    assert messages == [{"type": "tickets", "ids": [ticket.pk]}] * 2 + [alert | {"kind": "sla_breach"}]
+    assert messages == [{"type": "tickets", "ids": [ticket.pk]}] * 2 + [alert | {"kind": "sla_breach", "count": 1}]
     with live.socket(supervisor) as ws:
         assert json.loads(ws.recv(timeout=10)) == {"type": "alerts", "unseen": 1}
 
@@ -201,3 +201,20 @@ def test_who_else_is_writing_reaches_the_other_pages_on_the_ticket_at_once(live,
         theirs = ticket_filed(_other_category)
         services.ticket_reply(ticket=theirs, author=other_agent, body="已收到")
         assert heard(outsider) == {"type": "tickets", "ids": [theirs.pk]}
+
+
+def test_a_sweep_that_breaches_many_tickets_sends_each_supervisor_one_alert(live, supervisor, urgent_category):
+    filed = timezone.now() - timedelta(hours=25)
+    late = [ticket_filed(urgent_category, at=filed, subject=f"第 {n} 单超时") for n in range(3)]
+    with live.socket(supervisor) as ws:
+        sla_sweep()
+        alerts = []
+        while not alerts:
+            message = heard(ws)
+            if message["type"] == "alert":
+                alerts.append(message)
+    # The latest of the three, and how many came with it.
+    assert alerts == [
+        {"type": "alert", "ticket": late[-1].pk, "reference": late[-1].reference, "subject": "第 2 单超时",
+         "kind": "sla_breach", "count": 3}
+    ]  # fmt: skip

@@ -89,10 +89,11 @@
   }
   function alerted(alert) {
     var count = document.getElementById("alerts-count");
-    unseen(Number((count && count.textContent) || 0) + 1);
+    unseen(Number((count && count.textContent) || 0) + (alert.count || 1));
     var box = document.getElementById("live-alert");
     if (!box) return;
-    box.querySelector("span").textContent = (kinds[alert.kind] || alert.kind) + " · " + alert.reference + " " + alert.subject;
+    var more = alert.count > 1 ? " (+" + (alert.count - 1) + ")" : "";
+    box.querySelector("span").textContent = (kinds[alert.kind] || alert.kind) + " · " + alert.reference + " " + alert.subject + more;
     box.querySelector("a").href = box.dataset.ticketUrl.replace("/0/", "/" + alert.ticket + "/");
     box.hidden = false;
   }
