@@ -29,9 +29,7 @@ sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resol
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
@@ -51,54 +49,6 @@ def parse_args():
     args = parser.parse_args()
     common.sizes_apply(args, agents=(50, 5), changes=(40, 5), idle=(1000, 50))
     return args
-
-
-class LiveServer:
-    """uvicorn serving cs_desk.asgi, as make run starts it, on the run's database and Redis."""
-
-    def __init__(self, run: common.Run) -> None:
-        from cs_desk.launcher import child_commands
-        from tests.ports import free_port
-
-        self.port = free_port()
-        env = {**os.environ, "SOCKET_CONNECTS_PER_USER_MINUTE": "1000000"}  # many sockets of one user, on purpose
-        command = child_commands(sys.executable, port="0", live_port=str(self.port), smtp=("127.0.0.1", "0"),
-                                 schedule="")["live"]  # fmt: skip
-        self.log = run.directory / "live.log"
-        self.process = subprocess.Popen(command, cwd=common.ROOT, env=env, stdout=self.log.open("w"),
-                                        stderr=subprocess.STDOUT, preexec_fn=common.die_with_parent)  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the WebSocket server exited:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the WebSocket server did not listen:\n{self.log.read_text()}")
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def session_cookie(user) -> str:
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 class DeskPage(threading.Thread):
@@ -142,6 +92,7 @@ def idle_sockets(url: str, cookie: str, count: int, hold: threading.Event, opene
 
 def measure(args, run: common.Run) -> dict:
     from desk.live import desk_push
+    from tests.servers import Served, session_cookie
     from tickets import services
     from tickets.events import events_consumer_register
     from tickets.models import Ticket
@@ -157,7 +108,8 @@ def measure(args, run: common.Run) -> dict:
         desk_push(event_ids)
 
     events_consumer_register("desk", noted_push)  # replaces the desk's own registration
-    server = LiveServer(run)
+    # As make run starts it, on the run's database and Redis; many sockets of one user, on purpose.
+    server = Served("live", run.directory, {**os.environ, "SOCKET_CONNECTS_PER_USER_MINUTE": "1000000"})
     try:
         url = f"ws://127.0.0.1:{server.port}/ws/desk/"
         pages = [DeskPage(url, session_cookie(agent), args.changes) for agent in agents]

@@ -19,40 +19,25 @@ refresh and the reply box's 10 s beat stay as the fallbacks while the socket is 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections import defaultdict
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
 
 from cs_desk.ratelimit import rate_limit_hit
+from desk.groups import EVERYTHING, groups_send, team_group, ticket_group, user_group
 from desk.presence import presence_writers
 from tickets.access import is_staff_user, sees_everything, ticket_for_staff, user_team_ids
 from tickets.models import StaffAlert, Ticket, TicketEvent
-from tickets.staff_alerts import staff_alerts_unseen
+from tickets.staff_alerts import ALERTED, staff_alerts_unseen
 
 logger = logging.getLogger(__name__)
 
-EVERYTHING = "desk.all"
-# Close codes (4000–4999 are the application's). Before the handshake completes the
-# client sees them as an HTTP 403; the page waits a minute before retrying after 4429.
-REFUSED, TOO_MANY = 4403, 4429
-
-
-def team_group(team_id: int) -> str:
-    return f"desk.team.{team_id}"
-
-
-def user_group(user_id: int) -> str:
-    return f"desk.user.{user_id}"
-
-
-def ticket_group(ticket_id: int) -> str:
-    return f"desk.ticket.{ticket_id}"
+# Close codes (4000–4999 are the application's). A user who may not use the desk is
+# refused at the handshake (the client sees HTTP 403); one over the connection limit
+# is accepted and closed at once with TOO_MANY, on which the page waits a minute.
+TOO_MANY = 4429
 
 
 def _may_watch(user, ticket_id: int) -> bool:
@@ -88,8 +73,12 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         groups, allowed, unseen = await database_sync_to_async(_opening)(user) if user else (None, False, 0)
-        if groups is None or not allowed:
-            await self.close(code=REFUSED if groups is None else TOO_MANY)
+        if groups is None:
+            await self.close()  # refused at the handshake: 403
+            return
+        if not allowed:
+            await self.accept()  # so that the page reads the code, and waits
+            await self.close(code=TOO_MANY)
             return
         self.joined = groups
         for group in groups:
@@ -138,21 +127,21 @@ def desk_push(event_ids: list[int]) -> None:
     """Tell the desks that may see them which tickets the events ``event_ids``
     (just committed) changed: one message per group (an events consumer, see
     ``tickets.events``). A lost message costs a page one refresh interval."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     events = TicketEvent.objects.filter(pk__in=event_ids)
-    rows = events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id")
+    rows = events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind")
     ids_by_group: dict[str, set[int]] = defaultdict(set)
-    for ticket_id, team_id, assignee_id in rows:
+    alerted = False
+    for ticket_id, team_id, assignee_id, kind in rows:
+        alerted = alerted or kind in ALERTED  # only then is there an alert to read and send
         ids_by_group[EVERYTHING].add(ticket_id)
         if team_id is not None:
             ids_by_group[team_group(team_id)].add(ticket_id)
         if assignee_id is not None:
             ids_by_group[user_group(assignee_id)].add(ticket_id)
     messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
-    messages.extend(_alert_messages(event_ids))
-    _from_sync(_group_send_all, layer, messages)
+    if alerted:
+        messages.extend(_alert_messages(event_ids))
+    groups_send(messages)
 
 
 def _alert_messages(event_ids: list[int]) -> list[tuple[str, dict]]:
@@ -187,43 +176,3 @@ def _alert_messages(event_ids: list[int]) -> list[tuple[str, dict]]:
         }
         messages.append((user_group(user_id), {"type": "alert.new", "alert": alert}))
     return messages
-
-
-async def _group_send_all(layer, messages: list[tuple[str, dict]]) -> None:
-    for group, message in messages:
-        await layer.group_send(group, message)
-
-
-def _from_sync(function, *args) -> None:
-    """Run the coroutine ``function(*args)`` to its end from sync code: through
-    ``async_to_sync`` (on the server's loop under ASGI), or, in a thread that runs
-    an event loop of its own (which ``async_to_sync`` refuses: an async caller of
-    sync code, a test driving a browser), in a short-lived thread of its own."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(function)(*args)
-        return
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            async_to_sync(function)(*args)
-        except BaseException as exc:  # handed to the caller's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run, name="desk-push")
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-
-
-def presence_push(ticket_id: int) -> None:
-    """Tell the pages watching the ticket who is writing on it now (after a reply
-    box's beat or its leaving): the collision warning, at once."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "writers.changed", "ticket": ticket_id, "writers": presence_writers(ticket_id=ticket_id)}
-    _from_sync(_group_send_all, layer, [(ticket_group(ticket_id), message)])

@@ -2,7 +2,8 @@
 answer the same consumer.
 
 The reply box reports every few seconds while an agent writes (``presence_beat``);
-the answer names the other agents writing on the same ticket. Each ticket is a
+the answer names the other agents writing on the same ticket, and the pages
+watching the ticket over the live desk hear of every beat and leaving at once. Each ticket is a
 Redis hash of user id → "last seen" time, on the cache's Redis (cs_desk.redis). The times
 come from Python's clock (time-machine moves them in tests) and an entry older
 than ``PRESENCE_SECONDS`` no longer counts. A cache outage only loses the
@@ -17,6 +18,7 @@ import logging
 import time
 
 from cs_desk.redis import redis_client
+from desk.groups import groups_send, ticket_group
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,32 @@ def _display_name(user) -> str:
     return f"{user.get_username()} ({alias})" if alias else user.get_username()
 
 
+def _fresh(entries: dict, now: float) -> tuple[list[dict], list[str]]:
+    """The writers of a presence hash still within PRESENCE_SECONDS (``{"id", "name"}``,
+    by name), and the fields of those who are not."""
+    writers, stale = [], []
+    for field, raw in entries.items():
+        field = field.decode() if isinstance(field, bytes) else field
+        entry = json.loads(raw)
+        if now - entry["at"] > PRESENCE_SECONDS:
+            stale.append(field)
+        else:
+            writers.append({"id": int(field), "name": entry["name"]})
+    return sorted(writers, key=lambda w: w["name"]), stale
+
+
+def _changed(ticket_id: int, writers: list[dict]) -> None:
+    """Tell the pages watching the ticket who writes on it now (the live desk): the
+    collision warning appears, or goes, at once instead of at their next beat."""
+    try:
+        groups_send([(ticket_group(ticket_id), {"type": "writers.changed", "ticket": ticket_id, "writers": writers})])
+    except Exception:  # the live desk down: the beats still carry the warning
+        logger.warning("presence push failed for ticket %s", ticket_id, exc_info=True)
+
+
 def presence_beat(*, ticket_id: int, user) -> list[str]:
-    """Record that ``user`` is writing on the ticket; return who else is."""
+    """Record that ``user`` is writing on the ticket, tell the pages watching it;
+    return who else is writing."""
     now = time.time()
     try:
         client = _client()
@@ -51,41 +77,34 @@ def presence_beat(*, ticket_id: int, user) -> list[str]:
     except Exception:  # an outage only loses the warning
         logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
         return []
-    others, stale = [], []
-    for field, raw in entries.items():
-        field = field.decode() if isinstance(field, bytes) else field
-        if field == str(user.pk):
-            continue
-        entry = json.loads(raw)
-        if now - entry["at"] > PRESENCE_SECONDS:
-            stale.append(field)
-        else:
-            others.append(entry["name"])
+    writers, stale = _fresh(entries, now)
     if stale:
         with contextlib.suppress(Exception):
             client.hdel(key, *stale)
-    return sorted(others)
+    _changed(ticket_id, writers)
+    return [w["name"] for w in writers if w["id"] != user.pk]
 
 
 def presence_writers(*, ticket_id: int) -> list[dict]:
     """Everyone writing on the ticket now: ``{"id": user id, "name": shown name}``."""
-    now = time.time()
     try:
         entries = _client().hgetall(_key(ticket_id))
     except Exception:
         logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
         return []
-    writers = []
-    for field, raw in entries.items():
-        entry = json.loads(raw)
-        if now - entry["at"] <= PRESENCE_SECONDS:
-            writers.append({"id": int(field.decode() if isinstance(field, bytes) else field), "name": entry["name"]})
-    return sorted(writers, key=lambda w: w["name"])
+    return _fresh(entries, time.time())[0]
 
 
 def presence_leave(*, ticket_id: int, user) -> None:
-    """The agent sent the reply or left the page."""
+    """The agent sent the reply or left the page: tell the pages watching it."""
     try:
-        _client().hdel(_key(ticket_id), str(user.pk))
+        client = _client()
+        key = _key(ticket_id)
+        pipe = client.pipeline()
+        pipe.hdel(key, str(user.pk))
+        pipe.hgetall(key)
+        entries = pipe.execute()[-1]
     except Exception:
         logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
+        return
+    _changed(ticket_id, _fresh(entries, time.time())[0])

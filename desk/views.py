@@ -7,7 +7,6 @@ notifications included)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from functools import wraps
 from zoneinfo import ZoneInfo
@@ -41,7 +40,6 @@ from desk.forms import (
     StaffProfileForm,
     StatusForm,
 )
-from desk.live import presence_push
 from desk.presence import presence_beat, presence_leave
 from desk.queue import SAVED_VIEWS, queue_page, queue_queryset
 from desk.workspace import conversation, latest_message_id, messages_since, sla_panel, staff_attachment, timeline
@@ -60,8 +58,6 @@ from tickets.models import StaffProfile, Ticket
 from tickets.privacy import mask_contact
 from tickets.selectors import same_requester
 from tickets.staff_alerts import staff_alerts_seen
-
-logger = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
@@ -276,14 +272,8 @@ def presence(request: HttpRequest, pk: int) -> JsonResponse:
     ticket = _ticket_or_404(request, pk)
     if request.POST.get("leaving"):
         presence_leave(ticket_id=ticket.pk, user=request.user)
-        others = []
-    else:
-        others = presence_beat(ticket_id=ticket.pk, user=request.user)
-    try:
-        presence_push(ticket.pk)  # the other pages on this ticket learn at once, not at their next beat
-    except Exception:  # the live desk down: the beats still carry the warning
-        logger.warning("presence push failed for ticket %s", ticket.pk, exc_info=True)
-    return JsonResponse({"others": others})
+        return JsonResponse({"others": []})
+    return JsonResponse({"others": presence_beat(ticket_id=ticket.pk, user=request.user)})
 
 
 @staff_only

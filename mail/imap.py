@@ -144,17 +144,14 @@ class MailLanes:
             self._drop(number)
             return self._lane(number).submit(self.handle, message.raw)
 
-    def _drop(self, number: int) -> None:
+    def _drop(self, number: int, *, wait: bool = False) -> None:
         lane, self._lanes[number] = self._lanes[number], None
         if lane is not None:
-            lane.shutdown(wait=False, cancel_futures=True)
+            lane.shutdown(wait=wait, cancel_futures=True)
 
     def close(self) -> None:
         for number in range(self.count):
-            lane = self._lanes[number]
-            self._lanes[number] = None
-            if lane is not None:
-                lane.shutdown(wait=True, cancel_futures=True)
+            self._drop(number, wait=True)
 
 
 def _mailbox_new() -> BaseMailBox:

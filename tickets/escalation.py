@@ -246,6 +246,14 @@ def _load_supervisor_counts(batch: _Batch, tickets: list[Ticket]) -> None:
         batch.load.setdefault(pk, 0)
 
 
+def _escalate(ticket: Ticket, level: int, *, at: datetime, changed: set[str]) -> None:
+    """Raise the ticket to at least ``level`` and date it: the desk's "newly escalated"
+    view sorts by when it last escalated."""
+    ticket.escalation_level = max(ticket.escalation_level, level)
+    ticket.escalated_at = at
+    changed.update({"escalation_level", "escalated_at"})
+
+
 def _take_step(
     batch: _Batch, ticket: Ticket, target: SLATarget, step: Step, promised: datetime, changed: set[str]
 ) -> None:
@@ -277,9 +285,7 @@ def _take_step(
             )
             ticket.status = Ticket.Status.OPEN
             changed.add("status")
-        ticket.escalation_level = max(ticket.escalation_level, 1)
-        ticket.escalated_at = ctx.now
-        changed.update({"escalation_level", "escalated_at"})
+        _escalate(ticket, 1, at=ctx.now, changed=changed)
         batch.notify("merchant_missed", ticket, target, users=[ticket.assignee, *supervisors])
         batch.counts["merchant_missed"] += 1
         return
@@ -287,9 +293,8 @@ def _take_step(
     if step == Step.BREACH:
         batch.add(ticket, events.sla_breach(target=target, cause=cause))
         ticket.is_overdue = True
-        ticket.escalation_level = max(ticket.escalation_level, 1)
-        ticket.escalated_at = ctx.now
-        changed.update({"escalation_level", "is_overdue", "escalated_at"})
+        changed.add("is_overdue")
+        _escalate(ticket, 1, at=ctx.now, changed=changed)
         raised = Ticket.Priority.raised(ticket.priority)
         if raised != ticket.priority:
             # A priority raised by an escalation moves the ticket up the queue and
@@ -314,8 +319,6 @@ def _take_step(
 
     # Level 2
     batch.add(ticket, events.sla_level2(target=target, cause=cause))
-    ticket.escalation_level = max(ticket.escalation_level, 2)
-    ticket.escalated_at = ctx.now
-    changed.update({"escalation_level", "escalated_at"})
+    _escalate(ticket, 2, at=ctx.now, changed=changed)
     batch.notify("sla_level2", ticket, target, users=ctx.managers)
     batch.counts["level2"] += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from tickets.access import tickets_visible_to
 from tickets.events import EventRow
 from tickets.models import StaffAlert, Team, Ticket
 
@@ -21,28 +22,30 @@ def staff_alerts_write(rows: list[EventRow]) -> None:
     wanted = [row for row in rows if row.kind in ALERTED]
     if not wanted:
         return
-    tickets = dict(
-        (pk, (assignee_id, team_id))
-        for pk, assignee_id, team_id in Ticket.objects.filter(pk__in={r.ticket_id for r in wanted}).values_list(
-            "pk", "assignee_id", "team_id"
-        )
-    )
+    found = Ticket.objects.filter(pk__in={r.ticket_id for r in wanted}).values_list("pk", "assignee_id", "team_id")
+    tickets = {pk: (assignee_id, team_id) for pk, assignee_id, team_id in found}
     supervisors: dict[int, set[int]] = {}
     active = get_user_model().objects.filter(is_active=True)
     for team_id, user_id in Team.supervisors.through.objects.filter(
         team_id__in={team_id for _assignee, team_id in tickets.values()}, user__in=active
     ).values_list("team_id", "user_id"):
         supervisors.setdefault(team_id, set()).add(user_id)
-    rows_out = {}
+    alerts = {}  # (event, user) -> the row: an event given twice in one call is one alert
     for row in wanted:
         assignee_id, team_id = tickets[row.ticket_id]
         for user_id in supervisors.get(team_id, set()) | ({assignee_id} if assignee_id else set()):
-            alert = (user_id, row.ticket_id, row.id, row.kind, row.target_kind or "", row.created_at)
-            rows_out[(row.id, user_id)] = alert
-    if not rows_out:
+            alerts[(row.id, user_id)] = (
+                user_id,
+                row.ticket_id,
+                row.id,
+                row.kind,
+                row.target_kind or "",
+                row.created_at,
+            )
+    if not alerts:
         return
     # One statement for a whole batch; an event handed over again alerts nobody twice.
-    columns = list(zip(*sorted(rows_out.values(), key=lambda r: (r[2], r[0])), strict=True))
+    columns = list(zip(*(alerts[key] for key in sorted(alerts)), strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tickets_staffalert (user_id, ticket_id, event_id, kind, target_kind, created_at) "
@@ -57,16 +60,12 @@ def staff_alerts_write(rows: list[EventRow]) -> None:
 
 def staff_alerts_of(user, *, limit: int = 100):
     """``user``'s alerts, newest first, on tickets they may still see."""
-    from tickets.access import tickets_visible_to
-
     visible = StaffAlert.objects.filter(user=user, ticket__in=tickets_visible_to(user))
     return visible.select_related("ticket").order_by("-created_at", "-id")[:limit]
 
 
 def staff_alerts_unseen(user) -> int:
     """How many of ``user``'s alerts are not seen yet (the desk's badge)."""
-    if not user.is_authenticated:
-        return 0
     return StaffAlert.objects.filter(user=user, seen_at__isnull=True).count()
 
 

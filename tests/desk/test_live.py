@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,10 +19,9 @@ from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from cs_desk.launcher import child_commands
 from tests.builders import ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
-from tests.ports import free_port
+from tests.servers import Served, session_cookie
 from tickets import services
 from tickets.escalation import sla_sweep
 
@@ -34,12 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-class Server:
-    """One of ``make run``'s processes serving HTTP (``web``: gunicorn, WSGI) or the
-    WebSockets (``live``: uvicorn, cs_desk.asgi), on this test's database and Redis."""
+class Server(Served):
+    """``make run``'s ``web`` or ``live`` process on this test's database and Redis."""
 
-    def __init__(self, name: str, tmp_path: Path, *, live_url: str = "") -> None:
-        self.port = free_port()
+    def __init__(self, name: str, tmp_path: Path, *, live_url: str = "", **environ: str) -> None:
         db = connection.settings_dict
         env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
         env |= {
@@ -48,41 +41,16 @@ class Server:
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.REDIS_URL,
             "LIVE_URL": live_url,
+            **environ,
         }
-        port = str(self.port)
-        command = child_commands(sys.executable, port=port, live_port=port, smtp=("127.0.0.1", "0"), schedule="")[name]
-        self.log = tmp_path / f"{name}.log"
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{name} did not listen:\n{self.log.read_text()}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(name, tmp_path, env)
 
     def socket(self, user=None, *, origin: str | None = None):
         """A WebSocket on /ws/desk/ as a desk page (served at ``origin``) opens it, signed in as ``user``."""
         headers = {"Origin": origin or "http://127.0.0.1:8000"}
         if user is not None:
-            client = Client()
-            client.force_login(user)
-            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+            headers["Cookie"] = session_cookie(user)
         return connect(f"ws://127.0.0.1:{self.port}/ws/desk/", additional_headers=headers, open_timeout=10)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 @pytest.fixture
@@ -193,8 +161,16 @@ def test_who_else_is_writing_reaches_the_other_pages_on_the_ticket_at_once(live,
         writing = [{"id": agent.pk, "name": "agent"}]
         assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": writing}
 
-        # and leaves (sent the reply, closed the page).
+        # and leaves the page: the warning goes.
         writer.post(f"/desk/tickets/{ticket.pk}/presence/", {"leaving": "1"})
+        assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": []}
+
+        # Writes again, and sends the reply: the warning goes with it (after the change itself).
+        writer.post(f"/desk/tickets/{ticket.pk}/presence/")
+        assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": writing}
+        sent = writer.post(f"/desk/tickets/{ticket.pk}/reply/", {"body": "您好，已为您核实。", "kind": "public"})
+        assert sent.status_code == 302
+        assert heard(reading) == {"type": "tickets", "ids": [ticket.pk]}
         assert heard(reading) == {"type": "writers", "ticket": ticket.pk, "writers": []}
 
         # The outsider heard nothing of it: the next thing it hears is its own team's change.
@@ -218,3 +194,18 @@ def test_a_sweep_that_breaches_many_tickets_sends_each_supervisor_one_alert(live
         {"type": "alert", "ticket": late[-1].pk, "reference": late[-1].reference, "subject": "第 2 单超时",
          "kind": "sla_breach", "count": 3}
     ]  # fmt: skip
+
+
+def test_a_user_over_the_connection_limit_is_told_to_wait(tmp_path, agent, team):
+    from websockets.exceptions import ConnectionClosed
+
+    live = Server("live", tmp_path, SOCKET_CONNECTS_PER_USER_MINUTE="2")
+    try:
+        for _ in range(2):
+            with live.socket(agent) as ws:
+                assert json.loads(ws.recv(timeout=10)) == {"type": "alerts", "unseen": 0}
+        with live.socket(agent) as ws, pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 4429  # the page waits a minute before it tries again
+    finally:
+        live.stop()

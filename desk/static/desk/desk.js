@@ -128,10 +128,9 @@
       var missed = liveOpen;
       liveOpen = false;
       body.dataset.liveState = "closed";
-      if (event.code === 4403) return;  // not for this user: the 30 s refresh carries on
       if (missed && table) refresh();  // what changed while it was down
-      var next = event.code === 4429 ? 60000 : Math.min(wait * 2, 30000);
-      setTimeout(function () { connect(next); }, wait);
+      var delay = event.code === 4429 ? 60000 : wait;  // 4429: too many connections, wait a minute
+      setTimeout(function () { connect(Math.min(wait * 2, 30000)); }, delay);
     };
   }
   connect(1000);

@@ -1,11 +1,10 @@
 import json
-import signal
-import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
+from cs_desk.stopping import stop_on_signals
 from mail.imap import MailLanes, imap_fetch_once, imap_idle, imap_mail_receive
 
 
@@ -46,13 +45,4 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(json.dumps(imap_fetch_once(handle, limit=limit), sort_keys=True))
             return
-        stop = threading.Event()
-
-        def request_stop(signum, frame):
-            # The message in hand is finished first; a second signal stops at once.
-            stop.set()
-            signal.signal(signum, signal.SIG_DFL)
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        imap_idle(handle, stop=stop, limit=limit)
+        imap_idle(handle, stop=stop_on_signals(), limit=limit)  # the message in hand is finished first

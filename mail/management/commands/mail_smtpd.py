@@ -1,10 +1,9 @@
 import logging
-import signal
-import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from cs_desk.stopping import stop_on_signals
 from mail.smtpd import smtpd_serve
 
 
@@ -26,14 +25,6 @@ class Command(BaseCommand):
             logging.getLogger("mail.log").setLevel(logging.WARNING)
         host = host or settings.MAIL_SMTPD_HOST
         port = port if port is not None else settings.MAIL_SMTPD_PORT
-        stop = threading.Event()
-
-        def request_stop(signum, frame):
-            # The messages in hand are finished first; a second signal stops at once.
-            stop.set()
-            signal.signal(signum, signal.SIG_DFL)
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        stop = stop_on_signals()  # the messages in hand are finished first
         self.stdout.write(f"mail_smtpd: taking mail for {settings.MAIL_DOMAIN} on {host}:{port}")
         smtpd_serve(host=host, port=port, stop=stop)

@@ -1,0 +1,67 @@
+"""``make run``'s serving processes started for a test or a benchmark: ``web``
+(gunicorn, the pages over WSGI) or ``live`` (uvicorn, the WebSockets of
+``cs_desk.asgi``), exactly as ``cs_desk.launcher.child_commands`` runs them, on a
+free port of 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cs_desk.launcher import child_commands
+from tests.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Served:
+    """The process ``name`` with the environment ``env``, its output in
+    ``directory/<name>.log``; listening once the constructor returns."""
+
+    def __init__(self, name: str, directory: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        port = str(self.port)
+        command = child_commands(sys.executable, port=port, live_port=port, smtp=("127.0.0.1", "0"), schedule="")[name]
+        self.log = directory / f"{name}.log"
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not listen:\n{self.log.read_text()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        """The process's resident memory."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def session_cookie(user) -> str:
+    """The Cookie header of a browser signed in as ``user``."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
