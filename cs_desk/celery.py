@@ -14,11 +14,11 @@ app.autodiscover_tasks()
 
 
 class SweepRoutineFilter(logging.Filter):
-    """The SLA sweep runs every second or so: the routine INFO lines about it (beat
+    """The SLA sweep and the chat offers run every second: the routine INFO lines about them (beat
     sending it, a worker receiving it, its success) would bury everything else in the
     logs. Kept when SLA_SWEEP_LOG is set (bench/lag.py times the sweeps from them)."""
 
-    MARKS = ("sla-sweep", "tickets.tasks.sla_sweep_task")
+    MARKS = ("sla-sweep", "tickets.tasks.sla_sweep_task", "chat-offers", "tickets.tasks.chat_offers_task")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno > logging.INFO or os.environ.get("SLA_SWEEP_LOG"):

@@ -11,11 +11,12 @@ from tests.factories import CategoryFactory, TeamFactory, UserFactory
 _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_calendar_policies_roles")
 _roles = importlib.import_module("tickets.migrations.0009_admin_roles")
 _account_appeal = importlib.import_module("tickets.migrations.0018_account_appeal_category")
+_chat = importlib.import_module("tickets.migrations.0022_chat")
 
 
 def _restore_sla_defaults(*, using: str, **kwargs) -> None:
     """The data migrations' defaults (China calendar, SLA policies, role groups,
-    the account appeal category and its team), put back whenever the database is
+    the account appeal category and its team, the chat's policy), put back whenever the database is
     left without them: after the flush that ends every transactional test
     (Django's flush sends ``post_migrate``, as does migrate when a kept test
     database is reused). Written there and then, committed, so that the tests
@@ -27,6 +28,7 @@ def _restore_sla_defaults(*, using: str, **kwargs) -> None:
         _defaults.forwards(apps, None)
         _roles.set_roles(apps, None)
         _account_appeal.account_appeal_category(apps, SimpleNamespace(connection=connections[using]))
+        _chat.chat_policy_seed(apps, None)
 
 
 post_migrate.connect(

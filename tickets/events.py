@@ -173,6 +173,32 @@ def merchant_replied(*, message: Message) -> Event:
     return Event(Kind.MERCHANT_REPLIED, {"message": message.pk})
 
 
+# Live chat (tickets.services.chat).
+
+
+def chat_offered(*, agent_id: int, expires_at: datetime) -> Event:
+    """Offered to ``agent_id`` until ``expires_at``."""
+    return Event(Kind.CHAT_OFFERED, {"agent": agent_id, "expires_at": _iso(expires_at)})
+
+
+def chat_passed(*, agent_id: int, reason: str) -> Event:
+    """``agent_id`` let the offer pass: ``declined`` it, or it ``lapsed``."""
+    return Event(Kind.CHAT_PASSED, {"agent": agent_id, "reason": reason})
+
+
+def chat_accepted(*, agent_id: int) -> Event:
+    return Event(Kind.CHAT_ACCEPTED, {"agent": agent_id})
+
+
+def chat_queued(*, reason: str) -> Event:
+    """Waits in the team's queue: ``nobody_available`` to offer it to, or ``reopened``."""
+    return Event(Kind.CHAT_QUEUED, {"reason": reason})
+
+
+def chat_ended() -> Event:
+    return Event(Kind.CHAT_ENDED, {})
+
+
 # The SLA targets: their clocks, written by the services.
 
 

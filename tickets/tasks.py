@@ -9,6 +9,7 @@ from django.utils import timezone
 from tickets.escalation import sla_sweep
 from tickets.evidence import evidence_orphans_remove
 from tickets.outbox import EMAIL, outbox_deliver, outbox_resweep
+from tickets.services.chat import chat_offers_expire
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ def sla_sweep_task(helpers: int | None = None) -> dict[str, int]:
             logger.warning("Could not ask for another sweeper; this one carries on alone.", exc_info=True)
 
     return sla_sweep(now=timezone.now(), on_backlog=call_for_help if helpers > 0 else None)
+
+
+@shared_task(ignore_result=True)
+def chat_offers_task() -> int:
+    """Chat offers past their time pass to the next agent; queued live chats go to
+    an agent who has come free (beat, every CHAT_OFFERS_INTERVAL_S, on the ``sla`` queue)."""
+    return chat_offers_expire(now=timezone.now())
 
 
 @shared_task(ignore_result=True)

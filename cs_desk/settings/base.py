@@ -194,7 +194,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(env.DATA_DIR / "celerybeat-schedule")
 # The SLA sweep has a queue of its own, served by a worker of its own (cs_desk.launcher,
 # celery_commands), so that no backlog of deliveries and no dead webhook receiver on the
 # default queue ("celery", everything else) can hold an escalation back.
-CELERY_TASK_ROUTES = {"tickets.tasks.sla_sweep_task": {"queue": "sla"}}
+# The chat offers' expiry runs beside it, for the same reason: an offer lapses in seconds.
+CELERY_TASK_ROUTES = {
+    "tickets.tasks.sla_sweep_task": {"queue": "sla"},
+    "tickets.tasks.chat_offers_task": {"queue": "sla"},
+}
 # Time limits: no task may hold a worker process for long (a dead receiver, a stuck
 # SMTP server). At the soft limit SoftTimeLimitExceeded is raised in the task; at the
 # hard one its process is killed and replaced. The sweep and the outbox have their own.
@@ -230,6 +234,11 @@ CELERY_TASK_ANNOTATIONS = {
 SLA_SWEEP_INTERVAL_S = env.env_float("SLA_SWEEP_INTERVAL_S", 1)
 SLA_SWEEP_HELPERS = env.env_int("SLA_SWEEP_HELPERS", 1)
 
+# Live chat: how long an agent has to accept a chat offered to them before it passes
+# to the next (tickets.services.chat), and how often lapsed offers are passed on.
+CHAT_OFFER_TIMEOUT_S = env.env_float("CHAT_OFFER_TIMEOUT_S", 20)
+CHAT_OFFERS_INTERVAL_S = env.env_float("CHAT_OFFERS_INTERVAL_S", 1)
+
 # Every periodic job, in one place. Intervals come from the environment.
 CELERY_BEAT_SCHEDULE = {
     # The SLA sweep: takes every escalation step that has come due. The source of
@@ -238,6 +247,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.sla_sweep_task",
         "schedule": timedelta(seconds=SLA_SWEEP_INTERVAL_S),
         "options": {"expires": SLA_SWEEP_INTERVAL_S},
+    },
+    # Chat offers not accepted in time pass to the next agent; live chats waiting in a
+    # queue are offered to an agent who has come free (tickets.services.chat).
+    "chat-offers": {
+        "task": "tickets.tasks.chat_offers_task",
+        "schedule": timedelta(seconds=CHAT_OFFERS_INTERVAL_S),
+        "options": {"expires": CHAT_OFFERS_INTERVAL_S},
     },
     # The outbox re-sweep, for every channel (emails, webhooks): writes the webhooks
     # of ticket events whose fan-out was lost, and delivers what is due: retries,
@@ -404,6 +420,11 @@ RATE_LIMITS = {
     "api_anon": (env.env_int("API_RATE_ANON_PER_MINUTE", 60), 60),
     # WebSocket connections per user (a reconnecting page needs a few; a loop is refused).
     "socket_user": (env.env_int("SOCKET_CONNECTS_PER_USER_MINUTE", 30), 60),
+    # The consumer's chat sockets per client address, and chat messages per chat and
+    # per address (a chat is quicker than the tracking page's replies).
+    "socket_ip": (env.env_int("SOCKET_CONNECTS_PER_IP_MINUTE", 60), 60),
+    "chat_ticket": (env.env_int("CHAT_MESSAGES_PER_CHAT_MINUTE", 30), 60),
+    "chat_ip": (env.env_int("CHAT_MESSAGES_PER_IP_MINUTE", 120), 60),
 }
 # How many proxies in front of the web server append to X-Forwarded-For; 0 means
 # REMOTE_ADDR is the client (the default run command serves directly).

@@ -45,6 +45,7 @@ from tickets.models import (
     TicketEvent,
     WorkingPeriod,
 )
+from tickets.services.chat import availability_set, chat_accept, chat_start
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)  # Monday, an ordinary working week
@@ -94,6 +95,10 @@ def one_of_each(category, agent):
     ticket_filed(category, at=MON_10 - timedelta(days=30), subject="一个月没人回复")
     sla_sweep(now=MON_10)
     assert StaffAlert.objects.exists()
+    # a chat the agent took
+    availability_set(user=agent, status="online")
+    chat = chat_start(category=category, body="在吗？", requester_name="李娜", requester_phone="13812345678")
+    chat_accept(ticket=chat, agent=agent)
     return ticket
 
 

@@ -121,6 +121,20 @@ BUILT = {
         events.merchant_missed(target=MERCHANT_TARGET, merchant_id=5),
         Event("merchant_missed", {"merchant": 5}, MERCHANT_TARGET, 2),
     ),
+    "chat_offered": (
+        events.chat_offered(agent_id=7, expires_at=MON_10),
+        Event("chat_offered", {"agent": 7, "expires_at": "2026-11-23T10:00:00+08:00"}),
+    ),
+    "chat_passed": (
+        events.chat_passed(agent_id=7, reason="lapsed"),
+        Event("chat_passed", {"agent": 7, "reason": "lapsed"}),
+    ),
+    "chat_accepted": (events.chat_accepted(agent_id=7), Event("chat_accepted", {"agent": 7})),
+    "chat_queued": (
+        events.chat_queued(reason="nobody_available"),
+        Event("chat_queued", {"reason": "nobody_available"}),
+    ),
+    "chat_ended": (events.chat_ended(), Event("chat_ended", {})),
 }
 
 

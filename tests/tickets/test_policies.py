@@ -74,6 +74,13 @@ def promised(ticket: Ticket, kind: str = "first_response") -> tuple[SLAPolicy | 
     return found.policy, found.due_at
 
 
+@pytest.fixture(autouse=True)
+def _own_policies(db):
+    """These tests make their own policies over the fallbacks: the chat's seeded
+    policy (its own tests are in test_chat.py) is set aside."""
+    SLAPolicy.objects.filter(channel="chat").delete()
+
+
 @pytest.fixture
 def chat_policy(db) -> SLAPolicy:
     """在线客服: a chat is answered in minutes, on the calendar clock."""

@@ -2,11 +2,12 @@
 teams, categories, SLA policies), ``tickets`` (tickets, messages, SLA targets,
 the audit trail), ``outbox`` (the email channel of the outbox), ``staff``
 (evidence files, staff profiles, canned answers, report digests), ``alerts``
-(the alert words). Callers import from the package; migrations name
+(the alert words), ``chat`` (agents' availability, each chat's state). Callers import from the package; migrations name
 ``_tracking_token``, ``_validate_time_zone`` and ``message_id_new`` here."""
 
 from tickets.models.alerts import AlertKeyword
 from tickets.models.base import OPEN_STATUSES, Priority, _validate_time_zone
+from tickets.models.chat import AgentAvailability, Chat
 from tickets.models.config import BusinessCalendar, CalendarDay, Category, ConfigStamp, SLAPolicy, Team, WorkingPeriod
 from tickets.models.outbox import MESSAGE_ID_DB_DEFAULT, Notification, message_id_new
 from tickets.models.staff import Attachment, CannedAnswer, ReportDigest, StaffAlert, StaffProfile
@@ -24,12 +25,14 @@ from tickets.models.tickets import (
 __all__ = [
     "MESSAGE_ID_DB_DEFAULT",
     "OPEN_STATUSES",
+    "AgentAvailability",
     "AlertKeyword",
     "Attachment",
     "BusinessCalendar",
     "CalendarDay",
     "CannedAnswer",
     "Category",
+    "Chat",
     "ConfigStamp",
     "Message",
     "Notification",

@@ -25,6 +25,9 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Chat")
+    # A chat started when no agent of its team was available: it continues as an
+    # ordinary ticket (the category's policy, not the chat's minutes).
+    CHAT_LEFT = "chat_left", _("Chat, left as a message")
     APP = "app", _("App")
 
 

@@ -175,11 +175,19 @@ class Message(models.Model):
     body = models.TextField(_("message"))
     is_public = models.BooleanField(_("public"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The key a chat client gave the message: sent again after a dropped connection,
+    # it is stored once (tickets.services.chat.chat_consumer_send).
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "client_key"], condition=~Q(client_key=""), name="one_message_per_client_key"
+            ),
+        ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
             # Merchants' replies by time, for the daily risk signals (odd hours, bursts).
@@ -329,6 +337,11 @@ class TicketEvent(models.Model):
         SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
         MERGED = "merged", _("Merged into another ticket")
         MERGED_IN = "merged_in", _("A duplicate was merged in")
+        CHAT_OFFERED = "chat_offered", _("Chat offered to an agent")
+        CHAT_PASSED = "chat_passed", _("Chat offer not taken")
+        CHAT_ACCEPTED = "chat_accepted", _("Chat accepted")
+        CHAT_QUEUED = "chat_queued", _("Chat waiting in the team's queue")
+        CHAT_ENDED = "chat_ended", _("Chat ended")
 
     # Indexed by event_ticket_created_idx, which leads with it.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)

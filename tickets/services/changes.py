@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import ApplicationError, InvalidTransition
 from tickets import events
 from tickets.access import assignable_users
-from tickets.models import SLATarget, Ticket
+from tickets.models import Chat, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.services.work import Work
 from tickets.targets import RESPONSE_KINDS
@@ -57,6 +57,10 @@ def change_status(work: Work, new: str) -> None:
             work.set(resolved_at=work.now)
         if new == Status.CLOSED:
             work.set(closed_at=work.now)
+        # A chat ends with its ticket (no longer in its agent's hands).
+        Chat.objects.filter(ticket=t).exclude(state=Chat.State.ENDED).update(
+            state=Chat.State.ENDED, ended_at=work.now, offered_to=None, offer_expires_at=None
+        )
     work.set(status=new)
     work.add(events.status_changed(old=old, new=new))
     if new == Status.RESOLVED and t.requester_email:

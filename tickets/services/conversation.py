@@ -84,14 +84,20 @@ def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, no
 
 
 def ticket_consumer_message(
-    *, ticket: Ticket, body: str, evidence: Sequence[CleanFile] = (), now: datetime | None = None
+    *,
+    ticket: Ticket,
+    body: str,
+    evidence: Sequence[CleanFile] = (),
+    client_key: str = "",
+    now: datetime | None = None,
 ) -> Message:
     """The consumer writes again, perhaps with more evidence. A reply is owed (a
     next-response target opens unless one is already running); a pending ticket
     resumes; a resolved one reopens. An alert word not alerted on this ticket
     today flags it, raises it to urgent and tells the supervisors
     (``ticket_keyword_alert``): the targets this message opens run as urgent,
-    those already running keep their deadlines."""
+    those already running keep their deadlines. ``client_key``: the chat
+    client's name for the message (unique per ticket: a resend fails)."""
     message_clean(body)
     evidence_count_check(evidence)
     with evidence_staged(evidence, now=now or timezone.now()) as staged, transaction.atomic():
@@ -100,7 +106,7 @@ def ticket_consumer_message(
         if t.status == Status.CLOSED:
             raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
         message = Message.objects.create(
-            ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=work.now
+            ticket=t, author_kind=Message.AuthorKind.CONSUMER, body=body, created_at=work.now, client_key=client_key
         )
         attachments = evidence_record(ticket=t, message=message, staged=staged, now=work.now)
         work.add(events.consumer_message(message=message, files=len(attachments)))
