@@ -8,3 +8,10 @@ class ComplaintsConfig(AppConfig):
 
     name = "complaints"
     verbose_name = _("Consumer pages")
+
+    def ready(self) -> None:
+        # The consumer's chat hears of every committed message and change of its chat.
+        from complaints.live import chat_push
+        from tickets.events import events_consumer_register
+
+        events_consumer_register("chat", chat_push)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.forms import TextField, by_rule
@@ -148,3 +149,41 @@ class SurveyForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ChatStartForm(HoneypotMixin, IntakeForm):
+    """Starting a chat: what it is about (category, and if it concerns one, the
+    shop and the order), who is asking and how to reach them, the first message
+    and perhaps a picture. The intake's rules, as on the complaint form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        description = self.fields["description"]
+        description.label, description.min_length, description.help_text = _("Your message"), 2, ""
+        description.validators = [v for v in description.validators if not isinstance(v, MinLengthValidator)]
+        description.validators.append(MinLengthValidator(2))
+        description.widget.attrs.update({"rows": 3, "minlength": 2})
+        self.fields["category"].widget = forms.Select(choices=self.fields["category"].widget.choices)
+        self.fields["evidence"] = _evidence_field()
+        self.fields["evidence"].label = _("Picture (optional)")
+        self.order_fields(
+            ["category", "description", "requester_name", "requester_phone", "requester_email", "shop", "order_number"]
+        )
+
+    def chat_fields(self) -> dict:
+        """What ``tickets.services.chat.chat_start`` takes from this form."""
+        fields = self.ticket_fields()
+        fields.pop("subject")
+        return fields | {"evidence": self.cleaned_data["evidence"]}
+
+
+class ChatPictureForm(forms.Form):
+    """A picture sent in the chat, with an optional line of text."""
+
+    body = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"] = _evidence_field()
+        self.fields["evidence"].required = True
+        self.fields["evidence"].error_messages["required"] = _("Choose a picture first.")

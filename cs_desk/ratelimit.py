@@ -50,12 +50,23 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or with ``TRUSTED_PROXY_COUNT`` proxies in
     front, the address the outermost trusted proxy saw (X-Forwarded-For entries
     further left are the client's to invent)."""
+    return _address(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def socket_client_ip(scope: dict) -> str:
+    """``client_ip`` for a WebSocket's ASGI scope: the same rule."""
+    headers = dict(scope.get("headers") or [])
+    remote = (scope.get("client") or ("",))[0] or ""
+    return _address(remote, headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+
+
+def _address(remote: str, forwarded_for: str) -> str:
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
         if len(hops) >= proxies:
             return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return remote or "unknown"
 
 
 def _key(scope: str, identity: str, window: int) -> str:

@@ -9,7 +9,11 @@ server says, as soon as it is committed:
 * a breach or escalation, to the people it alerts (``tickets.staff_alerts``):
   the ticket's reference and subject, for the notice;
 * who is writing on the ticket a workspace watches (the collision warning), to
-  the pages watching it, each checked against ``ticket_for_staff``.
+  the pages watching it, each checked against ``ticket_for_staff``;
+* a chat offered to the agent (accept or let pass), and its withdrawal;
+* on a workspace watching a chat: its messages, the consumer's typing and read
+  mark, and the chat's state, from the chat's group (``complaints.live``); the
+  agent writes, types and reads on the same socket.
 
 Who hears of a change is decided by the groups a socket joins when it opens
 (a team's, the user's own, or everything's); a change of team membership takes
@@ -25,11 +29,15 @@ from collections import defaultdict
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cs_desk.exceptions import ApplicationError
 from cs_desk.ratelimit import rate_limit_hit
-from desk.groups import EVERYTHING, groups_send, team_group, ticket_group, user_group
+from desk.groups import EVERYTHING, chat_group, groups_send, team_group, ticket_group, user_group
 from desk.presence import presence_writers
-from tickets.access import is_staff_user, sees_everything, ticket_for_staff, user_team_ids
+from tickets.access import can_work, is_staff_user, sees_everything, ticket_for_staff, user_team_ids
+from tickets.chats import chat_messages, chat_state_payload
 from tickets.models import StaffAlert, Ticket, TicketEvent
+from tickets.services import ticket_reply
+from tickets.services.chat import chat_read
 from tickets.staff_alerts import ALERTED, staff_alerts_unseen
 
 logger = logging.getLogger(__name__)
@@ -40,8 +48,36 @@ logger = logging.getLogger(__name__)
 TOO_MANY = 4429
 
 
-def _may_watch(user, ticket_id: int) -> bool:
-    return ticket_for_staff(user, ticket_id) is not None
+def _watch(user, ticket_id: int, after: int) -> tuple[bool, dict | None]:
+    """Whether ``user`` may watch the ticket and, for a chat, what the workspace
+    has not shown yet: its state and the messages after ``after``."""
+    ticket = ticket_for_staff(user, ticket_id)
+    if ticket is None:
+        return False, None
+    state = chat_state_payload(ticket=ticket)
+    if state is None:
+        return True, None
+    messages = chat_messages(ticket=ticket, after=after)
+    return True, {"type": "chat", "ticket": ticket_id, "state": state, "messages": messages}
+
+
+def _chat_send(user, ticket_id: int, body, key) -> dict:
+    """The agent's public reply in a chat (``ticket_reply``: the rules of every door)."""
+    ticket = ticket_for_staff(user, ticket_id)
+    if ticket is None or not can_work(user):
+        return {"type": "chat.error", "key": key, "code": "forbidden"}
+    if not isinstance(body, str):
+        return {"type": "chat.error", "key": key, "code": "invalid"}
+    try:
+        message = ticket_reply(ticket=ticket, author=user, body=body, public=True)
+    except ApplicationError as error:
+        return {"type": "chat.error", "key": key, "code": error.code, "message": str(error.message)}
+    return {"type": "chat.sent", "key": key, "id": message.pk}
+
+
+def _chat_read(user, ticket_id: int, upto: int) -> bool:
+    ticket = ticket_for_staff(user, ticket_id)
+    return ticket is not None and can_work(user) and chat_read(ticket=ticket, side="agent", upto=upto)
 
 
 def desk_groups(user) -> list[str] | None:
@@ -89,21 +125,32 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        if getattr(self, "watching", None) is not None:
-            await self.channel_layer.group_discard(ticket_group(self.watching), self.channel_name)
+        await self._unwatch()
 
     async def receive_json(self, content, **kwargs) -> None:
-        """``{"type": "watch", "ticket": id}``: the workspace of that ticket is open here;
-        who is writing on it is sent now and whenever it changes (the collision
-        warning). Answered ``{"type": "watching", "ticket": id or null}``: null for
-        a ticket this user may not see. Anything else is ignored."""
-        if not isinstance(content, dict) or content.get("type") != "watch":
-            return
-        ticket_id = content.get("ticket")
-        allowed = isinstance(ticket_id, int) and await database_sync_to_async(_may_watch)(self.scope["user"], ticket_id)
-        if getattr(self, "watching", None) is not None:
-            await self.channel_layer.group_discard(ticket_group(self.watching), self.channel_name)
-            self.watching = None
+        """``{"type": "watch", "ticket": id, "after": id}``: the workspace of that
+        ticket is open here; who is writing on it is sent now and whenever it
+        changes (the collision warning), and for a chat, ``{"type": "chat", "state",
+        "messages"}`` (those after ``after``) then each new message, the consumer's
+        typing and read mark. Answered ``{"type": "watching", "ticket": id or
+        null}``: null for a ticket this user may not see. On a watched chat:
+        ``chat.send`` (``body``, ``key``), ``chat.typing``, ``chat.read`` (``upto``).
+        Anything else is ignored."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "watch":
+            await self._watch(content)
+        elif kind and kind.startswith("chat.") and getattr(self, "chat", None) is not None:
+            await self._chat(kind, content)
+
+    async def _watch(self, content: dict) -> None:
+        ticket_id, after = content.get("ticket"), content.get("after")
+        after = after if isinstance(after, int) else 0
+        allowed, chat = (
+            await database_sync_to_async(_watch)(self.scope["user"], ticket_id, after)
+            if isinstance(ticket_id, int)
+            else (False, None)
+        )
+        await self._unwatch()
         if not allowed:
             await self.send_json({"type": "watching", "ticket": None})
             return
@@ -112,6 +159,33 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "watching", "ticket": ticket_id})
         writers = await database_sync_to_async(presence_writers)(ticket_id=ticket_id)
         await self.send_json({"type": "writers", "ticket": ticket_id, "writers": writers})
+        if chat is not None:
+            self.chat, self.sent_ids = ticket_id, {m["id"] for m in chat["messages"]}
+            await self.channel_layer.group_add(chat_group(ticket_id), self.channel_name)
+            await self.send_json(chat)
+
+    async def _unwatch(self) -> None:
+        if getattr(self, "watching", None) is not None:
+            await self.channel_layer.group_discard(ticket_group(self.watching), self.channel_name)
+            self.watching = None
+        if getattr(self, "chat", None) is not None:
+            await self.channel_layer.group_discard(chat_group(self.chat), self.channel_name)
+            self.chat = None
+
+    async def _chat(self, kind: str, content: dict) -> None:
+        user = self.scope["user"]
+        if kind == "chat.send":
+            key = content.get("key") if isinstance(content.get("key"), str) else ""
+            answer = await database_sync_to_async(_chat_send)(user, self.chat, content.get("body"), key)
+            await self.send_json(answer)
+        elif kind == "chat.typing":
+            await self.channel_layer.group_send(chat_group(self.chat), {"type": "chat.typing", "side": "agent"})
+        elif kind == "chat.read" and isinstance(content.get("upto"), int):
+            upto = content["upto"]
+            if await database_sync_to_async(_chat_read)(user, self.chat, upto):
+                await self.channel_layer.group_send(
+                    chat_group(self.chat), {"type": "chat.read", "side": "agent", "upto": upto}
+                )
 
     async def writers_changed(self, event: dict) -> None:
         await self.send_json({"type": "writers", "ticket": event["ticket"], "writers": event["writers"]})
@@ -122,16 +196,41 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
     async def alert_new(self, event: dict) -> None:
         await self.send_json({"type": "alert", **event["alert"]})
 
+    async def offer_new(self, event: dict) -> None:
+        await self.send_json({"type": "offer", **event["offer"]})
+
+    async def offer_gone(self, event: dict) -> None:
+        await self.send_json({"type": "offer.gone", "ticket": event["ticket"]})
+
+    # The chat's group (complaints.live), while a workspace watches a chat.
+
+    async def chat_message(self, event: dict) -> None:
+        for message in event["messages"]:
+            if message["id"] not in self.sent_ids:
+                self.sent_ids.add(message["id"])
+                await self.send_json({"type": "chat.message", "ticket": self.chat, "message": message})
+
+    async def chat_typing(self, event: dict) -> None:
+        if event["side"] == "consumer":
+            await self.send_json({"type": "chat.typing", "ticket": self.chat})
+
+    async def chat_read(self, event: dict) -> None:
+        if event["side"] == "consumer":
+            await self.send_json({"type": "chat.read", "ticket": self.chat, "upto": event["upto"]})
+
+    async def chat_state(self, event: dict) -> None:
+        await self.send_json({"type": "chat.state", "ticket": self.chat, "state": event["state"]})
+
 
 def desk_push(event_ids: list[int]) -> None:
     """Tell the desks that may see them which tickets the events ``event_ids``
     (just committed) changed: one message per group (an events consumer, see
     ``tickets.events``). A lost message costs a page one refresh interval."""
     events = TicketEvent.objects.filter(pk__in=event_ids)
-    rows = events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind")
+    rows = list(events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind", "data"))
     ids_by_group: dict[str, set[int]] = defaultdict(set)
     alerted = False
-    for ticket_id, team_id, assignee_id, kind in rows:
+    for ticket_id, team_id, assignee_id, kind, _data in rows:
         alerted = alerted or kind in ALERTED  # only then is there an alert to read and send
         ids_by_group[EVERYTHING].add(ticket_id)
         if team_id is not None:
@@ -141,7 +240,28 @@ def desk_push(event_ids: list[int]) -> None:
     messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
     if alerted:
         messages.extend(_alert_messages(event_ids))
+    messages.extend(_offer_messages(rows))
     groups_send(messages)
+
+
+OFFER_ENDS = {TicketEvent.Kind.CHAT_PASSED, TicketEvent.Kind.CHAT_ACCEPTED}
+
+
+def _offer_messages(rows: list[tuple]) -> list[tuple[str, dict]]:
+    """A chat offered to an agent, to that agent's pages (the notice to accept it);
+    an offer taken or passed, withdrawn from them."""
+    offered = {ticket_id: data for ticket_id, _t, _a, kind, data in rows if kind == TicketEvent.Kind.CHAT_OFFERED}
+    messages = [
+        (user_group(data["agent"]), {"type": "offer.gone", "ticket": ticket_id})
+        for ticket_id, _t, _a, kind, data in rows
+        if kind in OFFER_ENDS and data.get("agent")
+    ]
+    if offered:
+        for pk, reference, subject in Ticket.objects.filter(pk__in=offered).values_list("pk", "reference", "subject"):
+            data = offered[pk]
+            offer = {"ticket": pk, "reference": reference, "subject": subject, "expires_at": data["expires_at"]}
+            messages.append((user_group(data["agent"]), {"type": "offer.new", "offer": offer}))
+    return messages
 
 
 def _alert_messages(event_ids: list[int]) -> list[tuple[str, dict]]:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from desk import alerts
+from desk import alerts, chats
 from desk import views as desk
 
 app_name = "desk"
@@ -33,4 +33,9 @@ urlpatterns = [
     path("profile/", desk.profile, name="profile"),
     path("alerts/", alerts.alerts, name="alerts"),
     path("alerts/seen/", alerts.alerts_seen, name="alerts_seen"),
+    path("availability/", chats.availability, name="availability"),
+    path("chats/", chats.board, name="chats"),
+    path("tickets/<int:pk>/chat/accept/", chats.accept, name="chat_accept"),
+    path("tickets/<int:pk>/chat/decline/", chats.decline, name="chat_decline"),
+    path("tickets/<int:pk>/chat/end/", chats.end, name="chat_end"),
 ]

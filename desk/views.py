@@ -54,7 +54,7 @@ from tickets.access import (
 )
 from tickets.canned import canned_search
 from tickets.evidence import evidence_response
-from tickets.models import StaffProfile, Ticket
+from tickets.models import Chat, StaffProfile, Ticket
 from tickets.privacy import mask_contact
 from tickets.selectors import same_requester
 from tickets.staff_alerts import staff_alerts_seen
@@ -147,6 +147,7 @@ def _workspace(request: HttpRequest, ticket: Ticket, *, status: int = 200, **ext
         # Every merged duplicate has at least its first message in the conversation.
         "merged": sorted({m.ticket for m in messages_ if m.ticket_id != ticket.pk}, key=lambda t: t.pk),
         "now": now,
+        "chat": Chat.objects.filter(ticket=ticket).select_related("agent").first(),
         **extra,
     }
     return render(request, "desk/ticket.html", context, status=status)

@@ -5,6 +5,7 @@ free port of 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -65,3 +66,24 @@ def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+class ServedForTest(Served):
+    """The process ``name`` on the running test's database and Redis (a test marked
+    ``django_db(transaction=True)``, so that the process sees what the test wrote)."""
+
+    def __init__(self, name: str, directory: Path, *, live_url: str = "", **environ: str) -> None:
+        from django.conf import settings
+        from django.db import connection
+
+        db = connection.settings_dict
+        env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.REDIS_URL,
+            "LIVE_URL": live_url,
+            **environ,
+        }
+        super().__init__(name, directory, env)

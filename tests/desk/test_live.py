@@ -7,13 +7,10 @@ refused at the handshake."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from websockets.exceptions import InvalidStatus
@@ -21,7 +18,7 @@ from websockets.sync.client import connect
 
 from tests.builders import ticket_filed
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
-from tests.servers import Served, session_cookie
+from tests.servers import ServedForTest, session_cookie
 from tickets import services
 from tickets.escalation import sla_sweep
 
@@ -29,21 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-class Server(Served):
+class Server(ServedForTest):
     """``make run``'s ``web`` or ``live`` process on this test's database and Redis."""
-
-    def __init__(self, name: str, tmp_path: Path, *, live_url: str = "", **environ: str) -> None:
-        db = connection.settings_dict
-        env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"}
-        env |= {
-            "DJANGO_SETTINGS_MODULE": "cs_desk.settings.test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.REDIS_URL,
-            "LIVE_URL": live_url,
-            **environ,
-        }
-        super().__init__(name, tmp_path, env)
 
     def socket(self, user=None, *, origin: str | None = None):
         """A WebSocket on /ws/desk/ as a desk page (served at ``origin``) opens it, signed in as ``user``."""

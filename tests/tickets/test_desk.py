@@ -125,7 +125,8 @@ class TestQueue:
         with CaptureQueriesContext(connection) as queries:
             response = desk.get("/desk/?priority=normal")
             assert response.status_code == 200
-        assert len(queries) <= 10, [q["sql"][:120] for q in queries]
+        # The same bound for 3 tickets and for 40 (one of them: the header's chat availability).
+        assert len(queries) <= 11, [q["sql"][:120] for q in queries]
 
 
 class TestVisibility:

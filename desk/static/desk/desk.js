@@ -74,7 +74,8 @@
       clearTimeout(soon);
       soon = setTimeout(refresh, 300);  // a burst of changes, one fetch
     }
-    if (changedHere && ids.indexOf(Number(changedHere.dataset.liveTicket)) >= 0) {
+    // A chat's workspace shows its messages as they come (desk/chat.js): no notice for them.
+    if (changedHere && !changedHere.dataset.chat && ids.indexOf(Number(changedHere.dataset.liveTicket)) >= 0) {
       var notice = document.getElementById("live-changed");
       if (notice) notice.hidden = false;
     }
@@ -115,7 +116,11 @@
     var socket = new WebSocket(url);
     socket.onopen = function () {
       liveOpen = true; wait = 1000; body.dataset.liveState = "open";
-      if (changedHere) socket.send(JSON.stringify({type: "watch", ticket: Number(changedHere.dataset.liveTicket)}));
+      if (changedHere) {
+        var after = Number(changedHere.dataset.after || 0);
+        socket.send(JSON.stringify({type: "watch", ticket: Number(changedHere.dataset.liveTicket), after: after}));
+      }
+      document.dispatchEvent(new CustomEvent("live:open", {detail: socket}));
     };
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
@@ -123,11 +128,13 @@
       if (data.type === "alert") alerted(data);
       if (data.type === "alerts") unseen(data.unseen);
       if (data.type === "writers") writing(data);
+      document.dispatchEvent(new CustomEvent("live:message", {detail: data}));  // desk/chat.js
     };
     socket.onclose = function (event) {
       var missed = liveOpen;
       liveOpen = false;
       body.dataset.liveState = "closed";
+      document.dispatchEvent(new CustomEvent("live:close"));
       if (missed && table) refresh();  // what changed while it was down
       var delay = event.code === 4429 ? 60000 : wait;  // 4429: too many connections, wait a minute
       setTimeout(function () { connect(Math.min(wait * 2, 30000)); }, delay);

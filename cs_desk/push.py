@@ -1,0 +1,50 @@
+"""Sending to the WebSocket groups from sync code (a view, a service's after-commit
+consumer, the sweep): the transport the live desk and the consumer's chat share.
+Who listens to which group is decided by the sockets (``desk.live``,
+``complaints.live``); the chat's group is named here because both sides join it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+
+def chat_group(ticket_id: int) -> str:
+    """Everyone in one chat: the consumer's pages and the agents' workspaces on it."""
+    return f"chat.{ticket_id}"
+
+
+def groups_send(messages: list[tuple[str, dict]]) -> None:
+    """Send each (group, message), in order. Runs the sends through
+    ``async_to_sync`` (on the server's loop under ASGI), or, from a thread that
+    runs an event loop of its own (which ``async_to_sync`` refuses: an async
+    caller of sync code, a test driving a browser), in a short-lived thread."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(send_all)()
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            async_to_sync(send_all)()
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="desk-push")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
