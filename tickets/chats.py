@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
+from django.utils import translation
 
 from tickets.access import sees_everything, user_team_ids
 from tickets.models import AgentAvailability, Attachment, Chat, Message, Ticket
@@ -23,12 +24,14 @@ SIDES = {
 
 def chat_message_payload(message: Message, ticket: Ticket) -> dict:
     """One public message as both sides receive it: who wrote it as the consumer
-    reads it (never an agent's name), what, when, and its files (ids: each side
-    opens them through its own door)."""
+    reads it, in the consumer's language (never an agent's name), what, when, and
+    its files (ids: each side opens them through its own door)."""
+    with translation.override(ticket.language):
+        author = public_author_label(message, ticket)
     return {
         "id": message.pk,
         "side": SIDES[message.author_kind],
-        "author": public_author_label(message, ticket),
+        "author": author,
         "body": message.body,
         "at": message.created_at.isoformat(),
         "files": [{"id": a.pk, "name": a.original_name, "image": a.is_image} for a in message.attachments.all()],
@@ -48,7 +51,7 @@ def chat_messages(*, ticket: Ticket, after: int = 0, ids=None) -> list[dict]:
 
 def chat_state_payload(*, ticket: Ticket) -> dict | None:
     """Where the chat stands, for both sides: its state, the agent (as the consumer
-    reads them), when a reply is promised, and each side's read mark. None for a
+    reads them, in their language), when a reply is promised, and each side's read mark. None for a
     ticket that is not a chat."""
     chat = Chat.objects.filter(ticket=ticket).select_related("agent__staff_profile").first()
     if chat is None:
@@ -56,7 +59,8 @@ def chat_state_payload(*, ticket: Ticket) -> dict | None:
     response_due, _resolution = ticket_promised(ticket=ticket)
     agent = None
     if chat.agent is not None:
-        agent = public_author_label(Message(author_kind=Message.AuthorKind.AGENT, author=chat.agent), ticket)
+        with translation.override(ticket.language):
+            agent = public_author_label(Message(author_kind=Message.AuthorKind.AGENT, author=chat.agent), ticket)
     return {
         "state": chat.state,
         "live": ticket.channel == Ticket.Channel.CHAT,

@@ -28,8 +28,8 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
-def browser_page(monkeypatch) -> Iterator:
-    """A fresh browser page (1920 × 1080, Shanghai time, Chinese locale)."""
+def chromium(monkeypatch) -> Iterator:
+    """The browser: each test opens the contexts (a person's browser each) it needs."""
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI installs it")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -38,12 +38,24 @@ def browser_page(monkeypatch) -> Iterator:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(
-            viewport={"width": 1920, "height": 1080}, locale="zh-CN", timezone_id="Asia/Shanghai"
-        )
-        context.set_default_timeout(15_000)
         try:
-            yield context.new_page()
+            yield browser
         finally:
-            context.close()
             browser.close()
+
+
+def browser_context(browser, **options):
+    """A context in Shanghai time with a Chinese locale, unless ``options`` say otherwise."""
+    context = browser.new_context(**({"locale": "zh-CN", "timezone_id": "Asia/Shanghai"} | options))
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator:
+    """A fresh browser page (1920 × 1080, Shanghai time, Chinese locale)."""
+    context = browser_context(chromium, viewport={"width": 1920, "height": 1080})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -49,7 +49,7 @@
     el.className = "msg msg-" + m.side;
     el.id = "m" + m.id;
     var head = document.createElement("header"), who = document.createElement("strong"), when = document.createElement("time");
-    who.textContent = m.author;
+    who.textContent = m.side === "consumer" ? thread.dataset.requester : m.author;  // the payload is the consumer's view
     when.dateTime = m.at;
     when.textContent = new Date(m.at).toLocaleTimeString(document.documentElement.lang);
     head.append(who, " ", when);
@@ -98,7 +98,7 @@
   function state(s) {
     if (!bar || !s) return;
     var label = bar.dataset["s" + s.state.charAt(0).toUpperCase() + s.state.slice(1)] || s.state;
-    document.getElementById("chat-state").textContent = label + (s.agent ? " · " + s.agent : "");
+    document.getElementById("chat-state").textContent = label;  // the agent's name never travels on the chat's group
     var notice = document.getElementById("live-changed");
     if (notice && here.dataset.chat !== s.state) notice.hidden = false;  // taken, ended: the buttons change
   }
