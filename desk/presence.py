@@ -8,6 +8,13 @@ Redis hash of user id → "last seen" time, on the cache's Redis (cs_desk.redis)
 come from Python's clock (time-machine moves them in tests) and an entry older
 than ``PRESENCE_SECONDS`` no longer counts. A cache outage only loses the
 warning: it never stops a reply.
+
+Each beat is also the agent's working time on the ticket (``WorkTime``, read by
+the volume report's staffing): the seconds since their previous beat on it, read
+from the same hash in the same transaction as the new time is written, at most
+``WORK_SECONDS_PER_BEAT``. A first beat (or the first after sending a reply or
+leaving) adds nothing; a beat after a long pause adds one beat's worth, not the
+pause. A cache outage loses that time too.
 """
 
 from __future__ import annotations
@@ -16,13 +23,18 @@ import contextlib
 import json
 import logging
 import time
+from datetime import UTC, datetime
 
 from cs_desk.redis import redis_client
 from desk.groups import groups_send, ticket_group
+from tickets.services.worktime import work_time_add
 
 logger = logging.getLogger(__name__)
 
 PRESENCE_SECONDS = 30  # the reply box beats every 10 s
+# The most working time one beat adds: the reply box's interval. A gap longer than
+# that (the agent left the page open and went away) is not counted as work.
+WORK_SECONDS_PER_BEAT = 10
 
 
 def _key(ticket_id: int) -> str:
@@ -62,21 +74,40 @@ def _changed(ticket_id: int, writers: list[dict]) -> None:
         logger.warning("presence push failed for ticket %s", ticket_id, exc_info=True)
 
 
+def _worked_seconds(previous, now: float) -> int:
+    """The working time a beat at ``now`` adds after the beat stored as ``previous``
+    (the hash's raw entry, None for a first beat): whole seconds, 0 to
+    WORK_SECONDS_PER_BEAT."""
+    if previous is None:
+        return 0
+    elapsed = now - json.loads(previous)["at"]
+    return round(min(max(elapsed, 0), WORK_SECONDS_PER_BEAT))
+
+
 def presence_beat(*, ticket_id: int, user) -> list[str]:
-    """Record that ``user`` is writing on the ticket, tell the pages watching it;
-    return who else is writing."""
+    """Record that ``user`` is writing on the ticket (and the working time since
+    their previous beat on it), tell the pages watching it; return who else is
+    writing."""
     now = time.time()
     try:
         client = _client()
         key = _key(ticket_id)
-        pipe = client.pipeline()
+        pipe = client.pipeline()  # MULTI … EXEC: the previous beat is read as this one replaces it
+        pipe.hget(key, str(user.pk))
         pipe.hset(key, str(user.pk), json.dumps({"name": _display_name(user), "at": now}))
         pipe.expire(key, PRESENCE_SECONDS * 4)
         pipe.hgetall(key)
-        entries = pipe.execute()[-1]
+        results = pipe.execute()
     except Exception:  # an outage only loses the warning
         logger.warning("presence unavailable for ticket %s", ticket_id, exc_info=True)
         return []
+    previous, entries = results[0], results[-1]
+    work_time_add(
+        ticket_id=ticket_id,
+        user_id=user.pk,
+        seconds=_worked_seconds(previous, now),
+        now=datetime.fromtimestamp(now, UTC),
+    )
     writers, stale = _fresh(entries, now)
     if stale:
         with contextlib.suppress(Exception):

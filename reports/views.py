@@ -275,14 +275,47 @@ def _grid_rows(grid) -> list[list]:
     return [[str(WEEKDAYS[d]), *row, round(sum(row), 2)] for d, row in enumerate(grid)]
 
 
+def _staffing_rows(plan: reports.StaffingPlan) -> list[list]:
+    return [
+        [
+            h.day.isoformat(),
+            str(WEEKDAYS[h.day.weekday()]),
+            f"{h.hour:02d}:00",
+            h.chats,
+            h.chat_agents,
+            h.tickets,
+            h.ticket_agents,
+        ]
+        for h in plan.hours
+    ]
+
+
+def _staffing_header() -> list[str]:
+    return [
+        _("Day"),
+        _("Weekday"),
+        _("Hour"),
+        _("Chats per hour"),
+        _("Chat agents needed"),
+        _("Tickets per hour"),
+        _("Ticket agents needed"),
+    ]
+
+
 @report_reader
 def volume(request: HttpRequest) -> HttpResponse:
     form, period = report_period(request)
+    now = timezone.now()
     grid = reports.heatmap(period=period, reader=request.user)
-    outlook = reports.forecast(now=timezone.now(), zone=period.zone, reader=request.user)
+    outlook = reports.forecast(now=now, zone=period.zone, reader=request.user)
+    staffing = reports.staffing_plan(now=now, zone=period.zone, reader=request.user)
     if "export" in request.GET:
         header = [_("Weekday"), *[f"{h:02d}:00" for h in range(24)], _("Total")]
-        tables = [Table("heatmap", header, _grid_rows(grid)), Table("forecast", header, _grid_rows(outlook.grid))]
+        tables = [
+            Table("heatmap", header, _grid_rows(grid)),
+            Table("forecast", header, _grid_rows(outlook.grid)),
+            Table("staffing", _staffing_header(), _staffing_rows(staffing)),
+        ]
         return export(request, "volume", period, tables)
     total = sum(sum(row) for row in grid)
     busiest = max(((d, h, n) for d, row in enumerate(grid) for h, n in enumerate(row)), key=lambda c: c[2])
@@ -306,6 +339,10 @@ def volume(request: HttpRequest) -> HttpResponse:
                 for d, h, n in outlook.peaks()
             ],
             "weekdays": WEEKDAYS,
+            "staffing": staffing,
+            "measure_days": reports.MEASURE_DAYS,
+            "measured_min": reports.MEASURED_MIN,
+            "staffing_hours": [{"weekday": WEEKDAYS[h.day.weekday()], "row": h} for h in staffing.hours],
             "query": query_string(period),
             "section": "volume",
         },

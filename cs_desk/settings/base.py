@@ -364,6 +364,18 @@ MERCHANT_RISK_ODD_MIN = env.env_int("MERCHANT_RISK_ODD_MIN", 5)
 MERCHANT_RISK_BURST_COUNT = env.env_int("MERCHANT_RISK_BURST_COUNT", 10)
 MERCHANT_RISK_BURST_MINUTES = env.env_int("MERCHANT_RISK_BURST_MINUTES", 5)
 
+# --- Reports: staffing next week (the volume report; reports.selectors.staffing) ---
+# Chat: the share of chats to answer within the chat policy's first-response target
+# (Erlang C's service level; 0.8 is "80 % within the target").
+STAFFING_CHAT_SERVICE_LEVEL = env.env_float("STAFFING_CHAT_SERVICE_LEVEL", 0.8)
+# Tickets: the share of an agent's hour spent handling tickets (the rest is breaks,
+# meetings, reading up); the hours of work per hour are divided by it.
+STAFFING_OCCUPANCY = env.env_float("STAFFING_OCCUPANCY", 0.85)
+# Handle times assumed, in seconds, until the last 28 days have measured enough
+# (20 chats ended; 20 tickets with agents' working time).
+STAFFING_CHAT_HANDLE_S = env.env_int("STAFFING_CHAT_HANDLE_S", 300)
+STAFFING_TICKET_HANDLE_S = env.env_int("STAFFING_TICKET_HANDLE_S", 900)
+
 # --- Content-Security-Policy on every response (django-csp): scripts, styles,
 # fonts and pictures only from our own origin; no inline script or style (every
 # page's script and style is a static file), no plugins, no framing.

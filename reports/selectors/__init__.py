@@ -25,7 +25,8 @@ Callers pass ``reader``: the staff user whose tickets count (those
 digest, the benchmark).
 
 One module per report: ``period`` (the period and the grouping), ``sla``,
-``backlog`` (the backlog and the volume peaks). Callers import from the package.
+``backlog`` (the backlog and the volume peaks), ``staffing`` (the agents next
+week's forecast takes, on the volume page). Callers import from the package.
 """
 
 from reports.selectors.backlog import (
@@ -67,6 +68,17 @@ from reports.selectors.sla import (
     sla_report,
     sla_trend,
 )
+from reports.selectors.staffing import (
+    MEASURE_DAYS,
+    MEASURED_MIN,
+    HandleTime,
+    StaffingHour,
+    StaffingPlan,
+    chat_answer_seconds,
+    chat_handle_time,
+    staffing_plan,
+    ticket_handle_time,
+)
 from tickets.access import scoped
 
 __all__ = [
@@ -78,6 +90,8 @@ __all__ = [
     "KIND_ORDER",
     "LATEST",
     "MAX_PERIOD_DAYS",
+    "MEASURED_MIN",
+    "MEASURE_DAYS",
     "MET",
     "OPEN",
     "PERCENTILES",
@@ -86,10 +100,15 @@ __all__ = [
     "Forecast",
     "GroupFigures",
     "Grouping",
+    "HandleTime",
     "Period",
     "SLAReport",
+    "StaffingHour",
+    "StaffingPlan",
     "TargetFigures",
     "backlog",
+    "chat_answer_seconds",
+    "chat_handle_time",
     "compliance",
     "escalation_counts",
     "forecast",
@@ -104,4 +123,6 @@ __all__ = [
     "sla_decided",
     "sla_report",
     "sla_trend",
+    "staffing_plan",
+    "ticket_handle_time",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -99,11 +100,17 @@ def backlog(*, now: datetime, reader) -> Backlog:
 # --- Volume peaks ------------------------------------------------------------------
 
 
-def hour_of_week(*, start: datetime, end: datetime, zone: ZoneInfo, reader) -> list[list[int]]:
-    """Complaints created in [start, end) by weekday (0 = Monday) and hour in ``zone``."""
+def hour_of_week(
+    *, start: datetime, end: datetime, zone: ZoneInfo, reader, channels: Collection[str] | None = None
+) -> list[list[int]]:
+    """Complaints created in [start, end) by weekday (0 = Monday) and hour in ``zone``;
+    only those that came in on ``channels`` when given (None: every channel)."""
     grid = [[0] * 24 for _ in range(7)]
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+    if channels is not None:
+        tickets = tickets.filter(channel__in=channels)
     rows = (
-        scoped(Ticket.objects.filter(created_at__gte=start, created_at__lt=end), reader)
+        scoped(tickets, reader)
         .annotate(dow=ExtractIsoWeekDay("created_at", tzinfo=zone), hour=ExtractHour("created_at", tzinfo=zone))
         .values("dow", "hour")
         .annotate(n=Count("pk"))
@@ -133,9 +140,12 @@ class Forecast:
         return round(sum(sum(row) for row in self.grid), 1)
 
 
-def forecast(*, now: datetime, zone: ZoneInfo, reader, weeks: int = FORECAST_WEEKS) -> Forecast:
+def forecast(
+    *, now: datetime, zone: ZoneInfo, reader, weeks: int = FORECAST_WEEKS, channels: Collection[str] | None = None
+) -> Forecast:
     """Next week's expected complaints per hour of week: the mean of the same hour
-    over the last ``weeks`` whole weeks (the 7 × ``weeks`` days before today)."""
+    over the last ``weeks`` whole weeks (the 7 × ``weeks`` days before today); of
+    the complaints on ``channels`` only, when given (the staffing's chats and tickets)."""
     today = now.astimezone(zone).date()
     since = today - timedelta(weeks=weeks)
     counts = hour_of_week(
@@ -143,6 +153,7 @@ def forecast(*, now: datetime, zone: ZoneInfo, reader, weeks: int = FORECAST_WEE
         end=datetime.combine(today, time.min, zone),
         zone=zone,
         reader=reader,
+        channels=channels,
     )
     grid = [[round(n / weeks, 2) for n in row] for row in counts]
     return Forecast(first=today + timedelta(days=1), weeks=weeks, since=since, grid=grid)

@@ -46,6 +46,7 @@ from tickets.models import (
     WorkingPeriod,
 )
 from tickets.services.chat import availability_set, chat_accept, chat_start
+from tickets.services.worktime import work_time_add
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)  # Monday, an ordinary working week
@@ -99,6 +100,8 @@ def one_of_each(category, agent):
     availability_set(user=agent, status="online")
     chat = chat_start(category=category, body="在吗？", requester_name="李娜", requester_phone="13812345678")
     chat_accept(ticket=chat, agent=agent)
+    # the agent's working time on the ticket (the reply box's beats)
+    work_time_add(ticket_id=ticket.pk, user_id=agent.pk, seconds=10, now=MON_10)
     return ticket
 
 

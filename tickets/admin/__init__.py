@@ -15,7 +15,7 @@ Nothing here goes around the domain code:
 
 from django.contrib import admin
 
-from tickets.admin import calendars, chat, config, tickets  # noqa: F401  (registers the pages)
+from tickets.admin import calendars, chat, config, tickets, worktime  # noqa: F401  (registers the pages)
 from tickets.admin.calendars import index_with_calendar_warnings
 
 # The admin index shows the same warning. The default site is kept (the project's

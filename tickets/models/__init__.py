@@ -2,7 +2,8 @@
 teams, categories, SLA policies), ``tickets`` (tickets, messages, SLA targets,
 the audit trail), ``outbox`` (the email channel of the outbox), ``staff``
 (evidence files, staff profiles, canned answers, report digests), ``alerts``
-(the alert words), ``chat`` (agents' availability, each chat's state). Callers import from the package; migrations name
+(the alert words), ``chat`` (agents' availability, each chat's state), ``worktime``
+(agents' working time on tickets). Callers import from the package; migrations name
 ``_tracking_token``, ``_validate_time_zone`` and ``message_id_new`` here."""
 
 from tickets.models.alerts import AlertKeyword
@@ -21,6 +22,7 @@ from tickets.models.tickets import (
     TicketQuerySet,
     _tracking_token,
 )
+from tickets.models.worktime import WorkTime
 
 __all__ = [
     "MESSAGE_ID_DB_DEFAULT",
@@ -48,6 +50,7 @@ __all__ = [
     "TicketCounter",
     "TicketEvent",
     "TicketQuerySet",
+    "WorkTime",
     "WorkingPeriod",
     "_tracking_token",
     "_validate_time_zone",
