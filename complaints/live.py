@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cs_desk.exceptions import ApplicationError
-from cs_desk.push import chat_group, groups_send
+from cs_desk.push import chat_group, db_call, groups_send
 from cs_desk.ratelimit import (
     GuessesExceeded,
     guess_guarded,
@@ -35,22 +34,21 @@ from cs_desk.ratelimit import (
     rate_limits_count,
     socket_client_ip,
 )
-from tickets.chats import chat_messages, chat_state_payload
+from tickets.chats import chat_lines, chat_messages, chat_state_payload
 from tickets.models import Chat, Ticket, TicketEvent
 from tickets.selectors import ticket_for_token
 from tickets.services.chat import chat_consumer_send, chat_read
 
 logger = logging.getLogger(__name__)
 
-# Events after which each side is sent the chat's state again.
+# Events after which each side is sent the chat's state again (not a target's: the
+# promised time a page shows is the one it was loaded with, or the state's last).
 STATE_EVENTS = {
     TicketEvent.Kind.CHAT_OFFERED,
     TicketEvent.Kind.CHAT_ACCEPTED,
     TicketEvent.Kind.CHAT_QUEUED,
     TicketEvent.Kind.CHAT_ENDED,
     TicketEvent.Kind.STATUS_CHANGED,
-    TicketEvent.Kind.TARGET_OPENED,
-    TicketEvent.Kind.TARGET_MET,
 }
 MESSAGE_EVENTS = {
     TicketEvent.Kind.CONSUMER_MESSAGE,
@@ -107,7 +105,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.address = socket_client_ip(self.scope)
         token = self.scope["url_route"]["kwargs"]["token"]
-        ticket = await database_sync_to_async(_opening)(token, self.address)
+        ticket = await db_call(_opening)(token, self.address)
         if ticket is None:
             await self.close()  # refused at the handshake: 403
             return
@@ -116,7 +114,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         self.sent_ids: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)  # before reading: nothing falls between
         await self.accept()
-        hello = await database_sync_to_async(_hello)(ticket, _after(self.scope))
+        hello = await db_call(_hello)(ticket, _after(self.scope))
         self.sent_ids.update(m["id"] for m in hello["messages"])
         await self.send_json(hello)
 
@@ -127,15 +125,13 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "message":
-            answer = await database_sync_to_async(_send)(
-                self.ticket, self.address, content.get("body"), content.get("key", "")
-            )
+            answer = await db_call(_send)(self.ticket, self.address, content.get("body"), content.get("key", ""))
             await self.send_json(answer)
         elif kind == "typing":
             await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": "consumer"})
         elif kind == "read" and isinstance(content.get("upto"), int):
             upto = content["upto"]
-            if await database_sync_to_async(_read)(self.ticket, upto):
+            if await db_call(_read)(self.ticket, upto):
                 await self.channel_layer.group_send(self.group, {"type": "chat.read", "side": "consumer", "upto": upto})
 
     # Group messages (cs_desk.push.chat_group).
@@ -178,13 +174,11 @@ def chat_push(event_ids: list[int]) -> None:
     )
     if not rows:
         return
-    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in={r[0] for r in rows}).select_related("merchant")}
     messages = []
-    for ticket_id, ticket in tickets.items():
-        ids = [data.get("message") for pk, kind, data in rows if pk == ticket_id and kind in MESSAGE_EVENTS]
-        if ids:
-            payloads = chat_messages(ticket=ticket, ids=ids)
-            messages.append((chat_group(ticket_id), {"type": "chat.message", "messages": payloads}))
-        if any(pk == ticket_id and kind in STATE_EVENTS for pk, kind, _data in rows):
-            messages.append((chat_group(ticket_id), {"type": "chat.state", "state": chat_state_payload(ticket=ticket)}))
+    message_ids = [data.get("message") for _pk, kind, data in rows if kind in MESSAGE_EVENTS]
+    for ticket_id, lines in (chat_lines(message_ids=message_ids) if message_ids else {}).items():
+        messages.append((chat_group(ticket_id), {"type": "chat.message", "messages": lines}))
+    changed = {pk for pk, kind, _data in rows if kind in STATE_EVENTS}
+    for ticket in Ticket.objects.filter(pk__in=changed).select_related("merchant"):
+        messages.append((chat_group(ticket.pk), {"type": "chat.state", "state": chat_state_payload(ticket=ticket)}))
     groups_send(messages)

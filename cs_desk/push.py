@@ -1,5 +1,5 @@
-"""Sending to the WebSocket groups from sync code (a view, a service's after-commit
-consumer, the sweep): the transport the live desk and the consumer's chat share.
+"""What the sockets share: sending to the WebSocket groups from sync code (a view,
+a service's after-commit consumer, the sweep), and running sync code from a socket.
 Who listens to which group is decided by the sockets (``desk.live``,
 ``complaints.live``); the chat's group is named here because both sides join it."""
 
@@ -9,7 +9,16 @@ import asyncio
 import threading
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+
+
+def db_call(func):
+    """``func`` (sync, using the database) made awaitable for a socket: run on a
+    thread of the pool, each with its own database connection, so that one
+    socket's write does not queue behind every other socket's (Channels' default
+    runs all of them on one thread, one after another)."""
+    return database_sync_to_async(func, thread_sensitive=False)
 
 
 def chat_group(ticket_id: int) -> str:

@@ -26,10 +26,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cs_desk.exceptions import ApplicationError
+from cs_desk.push import db_call
 from cs_desk.ratelimit import rate_limit_hit
 from desk.groups import EVERYTHING, chat_group, groups_send, team_group, ticket_group, user_group
 from desk.presence import presence_writers
@@ -51,7 +51,7 @@ TOO_MANY = 4429
 def _watch(user, ticket_id: int, after: int) -> tuple[bool, dict | None]:
     """Whether ``user`` may watch the ticket and, for a chat, what the workspace
     has not shown yet: its state and the messages after ``after``."""
-    ticket = ticket_for_staff(user, ticket_id)
+    ticket = ticket_for_staff(user, ticket_id, related=False)
     if ticket is None:
         return False, None
     state = chat_state_payload(ticket=ticket)
@@ -63,7 +63,7 @@ def _watch(user, ticket_id: int, after: int) -> tuple[bool, dict | None]:
 
 def _chat_send(user, ticket_id: int, body, key) -> dict:
     """The agent's public reply in a chat (``ticket_reply``: the rules of every door)."""
-    ticket = ticket_for_staff(user, ticket_id)
+    ticket = ticket_for_staff(user, ticket_id, related=False)
     if ticket is None or not can_work(user):
         return {"type": "chat.error", "key": key, "code": "forbidden"}
     if not isinstance(body, str):
@@ -76,7 +76,7 @@ def _chat_send(user, ticket_id: int, body, key) -> dict:
 
 
 def _chat_read(user, ticket_id: int, upto: int) -> bool:
-    ticket = ticket_for_staff(user, ticket_id)
+    ticket = ticket_for_staff(user, ticket_id, related=False)
     return ticket is not None and can_work(user) and chat_read(ticket=ticket, side="agent", upto=upto)
 
 
@@ -108,7 +108,7 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        groups, allowed, unseen = await database_sync_to_async(_opening)(user) if user else (None, False, 0)
+        groups, allowed, unseen = await db_call(_opening)(user) if user else (None, False, 0)
         if groups is None:
             await self.close()  # refused at the handshake: 403
             return
@@ -146,9 +146,7 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         ticket_id, after = content.get("ticket"), content.get("after")
         after = after if isinstance(after, int) else 0
         allowed, chat = (
-            await database_sync_to_async(_watch)(self.scope["user"], ticket_id, after)
-            if isinstance(ticket_id, int)
-            else (False, None)
+            await db_call(_watch)(self.scope["user"], ticket_id, after) if isinstance(ticket_id, int) else (False, None)
         )
         await self._unwatch()
         if not allowed:
@@ -157,7 +155,7 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         self.watching = ticket_id
         await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
         await self.send_json({"type": "watching", "ticket": ticket_id})
-        writers = await database_sync_to_async(presence_writers)(ticket_id=ticket_id)
+        writers = await db_call(presence_writers)(ticket_id=ticket_id)
         await self.send_json({"type": "writers", "ticket": ticket_id, "writers": writers})
         if chat is not None:
             self.chat, self.sent_ids = ticket_id, {m["id"] for m in chat["messages"]}
@@ -176,13 +174,13 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         user = self.scope["user"]
         if kind == "chat.send":
             key = content.get("key") if isinstance(content.get("key"), str) else ""
-            answer = await database_sync_to_async(_chat_send)(user, self.chat, content.get("body"), key)
+            answer = await db_call(_chat_send)(user, self.chat, content.get("body"), key)
             await self.send_json(answer)
         elif kind == "chat.typing":
             await self.channel_layer.group_send(chat_group(self.chat), {"type": "chat.typing", "side": "agent"})
         elif kind == "chat.read" and isinstance(content.get("upto"), int):
             upto = content["upto"]
-            if await database_sync_to_async(_chat_read)(user, self.chat, upto):
+            if await db_call(_chat_read)(user, self.chat, upto):
                 await self.channel_layer.group_send(
                     chat_group(self.chat), {"type": "chat.read", "side": "agent", "upto": upto}
                 )
@@ -222,21 +220,40 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "chat.state", "ticket": self.chat, "state": event["state"]})
 
 
+# A live chat's lines (and the response targets they open and meet) are news to the
+# chat's agent, who has it open, not to the whole team: at 1,000 chats they would
+# send every page of the team a refresh many times a second. Any other change to a
+# chat (taken, escalated, its status) goes to everyone who may see it, as for any ticket.
+CHAT_LINES = {
+    TicketEvent.Kind.CONSUMER_MESSAGE,
+    TicketEvent.Kind.PUBLIC_REPLY,
+    TicketEvent.Kind.TARGET_OPENED,
+    TicketEvent.Kind.TARGET_MET,
+}
+
+
 def desk_push(event_ids: list[int]) -> None:
     """Tell the desks that may see them which tickets the events ``event_ids``
     (just committed) changed: one message per group (an events consumer, see
     ``tickets.events``). A lost message costs a page one refresh interval."""
     events = TicketEvent.objects.filter(pk__in=event_ids)
-    rows = list(events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind", "data"))
+    rows = list(
+        events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind", "data", "ticket__channel")
+    )
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for ticket_id, _team, _assignee, kind, _data, _channel in rows:
+        kinds[ticket_id].add(kind)
     ids_by_group: dict[str, set[int]] = defaultdict(set)
     alerted = False
-    for ticket_id, team_id, assignee_id, kind, _data in rows:
+    for ticket_id, team_id, assignee_id, kind, _data, channel in rows:
         alerted = alerted or kind in ALERTED  # only then is there an alert to read and send
+        if assignee_id is not None:
+            ids_by_group[user_group(assignee_id)].add(ticket_id)
+            if channel == Ticket.Channel.CHAT and kinds[ticket_id] <= CHAT_LINES:
+                continue
         ids_by_group[EVERYTHING].add(ticket_id)
         if team_id is not None:
             ids_by_group[team_group(team_id)].add(ticket_id)
-        if assignee_id is not None:
-            ids_by_group[user_group(assignee_id)].add(ticket_id)
     messages = [(group, {"type": "tickets.changed", "ids": sorted(ids)}) for group, ids in ids_by_group.items()]
     if alerted:
         messages.extend(_alert_messages(event_ids))
@@ -250,10 +267,10 @@ OFFER_ENDS = {TicketEvent.Kind.CHAT_PASSED, TicketEvent.Kind.CHAT_ACCEPTED}
 def _offer_messages(rows: list[tuple]) -> list[tuple[str, dict]]:
     """A chat offered to an agent, to that agent's pages (the notice to accept it);
     an offer taken or passed, withdrawn from them."""
-    offered = {ticket_id: data for ticket_id, _t, _a, kind, data in rows if kind == TicketEvent.Kind.CHAT_OFFERED}
+    offered = {ticket_id: data for ticket_id, _t, _a, kind, data, _c in rows if kind == TicketEvent.Kind.CHAT_OFFERED}
     messages = [
         (user_group(data["agent"]), {"type": "offer.gone", "ticket": ticket_id})
-        for ticket_id, _t, _a, kind, data in rows
+        for ticket_id, _t, _a, kind, data, _c in rows
         if kind in OFFER_ENDS and data.get("agent")
     ]
     if offered:

@@ -44,11 +44,17 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
     def rss_kib(self) -> int:
-        """The process's resident memory."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        """The resident memory of the process and of the processes it started (a
+        server's workers)."""
+        total, pids = 0, [self.process.pid]
+        while pids:
+            pid = pids.pop()
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pids.extend(int(child) for child in (task / "children").read_text().split())
+        return total
 
     def stop(self) -> None:
         self.process.terminate()

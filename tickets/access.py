@@ -100,10 +100,14 @@ def sees_contact(user) -> bool:
     return can_work(user)
 
 
-def ticket_for_staff(user, pk: int) -> Ticket | None:
+def ticket_for_staff(user, pk: int, *, related: bool = True) -> Ticket | None:
     """The ticket if ``user`` may see it, else None (the views answer 404 either
-    way, never revealing that it exists)."""
-    return tickets_visible_to(user).select_related("category", "team", "assignee", "merchant").filter(pk=pk).first()
+    way, never revealing that it exists). ``related``: with its category, team,
+    assignee and shop (a page shows them; a line of a chat needs none)."""
+    tickets = tickets_visible_to(user)
+    if related:
+        tickets = tickets.select_related("category", "team", "assignee", "merchant")
+    return tickets.filter(pk=pk).first()
 
 
 def _team_staff(team_ids=None):

@@ -135,14 +135,21 @@ def ticket_public_conversation(*, ticket: Ticket) -> list[Message]:
 
 def public_author_label(message: Message, ticket: Ticket) -> str:
     """Who wrote a message, as the consumer reads it: never an agent's name."""
-    if message.author_kind == Message.AuthorKind.CONSUMER:
+    alias = getattr(getattr(message.author, "staff_profile", None), "alias", "") if message.author else ""
+    shop = ticket.merchant.name if ticket.merchant_id else ""
+    return author_label(message.author_kind, alias=alias, shop=shop)
+
+
+def author_label(author_kind: str, *, alias: str = "", shop: str = "") -> str:
+    """``public_author_label`` from what it reads (the agent's alias, the shop's
+    name), for callers that read them in bulk."""
+    if author_kind == Message.AuthorKind.CONSUMER:
         return str(_("You"))
-    if message.author_kind == Message.AuthorKind.MERCHANT:
-        return ticket.merchant.name if ticket.merchant_id else str(_("The shop"))
-    if message.author_kind == Message.AuthorKind.SYSTEM:
+    if author_kind == Message.AuthorKind.MERCHANT:
+        return shop or str(_("The shop"))
+    if author_kind == Message.AuthorKind.SYSTEM:
         return str(_("Notice"))
     # Never the agent's name: the service, and the alias the agent chose, if any.
-    alias = getattr(getattr(message.author, "staff_profile", None), "alias", "") if message.author else ""
     if alias:
         return str(_("Customer service · %(alias)s")) % {"alias": alias}
     return str(_("Customer service"))

@@ -114,10 +114,21 @@ CACHES = {
 # empty when a proxy in front routes /ws/ to it on the pages' own origin.
 LIVE_URL = env.env_str("LIVE_URL").rstrip("/")
 ASGI_APPLICATION = "cs_desk.asgi.application"
+# The layer waits for messages with BZPOPMIN of 5 s; redis-py's default read timeout is
+# also 5 s, and a read that loses that race raises in the one receive loop every socket
+# of the process shares, closing them all (seen under load by bench/chat.py). Reads wait
+# longer than the layer's blocking pop. Every socket of one server process shares one
+# Redis queue, and a send to a queue holding ``capacity`` messages is dropped without a
+# word: the layer's default, 100, lost chat messages at 30 busy agents (bench/chat.py);
+# CHANNEL_CAPACITY is per server process.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "cs_desk:ws:"},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            "prefix": "cs_desk:ws:",
+            "capacity": env.env_int("CHANNEL_CAPACITY", 10_000),
+        },
     }
 }
 

@@ -41,7 +41,7 @@ if _WORKER and REDIS_URL.startswith(("redis://", "rediss://")):
         CELERY_BROKER_URL = _worker_redis_url(REDIS_URL, _WORKER)
     REDIS_URL = _worker_redis_url(REDIS_URL, _WORKER)
     CACHES["default"]["LOCATION"] = REDIS_URL
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = REDIS_URL
 
 SECRET_KEY = "test-only-secret-key-not-for-any-real-deployment"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "[::1]"]

@@ -18,8 +18,15 @@ from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactor
 from tests.servers import ServedForTest, session_cookie
 from tickets.escalation import sla_sweep
 from tickets.models import Chat, Message, Ticket
-from tickets.services import ticket_reply
-from tickets.services.chat import availability_set, chat_accept, chat_end, chat_offers_expire, chat_start
+from tickets.services import ticket_change_status, ticket_reply
+from tickets.services.chat import (
+    availability_set,
+    chat_accept,
+    chat_consumer_send,
+    chat_end,
+    chat_offers_expire,
+    chat_start,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ORIGIN = {"Origin": "http://127.0.0.1:8000"}
@@ -209,3 +216,22 @@ def test_an_ended_chat_takes_no_more_messages_over_the_socket(live, category, ag
         error = until(chat, "error")
     assert (error["code"], error["key"]) == ("chat_ended", "late")
     assert ticket.messages.count() == 1
+
+
+def test_a_chats_lines_reach_its_agents_desk_and_not_every_teammates(live, category, team, agent):
+    """At 1,000 chats, every line sent to every page of the team would refresh their
+    queues many times a second: a line goes to the chat's agent; a change of the
+    chat itself (its status) to everyone who may see it."""
+    wang = UserFactory(username="wang", groups=["agents"])
+    team.members.add(wang)
+    availability_set(user=agent, status="online")
+    ticket = start(category)
+    chat_accept(ticket=ticket, agent=agent)
+    with desk_socket(live, agent) as mine, desk_socket(live, wang) as teammate:
+        until(mine, "alerts")
+        until(teammate, "alerts")
+        chat_consumer_send(ticket=ticket, body="在吗？", client_key="line-1")
+        assert until(mine, "tickets")["ids"] == [ticket.pk]
+        assert quiet(teammate, "tickets")
+        ticket_change_status(ticket=ticket, status="pending", actor=agent)
+        assert until(teammate, "tickets")["ids"] == [ticket.pk]

@@ -132,3 +132,15 @@ print(settings.SETTINGS_MODULE, settings.SECRET_KEY.startswith("dev-only-insecur
 def test_health_check_answers_ok(client, db):
     response = client.get("/healthz")
     assert (response.status_code, response.content, response["Content-Type"]) == (200, b"ok\n", "text/plain")
+
+
+def test_the_channel_layer_waits_longer_to_read_than_its_blocking_pop():
+    """A read timing out exactly as the layer's 5 s blocking pop returns raises in the
+    receive loop every socket of the process shares: redis-py's own default read
+    timeout is 5 s too, so the settings give the layer's connections a longer one."""
+    from channels.layers import get_channel_layer
+    from channels_redis.utils import create_pool
+
+    layer = get_channel_layer()
+    pool = create_pool(layer.hosts[0])
+    assert pool.connection_kwargs["socket_timeout"] == 30 > layer.brpop_timeout == 5

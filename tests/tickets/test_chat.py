@@ -11,10 +11,11 @@ import pytest
 import time_machine
 
 from cs_desk.exceptions import ApplicationError
-from tests.builders import SH
+from tests.builders import SH, picture
 from tests.factories import UserFactory
+from tickets.chats import chat_lines, chat_messages
 from tickets.escalation import sla_sweep
-from tickets.models import AgentAvailability, Chat, Message, SLATarget, Ticket, TicketEvent
+from tickets.models import AgentAvailability, Chat, Message, Notification, SLATarget, StaffProfile, Ticket, TicketEvent
 from tickets.services import ticket_change_status, ticket_reply
 from tickets.services.chat import (
     availability_set,
@@ -235,3 +236,34 @@ def test_only_those_who_work_tickets_take_chats(manager):
         availability_set(user=manager, status="online")
     assert error.value.code == "not_an_agent"
     assert not AgentAvailability.objects.exists()
+
+
+def test_a_live_chat_sends_no_email_per_line_and_an_ended_one_does(category, agents):
+    """Both sides read a live chat's lines as they come: an email per line would be
+    noise. Once the chat has ended, a reply is mailed as for any ticket."""
+    zhang = agents[0]
+    online(zhang)
+    ticket = start(category, requester_email="li.na@example.cn")
+    chat_accept(ticket=ticket, agent=zhang)
+    before = set(Notification.objects.values_list("pk", flat=True))
+    ticket_reply(ticket=ticket, author=zhang, body="您好，请稍等。")
+    chat_consumer_send(ticket=ticket, body="好的")
+    assert set(Notification.objects.values_list("pk", flat=True)) == before
+    chat_end(ticket=ticket, actor=zhang)
+    ticket_reply(ticket=ticket, author=zhang, body="已为您登记，稍后回电。")
+    assert list(Notification.objects.exclude(pk__in=before).values_list("kind", "recipient")) == [
+        ("agent_replied", "li.na@example.cn")
+    ]
+
+
+def test_the_push_and_the_page_show_a_line_alike_in_the_consumers_language(category, agents):
+    zhang = agents[0]
+    StaffProfile.objects.create(user=zhang, alias="小美")
+    online(zhang)
+    ticket = start(category, language="en")
+    chat_accept(ticket=ticket, agent=zhang)
+    reply = ticket_reply(ticket=ticket, author=zhang, body="Hello", evidence=[picture()])
+    pushed = chat_lines(message_ids=[reply.pk])[ticket.pk]
+    assert pushed == chat_messages(ticket=ticket, ids=[reply.pk])
+    assert (pushed[0]["author"], pushed[0]["side"]) == ("Customer service · 小美", "agent")
+    assert [f["image"] for f in pushed[0]["files"]] == [True]

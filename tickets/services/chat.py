@@ -301,13 +301,11 @@ def chat_consumer_send(
         raise ApplicationError(_("This ticket is not a chat."), code="not_a_chat")
     if state == State.ENDED:
         raise ApplicationError(_("This chat has ended."), code="chat_ended")
-    if client_key:
-        sent = Message.objects.filter(ticket=ticket, client_key=client_key).first()
-        if sent is not None:
-            return sent, False
     try:
         return ticket_consumer_message(ticket=ticket, body=body, evidence=evidence, client_key=client_key), True
-    except IntegrityError:  # the same message, sent twice at once: the other one stored it
+    except IntegrityError:  # sent before (a resend after a dropped connection): stored once
+        if not client_key:
+            raise
         return Message.objects.get(ticket=ticket, client_key=client_key), False
 
 

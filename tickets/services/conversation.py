@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cs_desk.exceptions import InvalidTransition
 from tickets import events
 from tickets.evidence import evidence_record, evidence_staged
-from tickets.models import Message, SLATarget, Ticket
+from tickets.models import Chat, Message, SLATarget, Ticket
 from tickets.notifications import tracking_url
 from tickets.rules import evidence_count_check, message_clean
 from tickets.services.alerts import ticket_keyword_alert
@@ -26,6 +26,15 @@ Kind = SLATarget.Kind
 
 
 # --- Conversation ---------------------------------------------------------------
+
+
+def _chatting(ticket: Ticket) -> bool:
+    """A live chat not ended: both sides read each message as it comes (and the SLA
+    ladder alerts if one goes unanswered), so no email goes out per message."""
+    return (
+        ticket.channel == Ticket.Channel.CHAT
+        and Chat.objects.filter(ticket=ticket).exclude(state=Chat.State.ENDED).exists()
+    )
 
 
 def ticket_reply(
@@ -50,7 +59,7 @@ def ticket_reply(
 
 
 def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, now: datetime | None) -> Message:
-    work = Work.lock(ticket, now=now, actor=author)
+    work = Work.lock(ticket, now=now, actor=author, related=())
     t = work.ticket
     if t.status == Status.CLOSED:
         raise InvalidTransition(_("This ticket is closed."))
@@ -70,7 +79,7 @@ def _ticket_reply(*, ticket: Ticket, author, body: str, public: bool, staged, no
     if t.status == Status.NEW:
         work.set(status=Status.OPEN)
         work.add(events.status_changed(old=Status.NEW, new=Status.OPEN))
-    if t.requester_email:
+    if t.requester_email and not _chatting(t):
         work.notify(
             "agent_replied",
             t.requester_email,
@@ -101,7 +110,7 @@ def ticket_consumer_message(
     message_clean(body)
     evidence_count_check(evidence)
     with evidence_staged(evidence, now=now or timezone.now()) as staged, transaction.atomic():
-        work = Work.lock(ticket, now=now)  # the instant is taken once the lock is held
+        work = Work.lock(ticket, now=now, related=())  # the instant is taken once the lock is held
         t = work.ticket
         if t.status == Status.CLOSED:
             raise InvalidTransition(_("This ticket is closed. Please file a new complaint."), code="ticket_closed")
@@ -117,7 +126,8 @@ def ticket_consumer_message(
             change_status(work, Status.OPEN)
         if not work.active(*RESPONSE_KINDS):
             work.open_target(Kind.NEXT_RESPONSE)
-        work.notify_staff("consumer_replied", [t.assignee], body=body)
+        if not _chatting(t):
+            work.notify_staff("consumer_replied", [t.assignee], body=body)
         work.commit()
     return message
 
