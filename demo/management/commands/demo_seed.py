@@ -20,6 +20,7 @@ from merchants.scoring import merchant_scores_compute
 from tickets import services
 from tickets.escalation import sla_sweep
 from tickets.models import AlertKeyword, CannedAnswer, Category, StaffProfile, Team, Ticket
+from tickets.services.chat import availability_set
 
 PASSWORD = "demo-pass-2026"
 LOGINS = [
@@ -163,6 +164,9 @@ class Command(BaseCommand):
             users[username] = user
         StaffProfile.objects.create(user=users["agent"], alias="小美")
         StaffProfile.objects.create(user=users["agent2"], alias="Alex", language="en")
+        # 小美 takes chats from the start (a chat from /chat/ is offered to her); Alex is away.
+        availability_set(user=users["agent"], status="online", capacity=3)
+        availability_set(user=users["agent2"], status="away")
         AlertKeyword.objects.bulk_create([AlertKeyword(word=w) for w in ALERT_WORDS])
         CannedAnswer.objects.bulk_create(
             [
