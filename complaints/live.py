@@ -24,7 +24,7 @@ import logging
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cs_desk.exceptions import ApplicationError
-from cs_desk.push import chat_group, db_call, groups_send
+from cs_desk.push import chat_group, db_call, groups_send, typing_due
 from cs_desk.ratelimit import (
     GuessesExceeded,
     guess_guarded,
@@ -127,7 +127,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
         if kind == "message":
             answer = await db_call(_send)(self.ticket, self.address, content.get("body"), content.get("key", ""))
             await self.send_json(answer)
-        elif kind == "typing":
+        elif kind == "typing" and typing_due(self):
             await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": "consumer"})
         elif kind == "read" and isinstance(content.get("upto"), int):
             upto = content["upto"]

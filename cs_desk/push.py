@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -19,6 +20,19 @@ def db_call(func):
     socket's write does not queue behind every other socket's (Channels' default
     runs all of them on one thread, one after another)."""
     return database_sync_to_async(func, thread_sensitive=False)
+
+
+TYPING_EVERY_S = 1.0
+
+
+def typing_due(socket) -> bool:
+    """Whether "is typing" from ``socket`` is passed on now: at most once a second
+    (the pages send it every 2 s while typing; more is a client flooding the other side)."""
+    now = time.monotonic()
+    if now - getattr(socket, "typed_at", 0.0) < TYPING_EVERY_S:
+        return False
+    socket.typed_at = now
+    return True
 
 
 def chat_group(ticket_id: int) -> str:

@@ -50,11 +50,13 @@ def availability(request: HttpRequest) -> HttpResponse:
 
 
 def _chat_action(request: HttpRequest, pk: int, act, done: str, *, to_ticket: bool = True) -> HttpResponse:
+    """``act(ticket, user)`` on a chat the user may see and work; back to the
+    ticket (or, for a chat passed on, to the queue), saying what happened."""
     ticket = _ticket_or_404(request, pk)
     if not can_work(request.user):
         raise PermissionDenied
     try:
-        act(ticket=ticket, agent=request.user) if act is not chat_end else chat_end(ticket=ticket, actor=request.user)
+        act(ticket, request.user)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("desk:ticket", pk=ticket.pk)
@@ -65,19 +67,28 @@ def _chat_action(request: HttpRequest, pk: int, act, done: str, *, to_ticket: bo
 @staff_only
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    return _chat_action(request, pk, chat_accept, _("The chat is yours: answer within a minute."))
+    def act(ticket, user):
+        chat_accept(ticket=ticket, agent=user)
+
+    return _chat_action(request, pk, act, _("The chat is yours: answer within a minute."))
 
 
 @staff_only
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
-    return _chat_action(request, pk, chat_decline, _("The chat goes to the next agent."), to_ticket=False)
+    def act(ticket, user):
+        chat_decline(ticket=ticket, agent=user)
+
+    return _chat_action(request, pk, act, _("The chat goes to the next agent."), to_ticket=False)
 
 
 @staff_only
 @require_POST
 def end(request: HttpRequest, pk: int) -> HttpResponse:
-    return _chat_action(request, pk, chat_end, _("The chat has ended. Set the ticket's status when its work is done."))
+    def act(ticket, user):
+        chat_end(ticket=ticket, actor=user)
+
+    return _chat_action(request, pk, act, _("The chat has ended. Set the ticket's status when its work is done."))
 
 
 @staff_only

@@ -29,7 +29,7 @@ from collections import defaultdict
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cs_desk.exceptions import ApplicationError
-from cs_desk.push import db_call
+from cs_desk.push import db_call, typing_due
 from cs_desk.ratelimit import rate_limit_hit
 from desk.groups import EVERYTHING, chat_group, groups_send, team_group, ticket_group, user_group
 from desk.presence import presence_writers
@@ -176,7 +176,7 @@ class DeskSocket(AsyncJsonWebsocketConsumer):
             key = content.get("key") if isinstance(content.get("key"), str) else ""
             answer = await db_call(_chat_send)(user, self.chat, content.get("body"), key)
             await self.send_json(answer)
-        elif kind == "chat.typing":
+        elif kind == "chat.typing" and typing_due(self):
             await self.channel_layer.group_send(chat_group(self.chat), {"type": "chat.typing", "side": "agent"})
         elif kind == "chat.read" and isinstance(content.get("upto"), int):
             upto = content["upto"]

@@ -235,3 +235,17 @@ def test_a_chats_lines_reach_its_agents_desk_and_not_every_teammates(live, categ
         assert quiet(teammate, "tickets")
         ticket_change_status(ticket=ticket, status="pending", actor=agent)
         assert until(teammate, "tickets")["ids"] == [ticket.pk]
+
+
+def test_a_consumer_flooding_is_typing_reaches_the_agent_once_a_second(live, category, agent):
+    availability_set(user=agent, status="online")
+    ticket = start(category)
+    chat_accept(ticket=ticket, agent=agent)
+    with desk_socket(live, agent) as desk, consumer_socket(live, ticket) as chat:
+        desk.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
+        until(desk, "chat")
+        until(chat, "hello")
+        for _ in range(20):
+            chat.send(json.dumps({"type": "typing"}))
+        assert until(desk, "chat.typing")["ticket"] == ticket.pk
+        assert quiet(desk, "chat.typing", timeout=0.5)

@@ -201,7 +201,8 @@ def test_make_run_starts_the_smtp_receiver_beside_the_web_server_and_celery():
     assert commands["web"][:4] == ["python", "-m", "gunicorn", "cs_desk.wsgi"]
     assert "127.0.0.1:8000" in commands["web"]
     assert commands["live"][:4] == ["python", "-m", "uvicorn", "cs_desk.asgi:application"]
-    assert commands["live"][-3:-1] == ["--port", "8001"]
+    assert commands["live"][4:8] == ["--host", "127.0.0.1", "--port", "8001"]
+    assert commands["live"][8:10] == ["--workers", "2"]
     assert {name: commands[name] for name in ("sla", "worker", "beat")} == celery_commands(
         "python", schedule="/tmp/beat"
     )
