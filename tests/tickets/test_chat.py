@@ -5,10 +5,12 @@ worked out by hand in each test."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connections
 
 from cs_desk.exceptions import ApplicationError
 from tests.builders import SH, picture
@@ -267,3 +269,39 @@ def test_the_push_and_the_page_show_a_line_alike_in_the_consumers_language(categ
     assert pushed == chat_messages(ticket=ticket, ids=[reply.pk])
     assert (pushed[0]["author"], pushed[0]["side"]) == ("Customer service · 小美", "agent")
     assert [f["image"] for f in pushed[0]["files"]] == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_taking_one_queued_chat_at_once_one_gets_it(category, agents):
+    """Two agents click "accept" on the same waiting chat at the same instant, each
+    on a connection of their own: the ticket's lock lets one through; the other is
+    told it is gone. The offers' beat running meanwhile waits its turn."""
+    zhang, wang, _liu = agents
+    ticket = start(category)  # nobody online: queued
+    ready, outcomes = threading.Barrier(3), []
+
+    def take(agent) -> None:
+        try:
+            ready.wait()
+            chat_accept(ticket=ticket, agent=agent)
+            outcomes.append(("taken", agent.username))
+        except ApplicationError as error:
+            outcomes.append((error.code, agent.username))
+        finally:
+            connections.close_all()
+
+    def beat() -> None:
+        ready.wait()
+        chat_offers_expire()
+        connections.close_all()
+
+    threads = [threading.Thread(target=take, args=(a,)) for a in (zhang, wang)] + [threading.Thread(target=beat)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(code for code, _who in outcomes) == ["offer_gone", "taken"]
+    winner = next(who for code, who in outcomes if code == "taken")
+    chat = Chat.objects.get(ticket=ticket)
+    assert (chat.state, chat.agent.username) == ("connected", winner)
+    assert ticket.events.filter(kind=Kind.CHAT_ACCEPTED).count() == 1

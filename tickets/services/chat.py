@@ -235,9 +235,10 @@ def chat_end(*, ticket: Ticket, actor, now: datetime | None = None) -> Chat:
 
 def chat_offers_expire(*, now: datetime | None = None, limit: int = 200) -> int:
     """Every second: each offer past its time passes to the next agent, and each
-    live chat waiting in a queue is offered to an agent who has come free. Set-
-    based and bounded; concurrent runs skip each other's chats. Returns how many
-    chats moved."""
+    live chat waiting in a queue is offered to an agent who has come free. Bounded;
+    each chat under its ticket's lock, taken before the chat's as by every change
+    (an agent accepting at the same instant waits, or is waited for). Returns how
+    many chats moved."""
     now = now or timezone.now()
     lapsed = list(
         Chat.objects.filter(state=State.OFFERED, offer_expires_at__lte=now)
@@ -259,10 +260,9 @@ def chat_offers_expire(*, now: datetime | None = None, limit: int = 200) -> int:
 
 def _expire_one(ticket_id: int, now: datetime) -> int:
     with transaction.atomic():
-        chat = Chat.objects.select_for_update(skip_locked=True).filter(ticket_id=ticket_id).first()
-        if chat is None or chat.state != State.OFFERED or chat.offer_expires_at > now:
-            return 0
-        work = Work.lock(chat.ticket, now=now)
+        work, chat = _locked(Ticket(pk=ticket_id), now=now)  # the ticket first, as every change does
+        if chat.state != State.OFFERED or chat.offer_expires_at > now:
+            return 0  # taken, passed or offered again meanwhile
         _pass(work, chat, reason="lapsed")
         chat.save()
         work.commit()
@@ -271,10 +271,9 @@ def _expire_one(ticket_id: int, now: datetime) -> int:
 
 def _requeue_one(ticket_id: int, now: datetime) -> int:
     with transaction.atomic():
-        chat = Chat.objects.select_for_update(skip_locked=True).filter(ticket_id=ticket_id).first()
-        if chat is None or chat.state != State.QUEUED:
+        work, chat = _locked(Ticket(pk=ticket_id), now=now)
+        if chat.state != State.QUEUED:
             return 0
-        work = Work.lock(chat.ticket, now=now)
         free = _free_agents(work.ticket.team_id, passed=chat.passed, lock=True)
         if not free:
             return 0
