@@ -4,8 +4,10 @@ The consumer is anonymous. A ticket opens only through its private tracking
 token (``ticket_for_token``); a wrong token, a numeric id or a reference all
 answer 404, and an address that opens too many wrong tokens is refused for a
 while (429), right tokens included (``cs_desk.ratelimit.guess_guarded``). The
-limits on complaints and replies count only what was accepted. The pages are
-never cached (they hold a private conversation)."""
+limits on complaints and replies count only what was accepted. Browsers and
+proxies never cache the pages (they hold a private conversation); the server
+keeps the tracking page rendered per version of its ticket
+(``complaints.page_cache``)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints.forms import ComplaintForm, ReplyForm, SurveyForm
+from complaints.page_cache import tracking_page_cached
 from cs_desk.exceptions import ApplicationError
 from cs_desk.ratelimit import (
     GuessesExceeded,
@@ -136,7 +139,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
     address = client_ip(request)
     form = ComplaintForm(request.POST, request.FILES, follows=follows)
-    context = {"form": form, "categories": complaint_categories(), "follows": follows}
+    # Called by the template only when the form is shown again: an accepted complaint is a redirect.
+    context = {"form": form, "categories": complaint_categories, "follows": follows}
     verdict = rate_limits_check([("complaint_ip", address)])
     if not verdict.allowed:
         context["rate_limited"] = rate_limited_text(verdict)
@@ -179,7 +183,14 @@ def complaint_submitted(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_form=None, status=200, extra=None):
+    return _tracking_render(request, ticket, form=form, survey_form=survey_form, status=status, extra=extra)[0]
+
+
+def _tracking_render(request, ticket, *, form=None, survey_form=None, status=200, extra=None):
+    """The tracking page, and the instant from which it would read differently by
+    the clock alone (the promised reply time, once passed, reads "late"), or None."""
     response_due, resolution_due = ticket_promised(ticket=ticket)
+    now = timezone.now()
     conversation = [(m, public_author_label(m, ticket)) for m in ticket_public_conversation(ticket=ticket)]
     survey_open = survey_resolution(ticket=ticket) is not None
     context = {
@@ -187,7 +198,7 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
         "status_text": STATUS_TEXT[Ticket.Status(ticket.status)],
         "response_due": response_due,
         # Late as soon as the promised time has passed, not only once the sweep has marked it.
-        "late": ticket.is_overdue or (response_due is not None and response_due < timezone.now()),
+        "late": ticket.is_overdue or (response_due is not None and response_due < now),
         "resolution_due": resolution_due,
         "conversation": conversation,
         "form": form or ReplyForm(),
@@ -197,7 +208,8 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
         "merged_token": merged_tracking_token(ticket=ticket),
         **(extra or {}),
     }
-    return _private(render(request, "complaints/tracking.html", context, status=status))
+    changes_at = response_due if response_due is not None and response_due >= now else None
+    return _private(render(request, "complaints/tracking.html", context, status=status)), changes_at
 
 
 @never_cache
@@ -206,7 +218,7 @@ def _tracking_page(request: HttpRequest, ticket: Ticket, *, form=None, survey_fo
 def tracking(request: HttpRequest, token: str) -> HttpResponse:
     ticket = _ticket_or_404(request, token)
     if request.method != "POST":
-        return _tracking_page(request, ticket)
+        return tracking_page_cached(request, ticket, lambda extra: _tracking_render(request, ticket, extra=extra))
     form = ReplyForm(request.POST, request.FILES)
     limits = [("reply_ip", client_ip(request)), ("reply_ticket", ticket.tracking_token)]
     verdict = rate_limits_check(limits)

@@ -3,8 +3,10 @@
 A sliding-window counter: requests are counted per fixed window, and the count
 that decides is this window's plus the previous window's weighted by how much
 of it still lies within the last ``period`` seconds. It never lets through more
-than the limit in any ``period`` by more than a rounding step, costs two cache
-reads and one increment per request, and forgets a client after two periods.
+than the limit in any ``period`` by more than a rounding step, and forgets a
+client after two periods. Checking any number of limits is one round trip to
+Redis (one MGET), counting them another (one pipeline); the counts live under
+the cache's key prefix, as plain integers.
 Windows are numbered from the application's clock (``time.time``), so tests
 move the clock with time-machine instead of sleeping.
 
@@ -36,6 +38,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import ngettext
+
+from cs_desk.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -71,49 +75,51 @@ def _address(remote: str, forwarded_for: str) -> str:
 
 def _key(scope: str, identity: str, window: int) -> str:
     digest = hashlib.sha256(identity.strip().casefold().encode()).hexdigest()[:32]
-    return f"ratelimit:{scope}:{digest}:{window}"
+    return cache.make_key(f"ratelimit:{scope}:{digest}:{window}")
 
 
 T = TypeVar("T")
 
 
-def _windows(scope: str, identity: str) -> tuple[int, int, float, str, str]:
+@dataclass(frozen=True)
+class _Window:
+    limit: int
+    period: int
+    elapsed: float  # the share of the current window gone by
+    current: str  # the keys of the current and the previous window's counts
+    previous: str
+
+
+def _window(scope: str, identity: str) -> _Window:
     limit, period = settings.RATE_LIMITS[scope]
     now = time.time()
     window = int(now // period)
-    elapsed = (now % period) / period
-    return limit, period, elapsed, _key(scope, identity, window), _key(scope, identity, window - 1)
+    return _Window(
+        limit, period, (now % period) / period, _key(scope, identity, window), _key(scope, identity, window - 1)
+    )
+
+
+def _verdict(w: _Window, current: int, previous: int) -> Verdict:
+    if current + previous * (1 - w.elapsed) + 1 <= w.limit:
+        return Verdict(True, 0)
+    # Until enough of the previous window has slid out (or the next window).
+    if previous and current < w.limit:
+        needed = (current + previous + 1 - w.limit) / previous
+        wait = max(needed - w.elapsed, 0) * w.period
+    else:
+        wait = (1 - w.elapsed) * w.period
+    return Verdict(False, max(int(wait) + 1, 1))
 
 
 def rate_limit_peek(scope: str, identity: str) -> Verdict:
     """Would one more request of ``identity`` (an IP, a contact, a token) be
     within the limit named ``scope`` in ``settings.RATE_LIMITS``? Counts nothing."""
-    limit, period, elapsed, current_key, previous_key = _windows(scope, identity)
-    try:
-        counts = cache.get_many([current_key, previous_key])
-    except Exception:
-        logger.exception("rate limit %s: cache unavailable, request let through", scope)
-        return Verdict(True, 0)
-    current, previous = counts.get(current_key, 0), counts.get(previous_key, 0)
-    if current + previous * (1 - elapsed) + 1 <= limit:
-        return Verdict(True, 0)
-    # Until enough of the previous window has slid out (or the next window).
-    if previous and current < limit:
-        needed = (current + previous + 1 - limit) / previous
-        wait = max(needed - elapsed, 0) * period
-    else:
-        wait = (1 - elapsed) * period
-    return Verdict(False, max(int(wait) + 1, 1))
+    return rate_limits_check([(scope, identity)])
 
 
 def rate_limit_count(scope: str, identity: str) -> None:
     """Count one request of ``identity`` against ``scope``."""
-    _limit, period, _elapsed, current_key, _previous_key = _windows(scope, identity)
-    try:
-        if cache.add(current_key, 1, timeout=2 * period) is False:
-            cache.incr(current_key)
-    except Exception:
-        logger.exception("rate limit %s: cache unavailable, request not counted", scope)
+    rate_limits_count([(scope, identity)])
 
 
 def rate_limit_hit(scope: str, identity: str) -> Verdict:
@@ -127,20 +133,37 @@ def rate_limit_hit(scope: str, identity: str) -> Verdict:
 def rate_limits_check(checks: list[tuple[str, str]]) -> Verdict:
     """Would one more request be within every limit (e.g. per IP and per
     contact)? The first that refuses decides; empty identities are skipped.
-    Counts nothing: count what was accepted with ``rate_limits_count``."""
-    for scope, identity in checks:
-        if identity:
-            verdict = rate_limit_peek(scope, identity)
-            if not verdict.allowed:
-                return verdict
+    Counts nothing: count what was accepted with ``rate_limits_count``. One
+    round trip to Redis, whatever the number of limits."""
+    windows = [(scope, _window(scope, identity)) for scope, identity in checks if identity]
+    if not windows:
+        return Verdict(True, 0)
+    try:
+        counts = redis_client().mget([key for _s, w in windows for key in (w.current, w.previous)])
+    except Exception:
+        logger.exception("rate limit %s: cache unavailable, request let through", windows[0][0])
+        return Verdict(True, 0)
+    for i, (_scope, w) in enumerate(windows):
+        verdict = _verdict(w, int(counts[2 * i] or 0), int(counts[2 * i + 1] or 0))
+        if not verdict.allowed:
+            return verdict
     return Verdict(True, 0)
 
 
 def rate_limits_count(checks: list[tuple[str, str]]) -> None:
-    """Count one accepted request against each limit (empty identities skipped)."""
-    for scope, identity in checks:
-        if identity:
-            rate_limit_count(scope, identity)
+    """Count one accepted request against each limit (empty identities skipped),
+    in one round trip: each window's count expires two periods after it starts."""
+    windows = [(scope, _window(scope, identity)) for scope, identity in checks if identity]
+    if not windows:
+        return
+    try:
+        pipeline = redis_client().pipeline(transaction=False)
+        for _scope, w in windows:
+            pipeline.incr(w.current)
+            pipeline.expire(w.current, 2 * w.period, nx=True)
+        pipeline.execute()
+    except Exception:
+        logger.exception("rate limit %s: cache unavailable, request not counted", windows[0][0])
 
 
 def rate_limited_text(verdict: Verdict) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Merchant
 from cs_desk.exceptions import ApplicationError
 from tickets.calendars import warn_if_uncovered, working_calendar
-from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket
+from tickets.models import Attachment, Category, Message, SLAPolicy, SLATarget, Ticket, TicketEvent
 from tickets.phones import phone_same
 from tickets.policies import PolicyQuestion, policies_in_order, policy_choose
 from tickets.sla.calendar import deadline
@@ -116,10 +116,21 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def ticket_for_token(*, token: str) -> Ticket | None:
     """The ticket a private tracking link opens, or None. Only the token opens a
     ticket: never its id or its reference. Callers facing the outside guard it
-    against guessing (``cs_desk.ratelimit.guess_guarded``)."""
+    against guessing (``cs_desk.ratelimit.guess_guarded``). With its category and
+    shop, and ``last_event_id``: the version of its pages (``complaints.page_cache``)."""
     if not _TOKEN.fullmatch(token or ""):
         return None
-    return Ticket.objects.select_related("category", "merchant").filter(tracking_token=token).first()
+    return (
+        Ticket.objects.select_related("category", "merchant")
+        .annotate(last_event_id=Subquery(_last_event))
+        .filter(tracking_token=token)
+        .first()
+    )
+
+
+# Every change to a ticket records an event (the services, the sweep, a survey): the
+# id of its latest event is the version of what its consumer's pages show.
+_last_event = TicketEvent.objects.filter(ticket=OuterRef("pk")).order_by("-pk").values("pk")[:1]
 
 
 def ticket_public_conversation(*, ticket: Ticket) -> list[Message]:

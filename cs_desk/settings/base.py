@@ -108,6 +108,10 @@ CACHES = {
     }
 }
 
+# The tracking page is kept rendered per version of its ticket (complaints.page_cache):
+# a changed ticket is a new key, so this only bounds the memory of pages nobody reloads.
+TRACKING_PAGE_CACHE_S = env.env_int("TRACKING_PAGE_CACHE_S", 3600)
+
 # --- Real time: Django Channels (cs_desk.asgi), its channel layer on the same Redis ---
 # The pages are served by gunicorn (WSGI); the WebSockets by an ASGI server beside it.
 # LIVE_URL: where the browser reaches that server (ws://host:port, wss:// behind TLS);
