@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 
 MAX_PIXELS = 40_000_000
 IMAGE_TYPES = {
-    # Pillow format: (content type, extension, save options)
-    "PNG": ("image/png", ".png", {"optimize": True}),
+    # Pillow format: (content type, extension, save options). PNG at zlib's fastest
+    # level: 1080×1920 screenshot 32 ms instead of 94 ms with optimize (and 35 KB
+    # instead of 9 KB), a 1080×1440 photo 0.24 s instead of 0.92 s (a smaller file).
+    "PNG": ("image/png", ".png", {"compress_level": 1}),
     "JPEG": ("image/jpeg", ".jpg", {"quality": 90}),
     "GIF": ("image/gif", ".gif", {}),
     "WEBP": ("image/webp", ".webp", {"quality": 90}),
