@@ -3,14 +3,14 @@ cache until the ticket changes.
 
 A consumer reloads the tracking page to see whether anyone answered; most loads
 find nothing new. The page is rendered once per (ticket version, language, path)
-and kept in the shared cache. The version is the ticket's latest event
-(``tickets.selectors.ticket_for_token`` reads it with the ticket, in the one
-query a load costs): every change that reaches the page — a message, a status,
-a promise re-dated, an escalation, a survey, a merge — records an event in the
-same transaction, so a changed ticket is a new key and the next load renders it
-afresh: never stale, nothing to delete. The names the page shows from elsewhere
-(category, shop) are part of the key; the ticket's own ``updated_at`` too, for a
-change that wrote no event.
+and kept in the shared cache. The version (``tickets.selectors.ticket_page_version``,
+the one query a load costs) is the ticket's events, how many and the latest:
+every change that reaches the page — a message, a status, a promise re-dated, an
+escalation, a survey, a merge — records an event in the same transaction, so a
+changed ticket is a new key and the next load renders it afresh: never stale,
+nothing to delete. The names the page shows from elsewhere (category, shop) are
+part of the version; the ticket's ``updated_at`` too, for a change that wrote no
+event.
 
 What differs between two visitors of one version is the CSRF token of the forms:
 the page is cached with a placeholder and each visitor's token put in when it is
@@ -23,6 +23,7 @@ page with a notice is rendered for its request and never kept."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -33,47 +34,51 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from tickets.models import Ticket
+from cs_desk.redis import redis_client
+
+logger = logging.getLogger(__name__)
 
 # What the forms' {% csrf_token %} renders in a cached page, replaced per visitor.
 CSRF_PLACEHOLDER = "csrf-token-of-this-visitor-4f1c0b2e"
 
 
-def _key(request: HttpRequest, ticket: Ticket) -> str:
-    shown = (
-        ticket.tracking_token,  # a ticket of another database with the same id and history never matches
-        ticket.last_event_id,
-        ticket.updated_at.isoformat(),
-        ticket.category.name_zh,
-        ticket.category.name_en,
-        ticket.merchant.name if ticket.merchant_id else "",
-        ticket.merchant.shop_id if ticket.merchant_id else "",
-        get_language(),
-        request.get_full_path(),
-    )
-    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
-    return f"page:tracking:{ticket.pk}:{digest}"
+def _key(request: HttpRequest, version: tuple) -> str:
+    digest = hashlib.sha256(repr((version, get_language(), request.get_full_path())).encode()).hexdigest()[:32]
+    return cache.make_key(f"page:tracking:{version[0]}:{digest}")
 
 
 def tracking_page_cached(
-    request: HttpRequest, ticket: Ticket, render: Callable[[dict], tuple[HttpResponse, datetime | None]]
+    request: HttpRequest, version: tuple, render: Callable[[dict], tuple[HttpResponse, datetime | None]]
 ) -> HttpResponse:
-    """The tracking page of ``ticket`` for this visitor: from the cache, or by
-    ``render(extra_context)``, which returns the response and the instant from
-    which it would read differently by the clock alone (None: never)."""
-    key = _key(request, ticket)
-    entry = cache.get(key)
-    if entry is not None and time.time() < entry[1]:
-        html = entry[0]
-    else:
+    """The tracking page of the ticket at ``version`` (``ticket_page_version``)
+    for this visitor: from the cache, or by ``render(extra_context)``, which
+    returns the response and the instant from which it would read differently by
+    the clock alone (None: never). Kept as "<valid until>\n<page>" under the
+    cache's prefix, read and written with one command each; a cache outage
+    renders every load."""
+    key = _key(request, version)
+    client = redis_client()
+    try:
+        entry = client.get(key)
+    except Exception:
+        logger.warning("tracking page cache unavailable: rendering", exc_info=True)
+        entry = None
+    html = None
+    if entry is not None:
+        valid_until, _sep, page = entry.partition(b"\n")
+        if time.time() < float(valid_until):
+            html = page.decode()
+    if html is None:
         response, changes_at = render({"csrf_token": CSRF_PLACEHOLDER})
         html = response.content.decode()
-        lifetime = settings.TRACKING_PAGE_CACHE_S
-        valid_until = time.time() + lifetime
+        valid_until = time.time() + settings.TRACKING_PAGE_CACHE_S
         if changes_at is not None:
             valid_until = min(valid_until, changes_at.timestamp())
-            lifetime = max(1, min(lifetime, int(valid_until - time.time()) + 1))
-        cache.set(key, (html, valid_until), timeout=lifetime)
+        lifetime = max(1, int(valid_until - time.time()) + 1)
+        try:
+            client.set(key, f"{valid_until!r}\n".encode() + html.encode(), ex=lifetime)
+        except Exception:
+            logger.warning("tracking page cache unavailable: not kept", exc_info=True)
     response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

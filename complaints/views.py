@@ -45,6 +45,7 @@ from tickets.selectors import (
     merged_tracking_token,
     public_author_label,
     ticket_for_token,
+    ticket_page_version,
     ticket_promised,
     ticket_public_attachment,
     ticket_public_conversation,
@@ -216,9 +217,9 @@ def _tracking_render(request, ticket, *, form=None, survey_form=None, status=200
 @require_http_methods(["GET", "POST"])
 @token_guarded
 def tracking(request: HttpRequest, token: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, token)
     if request.method != "POST":
-        return tracking_page_cached(request, ticket, lambda extra: _tracking_render(request, ticket, extra=extra))
+        return _tracking_get(request, token)
+    ticket = _ticket_or_404(request, token)
     form = ReplyForm(request.POST, request.FILES)
     limits = [("reply_ip", client_ip(request)), ("reply_ticket", ticket.tracking_token)]
     verdict = rate_limits_check(limits)
@@ -238,6 +239,21 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
             rate_limits_count(limits)
             return redirect(reverse("complaints:tracking", kwargs={"token": token}) + "#latest")
     return _tracking_page(request, ticket, form=form, status=400)
+
+
+def _tracking_get(request: HttpRequest, token: str) -> HttpResponse:
+    """The tracking page as most loads find it: unchanged since the last, from the cache."""
+    version = guess_guarded("token_guess", client_ip(request), lambda: ticket_page_version(token=token))
+    if version is None:
+        raise Http404
+
+    def render(extra: dict):
+        ticket = ticket_for_token(token=token)
+        if ticket is None:  # gone since the line above
+            raise Http404
+        return _tracking_render(request, ticket, extra=extra)
+
+    return tracking_page_cached(request, version, render)
 
 
 @never_cache
