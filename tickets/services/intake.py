@@ -123,8 +123,14 @@ def ticket_create(
     if priority is not None and priority not in Ticket.Priority.values:
         raise ApplicationError(_("Unknown priority."), code="invalid_priority", field="priority")
 
+    # The day's number first, in a statement of its own: outside a caller's
+    # transaction the counter's row is locked for that statement only, not for
+    # the whole filing (other filings of the day queued behind it). A filing that
+    # fails after this leaves its number unused, as a sequence would.
+    reference = reference_next(now)
     with evidence_staged(evidence, now=now) as staged, transaction.atomic():
         return _ticket_create(
+            reference=reference,
             category=category,
             subject=subject,
             body=body,
@@ -142,9 +148,11 @@ def ticket_create(
         )
 
 
-def _ticket_create(*, category: Category, body: str, priority: str | None, author, staged, now, **fields) -> Ticket:
+def _ticket_create(
+    *, reference: str, category: Category, body: str, priority: str | None, author, staged, now, **fields
+) -> Ticket:
     ticket = Ticket.objects.create(
-        reference=reference_next(now),
+        reference=reference,
         subject=fields["subject"].strip()[:200],
         requester_name=fields["requester_name"],
         requester_email=fields["requester_email"],

@@ -53,7 +53,9 @@ Kind = SLATarget.Kind
 
 def reference_next(now: datetime) -> str:
     """``CS-YYYYMMDD-NNNNNN``: the local date and that day's counter, taken with
-    one atomic upsert so concurrent submissions never share a number."""
+    one atomic upsert so concurrent submissions never share a number. The upsert
+    locks the day's row until its transaction ends: take it outside the filing's
+    (``ticket_create``), or as late in it as possible."""
     day = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE)).date()
     with connection.cursor() as cursor:
         cursor.execute(
