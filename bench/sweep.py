@@ -2,7 +2,14 @@
 open backlog, when nothing is due and when 1 % of the backlog is due.
 
     .venv/bin/python bench/sweep.py [--tickets 1000000] [--due-fraction 0.01] [--keep]
+    .venv/bin/python bench/sweep.py --template cs_desk_bench_sweep_1m   # load once, reuse after
     .venv/bin/python bench/sweep.py --smoke     # 5,000 tickets, 50 due: does it still run?
+
+``--template NAME``: the first run saves its loaded database (after VACUUM, before
+any sweep) as NAME and keeps it; a later run with the same NAME and sizes copies it
+(``CREATE DATABASE … TEMPLATE``, seconds instead of the minutes of the load),
+migrates the copy (so an older checkout's load serves a newer schema: before and
+after on the same data) and measures that. Drop it by hand when done.
 
 Creates a database of its own (``cs_desk_bench_sweep_<pid>``, dropped at the
 end) and a private Redis, migrates, and loads N open tickets with COPY, each
@@ -20,7 +27,10 @@ figures (``bench/_sweep_measure.py`` measures):
   first-response warning *and* breach due: a warning, a breach, a hand-over to
   the supervisor, two notifications each, and for the low ones a priority raise
   that re-dates the resolution target;
-* ``sweep_idle_after_ms``: the next beat's sweep (T_due + 30 s), nothing left due.
+* ``sweep_idle_after_ms``: the next beat's sweep (T_due + 30 s), nothing left due;
+* ``sweep_due_peak_rss_mib`` / ``sweep_due_rss_growth_mib``: the sweeping process's
+  peak resident memory during the due sweep (Linux ``VmHWM``, reset just before it
+  through ``/proc/self/clear_refs``), and how far above its size before the sweep.
 
 Every run checks what the due sweep wrote (``verify``), smoke runs included.
 Progress goes to stderr; the last stdout line is one JSON object. The figures
@@ -70,6 +80,18 @@ def parse_args():
         "this many more when its first batch is full (SLA_SWEEP_HELPERS; default 1, 0 to skip)",
     )
     parser.add_argument("--profile", metavar="PATH", help="run the due sweep under cProfile, dump stats to PATH")
+    parser.add_argument(
+        "--disable-trigger",
+        action="append",
+        default=[],
+        metavar="TABLE.TRIGGER",
+        help="disable this trigger on the measured database (e.g. to tell apart what another app's trigger costs)",
+    )
+    parser.add_argument(
+        "--template",
+        metavar="DATABASE",
+        help="copy this database (a former run's load) instead of loading; without it, save the load as it",
+    )
     args = parser.parse_args()
     # Smoke: small batches, so that several batches and the called-in helper run too.
     common.sizes_apply(args, tickets=(1_000_000, 5_000), batch_size=(None, 20), idle_runs=(15, 3))
@@ -153,6 +175,91 @@ def verify(*, counts: dict, due_ids: dict[str, list[int]], supervisor, batches: 
     return {"events": events, "checks": {k: v[0] for k, v in checks.items()}}
 
 
+# --- Memory and the reusable load ------------------------------------------------------
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def peak_reset() -> int | None:
+    """Reset the process's peak resident size (Linux: ``5`` to ``clear_refs``) and
+    return its resident size now, in KiB (None where that cannot be done)."""
+    import gc
+
+    gc.collect()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    return _status_kib("VmRSS")
+
+
+def peak_read(before: int | None) -> dict:
+    """The peak resident size since ``peak_reset`` (``VmHWM``), else the process's
+    lifetime peak (``ru_maxrss``), in MiB, and its growth over ``before``."""
+    import resource
+
+    peak = _status_kib("VmHWM") if before is not None else None
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "peak_rss_mib": round(peak / 1024, 1),
+        "rss_growth_mib": round((peak - before) / 1024, 1) if before is not None else None,
+    }
+
+
+def template_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(
+        host=common.PG_HOST, port=common.PG_PORT, user=common.PG_USER, dbname="postgres", autocommit=True
+    ) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def template_loaded(plan: Plan) -> dict:
+    """What ``load`` returns, for a database copied from a template: the ids of the
+    due tickets follow from the plan (ids are given in its order), the counts from
+    the tables; the template must hold the plan's tickets."""
+    from tickets.models import Message, SLATarget, Ticket, TicketEvent
+
+    tickets = Ticket.objects.count()
+    if tickets != len(plan.rows):
+        raise SystemExit(f"the template holds {tickets:,} tickets, not {len(plan.rows):,}: use another name")
+    due_ids: dict[str, list[int]] = {"low": [], "urgent": []}
+    for ticket_id, (_created, priority, due) in enumerate(plan.rows, 1):
+        if due:
+            due_ids[priority].append(ticket_id)
+    counts = {
+        "tickets": tickets,
+        "targets": SLATarget.objects.count(),
+        "messages": Message.objects.count(),
+        "events": TicketEvent.objects.count(),
+        "calculator_runs": 0,
+    }
+    return {"due_ids": due_ids, "counts": counts}
+
+
+def staff_of_template():
+    """The staff ``common.staff_create`` made in the template."""
+    from django.contrib.auth import get_user_model
+
+    from tickets.models import Category, Team
+
+    users = get_user_model().objects
+    team = Team.objects.get(name="售后一组 (bench)")
+    agents = list(users.filter(username__startswith="bench-agent").order_by("username"))
+    categories = {c.default_priority: c for c in Category.objects.filter(code__startswith="bench-")}
+    return team, users.get(username="bench-supervisor"), users.get(username="bench-manager"), agents, categories
+
+
 # --- Report ---------------------------------------------------------------------------
 
 
@@ -160,6 +267,11 @@ def results_write(result: dict, info: dict, extra: dict, *, write: bool) -> None
     shanghai = lambda d: d.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S %Z")  # noqa: E731
     python_ms = result["sweep_due_ms"] - result["sweep_due_db_ms"] - result["sweep_due_commit_ms"]
     top = "\n".join(f"| {ms:,.0f} | `{sql}` |" for ms, sql in extra["top_statements"])
+    load_label = (
+        "copy of the loaded database saved by an earlier run (`--template`), then `migrate`"
+        if result["from_template"]
+        else "load (COPY into the indexed tables, deferred foreign-key checks at COMMIT)"
+    )
     called_in = ""
     if "sweep_due_called_in_ms" in result:
         shares = ", ".join(f"{p['tickets']:,} tickets in {p['ms']:,} ms" for p in result["called_in_per_sweeper"])
@@ -168,7 +280,7 @@ def results_write(result: dict, info: dict, extra: dict, *, write: bool) -> None
             f"{result['called_in_sweepers'] - 1} more when its first batch is full (`SLA_SWEEP_HELPERS`) | "
             f"{result['sweep_due_called_in_ms']:,.0f} ms (per sweeper: "
             f"{shares}) "
-            "| ≤ 5,000 ms |\n"
+            "| |\n"
         )
     body = f"""
 Measured {common.now_utc_text()}.
@@ -193,19 +305,21 @@ Each due ticket gets: warning + breach events, hand-over to the team supervisor 
 
 | figure | value | target |
 |---|---|---|
-| load (COPY into the indexed tables, deferred foreign-key checks at COMMIT) | {result["load_s"]:.1f} s | |
+| {load_label} | {result["load_s"]:.1f} s | |
 | VACUUM (ANALYZE) + CHECKPOINT | {extra["vacuum_s"]:.1f} s | |
 | sweep, nothing due (median of {extra["idle_runs"]}) | {result["sweep_idle_ms"]:.2f} ms, \
-{result["queries_idle"]} query | ≤ 50 ms |
+{result["queries_idle"]} query | ≤ 1 ms |
 | sweep, {result["due"]:,} due, one sweeping process | {result["sweep_due_ms"]:,.0f} ms, {result["queries_due"]} \
-statements, {result["batches"]} batches of ≤ {result["batch_size"]} | ≤ 5,000 ms |
+statements, {result["batches"]} batches of ≤ {result["batch_size"]} | ≤ 1,200 ms |
 {called_in}| of which in SQL statements and COPYs (psycopg's client-side work included) | \
 {result["sweep_due_db_ms"]:,.0f} ms | |
 | of which in COMMITs (deferred foreign-key checks run there) | {result["sweep_due_commit_ms"]:,.0f} ms | |
 | of which the rest (Python: ORM, ladder, calculator, rendering) | {python_ms:,.0f} ms | |
 | CPU time of the sweeping process (all of the above on the client side) | \
 {result["sweep_due_cpu_ms"]:,.0f} ms | |
-| next sweep, nothing left due (median) | {result["sweep_idle_after_ms"]:.2f} ms | ≤ 50 ms |
+| peak resident memory of the sweeping process during the due sweep (growth over its size before) | \
+{result["sweep_due_peak_rss_mib"]:,.1f} MiB (+{result["sweep_due_rss_growth_mib"]} MiB) | |
+| next sweep, nothing left due (median) | {result["sweep_idle_after_ms"]:.2f} ms | ≤ 1 ms |
 
 Steps taken by the due sweep: `{json.dumps(result["steps"], ensure_ascii=False)}`.
 Verified afterwards: {extra["verified"]}.
@@ -265,20 +379,47 @@ def main() -> None:
         from django.conf import settings
 
         batch_size = args.batch_size or settings.SLA_SWEEP_BATCH_SIZE
-        common.log("migrating")
-        common.migrate()
-        staff = common.staff_create()
-        supervisor = staff[1]
         plan = Plan(args.tickets, args.due_fraction)
-        common.log(f"loading {args.tickets:,} tickets ({plan.due:,} due at T_due) with COPY")
-        started = time.perf_counter()
-        loaded = load(plan, staff)
-        load_s = time.perf_counter() - started
-        common.log(f"loaded in {load_s:.1f} s ({loaded['counts']['calculator_runs']:,} calculator runs)")
+        from_template = bool(args.template) and template_exists(args.template)
+        if from_template:
+            from django.db import connections
+
+            connections.close_all()
+            started = time.perf_counter()
+            common.database_clone(args.template, run.db_name)
+            load_s = time.perf_counter() - started
+            common.log(f"copied the template {args.template} in {load_s:.1f} s; migrating")
+            common.migrate()
+            staff = staff_of_template()
+            loaded = template_loaded(plan)
+        else:
+            common.log("migrating")
+            common.migrate()
+            staff = common.staff_create()
+            common.log(f"loading {args.tickets:,} tickets ({plan.due:,} due at T_due) with COPY")
+            started = time.perf_counter()
+            loaded = load(plan, staff)
+            load_s = time.perf_counter() - started
+            common.log(f"loaded in {load_s:.1f} s ({loaded['counts']['calculator_runs']:,} calculator runs)")
+        supervisor = staff[1]
         started = time.perf_counter()
         vacuum_analyze()
         vacuum_s = time.perf_counter() - started
         common.log(f"VACUUM ANALYZE in {vacuum_s:.1f} s")
+        if args.template and not from_template:
+            from django.db import connections
+
+            connections.close_all()
+            common.database_clone(run.db_name, args.template)
+            common.log(f"saved the load as {args.template} (kept: drop it by hand when done)")
+        if args.disable_trigger:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                for name in args.disable_trigger:
+                    table, trigger = name.split(".")
+                    cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+            common.log(f"disabled the triggers {args.disable_trigger}")
 
         earliest = min_step_at()
         t_idle = earliest - timedelta(seconds=1)
@@ -306,11 +447,15 @@ def main() -> None:
             common.log(f"copied the database for the called-in run in {time.perf_counter() - started:.1f} s")
 
         common.log(f"due sweep at {T_DUE.isoformat()} ({plan.due:,} tickets due)")
+        memory = {"peak_rss_mib": None, "rss_growth_mib": None}
         if args.sweepers > 1:
             counts, sweep_due_ms, meter = parallel_sweep(T_DUE, batch_size, args.sweepers)
             common.log(f"  per sweeper: {meter.per_sweeper}")
         else:
+            rss_before = peak_reset()
             counts, sweep_due_ms, meter = timed_sweep(T_DUE, batch_size, profile=args.profile)
+            memory = peak_read(rss_before)
+            common.log(f"  memory: {memory}")
         common.log(
             f"due sweep: {sweep_due_ms:,.0f} ms, {meter.count} queries ({meter.seconds * 1000:,.0f} ms in SQL, "
             f"{meter.commit_seconds * 1000:,.0f} ms in COMMIT; "
@@ -353,6 +498,9 @@ def main() -> None:
             "batch_size": batch_size,
             "steps": {k: counts[k] for k in ("warning", "breach", "level2", "merchant_warning", "merchant_missed")},
             "sweep_idle_after_ms": round(sweep_idle_after_ms, 2),
+            "sweep_due_peak_rss_mib": memory["peak_rss_mib"],
+            "sweep_due_rss_growth_mib": memory["rss_growth_mib"],
+            "from_template": from_template,
             "sweepers": args.sweepers,
             "profiled": bool(args.profile),
             "smoke": args.smoke,

@@ -23,6 +23,7 @@ import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cs_desk.bulk import ids_any
 from cs_desk.exceptions import ApplicationError
 from cs_desk.push import chat_group, db_call, groups_send, typing_due
 from cs_desk.ratelimit import (
@@ -169,7 +170,7 @@ def chat_push(event_ids: list[int]) -> None:
     nothing the next connection does not bring back."""
     rows = list(
         TicketEvent.objects.filter(
-            pk__in=event_ids, kind__in=MESSAGE_EVENTS | STATE_EVENTS, ticket__chat__isnull=False
+            pk__in=ids_any(event_ids), kind__in=MESSAGE_EVENTS | STATE_EVENTS, ticket__chat__isnull=False
         ).values_list("ticket_id", "kind", "data")
     )
     if not rows:

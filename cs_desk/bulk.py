@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 from django.db import models, transaction
+from django.db.models.expressions import RawSQL
 
 
 def _columns(model: type[models.Model], attnames: Sequence[str]) -> tuple[list[str], list]:
@@ -109,3 +110,12 @@ def copy_update(model: type[models.Model], attnames: Sequence[str], rows: Sequen
         _copy(cursor, staging, [pk, *names], _encoded(rows, [None, *encoders]))
         assignments = ", ".join(f"{n} = s.{n}" for n in names)
         cursor.execute(f"UPDATE {table} SET {assignments} FROM {staging} s WHERE {table}.{pk} = s.{pk}")
+
+
+def ids_any(ids) -> RawSQL:
+    """``ids`` as one array parameter, for ``filter(pk__in=ids_any(ids))``: a long
+    list in ``pk__in`` is one placeholder per id, which Django and psycopg format and
+    parse one by one (about 6 µs each: 20 ms for the 3,500 events of a sweep batch);
+    ``IN (SELECT unnest(%s))`` is one (the array's text), and plans the same (a
+    nested loop on the key)."""
+    return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"])

@@ -27,7 +27,9 @@ import logging
 from collections import defaultdict
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db.models import Case, F, JSONField, When
 
+from cs_desk.bulk import ids_any
 from cs_desk.exceptions import ApplicationError
 from cs_desk.push import db_call, typing_due
 from cs_desk.ratelimit import rate_limit_hit
@@ -236,9 +238,13 @@ def desk_push(event_ids: list[int]) -> None:
     """Tell the desks that may see them which tickets the events ``event_ids``
     (just committed) changed: one message per group (an events consumer, see
     ``tickets.events``). A lost message costs a page one refresh interval."""
-    events = TicketEvent.objects.filter(pk__in=event_ids)
+    # The ids as one array (a sweep batch commits thousands of events); the payload
+    # only of the chat offers' events, the only ones whose data is read here.
+    events = TicketEvent.objects.filter(pk__in=ids_any(event_ids)).annotate(
+        offer=Case(When(kind__in=OFFER_KINDS, then=F("data")), output_field=JSONField())
+    )
     rows = list(
-        events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind", "data", "ticket__channel")
+        events.values_list("ticket_id", "ticket__team_id", "ticket__assignee_id", "kind", "offer", "ticket__channel")
     )
     kinds: dict[int, set[str]] = defaultdict(set)
     for ticket_id, _team, _assignee, kind, _data, _channel in rows:
@@ -262,6 +268,7 @@ def desk_push(event_ids: list[int]) -> None:
 
 
 OFFER_ENDS = {TicketEvent.Kind.CHAT_PASSED, TicketEvent.Kind.CHAT_ACCEPTED}
+OFFER_KINDS = [TicketEvent.Kind.CHAT_OFFERED, *OFFER_ENDS]
 
 
 def _offer_messages(rows: list[tuple]) -> list[tuple[str, dict]]:
@@ -287,7 +294,7 @@ def _alert_messages(event_ids: list[int]) -> list[tuple[str, dict]]:
     thousands of tickets at once sends each supervisor one message, not thousands."""
     latest: dict[int, tuple[int, int, str]] = {}  # user -> (alert id, ticket id, kind)
     counts: dict[int, int] = defaultdict(int)
-    for pk, user_id, ticket_id, kind in StaffAlert.objects.filter(event_id__in=event_ids).values_list(
+    for pk, user_id, ticket_id, kind in StaffAlert.objects.filter(event_id__in=ids_any(event_ids)).values_list(
         "pk", "user_id", "ticket_id", "kind"
     ):
         counts[user_id] += 1

@@ -11,23 +11,88 @@ every staff view, API endpoint and export starts from ``tickets_visible_to``.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import NamedTuple
 
-from tickets.models import Team, Ticket
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from accounts.models import MerchantUser
+from tickets.models import AgentAvailability, Team, Ticket
 from tickets.recipients import AGENTS, MANAGERS, SUPERVISORS
 
 
-def _groups(user) -> set[str]:
-    cached = getattr(user, "_cs_desk_groups", None)
+class _Facts(NamedTuple):
+    """What the rules below ask of a user, read in one query and kept on the user
+    object for the request: a desk page asks several of them (and the header the
+    user's chat availability, read here too so that it costs no query of its own)."""
+
+    merchant: bool  # a merchant's login
+    groups: frozenset[str]
+    team_ids: list[int]  # member or supervisor, by team name
+    team_names: list[str]  # of team_ids, in the same order
+    view_reports: bool  # holds tickets.view_reports, directly or through a group
+    chat_status: str | None  # AgentAvailability.status, None when never set (the header's switch)
+
+
+_NOBODY = _Facts(False, frozenset(), [], [], False, None)
+
+
+def _facts(user) -> _Facts:
+    cached = getattr(user, "_cs_desk_facts", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
-        user._cs_desk_groups = cached
+        cached = _NOBODY
+        if user.is_authenticated:
+            me = OuterRef("pk")
+            me_twice = OuterRef(me)  # the user, seen from a subquery of a subquery
+            mine = Team.objects.filter(
+                Q(pk__in=Team.members.through.objects.filter(user=me_twice).values("team_id"))
+                | Q(pk__in=Team.supervisors.through.objects.filter(user=me_twice).values("team_id"))
+            ).order_by("name", "pk")
+            reports = Permission.objects.filter(
+                Q(user=me) | Q(group__user=me), content_type__app_label="tickets", codename="view_reports"
+            )
+            row = (
+                get_user_model()
+                .objects.filter(pk=user.pk)
+                .annotate(
+                    _merchant=Exists(MerchantUser.objects.filter(user=me)),
+                    _groups=ArraySubquery(Group.objects.filter(user=me).values("name")),
+                    _team_ids=ArraySubquery(mine.values("pk")),
+                    _team_names=ArraySubquery(mine.values("name")),
+                    _reports=Exists(reports),
+                    _chat=Subquery(AgentAvailability.objects.filter(user=me).values("status")[:1]),
+                )
+                .values_list("_merchant", "_groups", "_team_ids", "_team_names", "_reports", "_chat")
+                .first()
+            )
+            if row is not None:
+                merchant, groups, team_ids, team_names, view_reports, chat = row
+                cached = _Facts(merchant, frozenset(groups), team_ids, team_names, view_reports, chat)
+        user._cs_desk_facts = cached
     return cached
+
+
+def user_teams(user) -> list[tuple[int, str]]:
+    """The teams a staff member works for, as (id, name), by name (the queue's team filter)."""
+    facts = _facts(user)
+    return list(zip(facts.team_ids, facts.team_names, strict=True))
+
+
+def chat_status(user) -> str | None:
+    """The user's chat availability (``AgentAvailability.status``), None when never
+    set: read with the user's other facts, for the desk header's switch."""
+    return _facts(user).chat_status
+
+
+def _groups(user) -> frozenset[str]:
+    return _facts(user).groups
 
 
 def is_staff_user(user) -> bool:
     """May use the staff pages at all (never a merchant's login)."""
-    if not user.is_authenticated or not user.is_active or hasattr(user, "merchant_link"):
+    if not user.is_authenticated or not user.is_active or _facts(user).merchant:
         return False
     return user.is_superuser or bool(_groups(user) & {AGENTS, SUPERVISORS, MANAGERS})
 
@@ -39,13 +104,7 @@ def can_work(user) -> bool:
 
 def user_team_ids(user) -> list[int]:
     """The teams a staff member works for: member or supervisor."""
-    cached = getattr(user, "_cs_desk_team_ids", None)
-    if cached is None:
-        cached = list(
-            Team.objects.filter(Q(members=user) | Q(supervisors=user)).values_list("pk", flat=True).distinct()
-        )
-        user._cs_desk_team_ids = cached
-    return cached
+    return _facts(user).team_ids
 
 
 def sees_everything(user) -> bool:
@@ -155,21 +214,11 @@ def reads_reports(user) -> bool:
     permission ``tickets.view_reports`` (managers and supervisors through their
     groups; an administrator may grant it to an agent). Each reader sees the
     figures of the tickets they may see (``ticket_scope``): managers all,
-    supervisors their teams'. One query, remembered for the request (the desk's
-    menu asks on every page)."""
+    supervisors their teams'. Read with the user's other facts (the desk's menu
+    asks on every page)."""
     if not is_staff_user(user):
         return False
-    cached = getattr(user, "_cs_desk_reads_reports", None)
-    if cached is None:
-        from django.contrib.auth.models import Permission
-
-        cached = user.is_superuser or (
-            Permission.objects.filter(
-                Q(user=user) | Q(group__user=user), content_type__app_label="tickets", codename="view_reports"
-            ).exists()
-        )
-        user._cs_desk_reads_reports = cached
-    return cached
+    return user.is_superuser or _facts(user).view_reports
 
 
 def reads_merchant_reports(user) -> bool:

@@ -20,43 +20,48 @@ merchant's miss: the ticket returns to the platform queue, escalated. The
 sweep writes only the ticket's side; the merchants app hears of the miss from
 its event in the same transaction (``tickets.events.events_written``) and
 records the merchant's strike.
+
+The sweep reads rows as values (``tickets.sweep_rows``), never model objects:
+it reads a dozen columns of a ticket and of a target, and writes back only the
+columns a step changed. The notices are written as their kind and values
+(``notifications_insert(deferred=True)``) and rendered when they are delivered.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
-from cs_desk.bulk import copy_insert, copy_update
+from cs_desk.bulk import copy_insert
 from tickets import events
-from tickets.calendars import working_calendars
 from tickets.events import EVENT_COLUMNS, Event, EventRow, EventValues, event_values, events_committed, events_written
-from tickets.models import OPEN_STATUSES, SLATarget, Ticket, TicketEvent
+from tickets.models import SLATarget, Ticket, TicketEvent
 from tickets.notifications import Outgoing, notifications_for, notifications_insert
-from tickets.recipients import managers, merchant_addresses, supervisors_by_team
+from tickets.recipients import merchant_addresses
 from tickets.reply_address import MERCHANT, reply_address
-from tickets.sla.calendar import WorkingCalendar
-from tickets.sla.clock import Step, steps_due_in
-from tickets.targets import (
-    ACTIVE,
-    TARGET_FIELDS,
-    target_advance,
-    target_close,
-    target_plan,
-    ticket_refresh_sla,
+from tickets.sla.clock import Step
+from tickets.sweep_rows import (
+    SweepContext,
+    TargetRow,
+    TicketRow,
+    rows_write,
+    supervisor_load,
+    targets_due_of,
+    tickets_of,
 )
 
 logger = logging.getLogger(__name__)
 
 Kind = SLATarget.Kind
+RUNNING = SLATarget.Status.RUNNING.value
+MISSED = SLATarget.Status.MISSED.value
 
 COUNT_KEYS = ("warning", "breach", "level2", "merchant_warning", "merchant_missed")
 
@@ -72,62 +77,27 @@ FOR UPDATE OF t SKIP LOCKED
 
 
 @dataclass
-class _SweepContext:
-    """What a sweep loads at most once, lazily: nothing at all when nothing is due."""
-
-    now: datetime
-    _calendars: dict[int, WorkingCalendar] = field(default_factory=dict)
-    _managers: list | None = None
-    _supervisors: dict[int, list] = field(default_factory=dict)
-
-    def calendars(self, ids) -> None:
-        missing = set(ids) - set(self._calendars)
-        if missing:
-            self._calendars.update(working_calendars(missing))
-
-    def calendar(self, calendar_id: int) -> WorkingCalendar:
-        return self._calendars[calendar_id]
-
-    @property
-    def managers(self) -> list:
-        if self._managers is None:
-            self._managers = managers()
-        return self._managers
-
-    def supervisors(self, team_ids) -> None:
-        missing = set(team_ids) - set(self._supervisors)
-        if missing:
-            found = supervisors_by_team(missing)
-            for team_id in missing:
-                self._supervisors[team_id] = found.get(team_id, [])
-
-    def team_supervisors(self, team_id: int) -> list:
-        return self._supervisors.get(team_id, [])
-
-
-@dataclass
 class _Batch:
-    ctx: _SweepContext
+    ctx: SweepContext
     counts: Counter
+    load: Counter
     events: list[EventValues] = field(default_factory=list)
     notifications: list[Outgoing] = field(default_factory=list)
-    targets: dict[int, SLATarget] = field(default_factory=dict)
-    load: Counter = field(default_factory=Counter)
 
-    def add(self, ticket: Ticket, event: Event) -> None:
+    def add(self, ticket: TicketRow, event: Event) -> None:
         self.events.append(event_values(event, ticket=ticket, at=self.ctx.now))
 
-    def notify(self, kind: str, ticket: Ticket, target: SLATarget, *, users=(), addresses=(), **extra) -> None:
-        """Tell ``users`` (staff) or ``addresses`` (a merchant's) about ``target``."""
+    def notify(self, kind: str, ticket: TicketRow, target: TargetRow, *, users=(), addresses=(), **extra) -> None:
+        """Tell ``users`` (staff) or ``addresses`` (a merchant's) about ``target``:
+        the values the notice needs, as of now (rendered at delivery, in each
+        reader's language: ``tickets.notifications.notification_render``)."""
         context = {
             "reference": ticket.reference,
             "subject": ticket.subject,
-            # Lazy labels: rendered in each recipient's language by notifications_insert
-            # (get_FOO_display() would fix the sweep's language, and re-hash the choices on every call).
-            "target": Kind(target.kind).label,
-            "due": target.due_at,
-            "priority": Ticket.Priority(ticket.priority).label,
-            "merchant": ticket.merchant.name if ticket.merchant_id else "",
+            "target": target.kind,
+            "due": target.due_at.isoformat() if target.due_at is not None else None,
+            "priority": ticket.priority,
+            "merchant": self.ctx.merchant(ticket.merchant_id).name if ticket.merchant_id else "",
             **extra,
         }
         # A merchant answers a reminder by mail as in the portal: through its signed address.
@@ -146,7 +116,7 @@ def sla_sweep(
     ``on_backlog`` is called once, after the first batch has committed, if that
     batch was full: more is probably due, and the caller may bring in another
     sweeper (they share the work through ``SKIP LOCKED``)."""
-    ctx = _SweepContext(now=now or timezone.now())
+    ctx = SweepContext(now=now or timezone.now())
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     counts: Counter = Counter({key: 0 for key in (*COUNT_KEYS, "tickets", "batches")})
     seen: set[int] = set()
@@ -170,95 +140,59 @@ def sla_sweep(
     return dict(counts)
 
 
-def _sweep_batch(ctx: _SweepContext, ids: list[int], counts: Counter) -> None:
-    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).select_related("merchant", "assignee__staff_profile")}
-    # Merchant users get the merchant's reminders; most batches have no merchant at all.
-    prefetch_related_objects([t for t in tickets.values() if t.merchant_id], "merchant__users__user")
-    targets_by_ticket: dict[int, list[SLATarget]] = defaultdict(list)
-    for target in SLATarget.objects.filter(ticket_id__in=ids, status__in=ACTIVE).order_by("ticket_id", "id"):
-        targets_by_ticket[target.ticket_id].append(target)
-    ctx.calendars({t.calendar_id for targets in targets_by_ticket.values() for t in targets})
+def _sweep_batch(ctx: SweepContext, ids: list[int], counts: Counter) -> None:
+    tickets = tickets_of(ids)
+    targets_by_ticket = targets_due_of(ctx, ids)
     ctx.supervisors({t.team_id for t in tickets.values()})
-    batch = _Batch(ctx=ctx, counts=counts)
-    changed_tickets: dict[int, set[str]] = defaultdict(set)
-
-    breaching = [
-        t
-        for t in tickets.values()
-        if any(
-            target.next_step_at is not None and target.next_step_at < ctx.now and target.steps_taken < Step.BREACH
-            for target in targets_by_ticket[t.pk]
-        )
-    ]
-    _load_supervisor_counts(batch, breaching)
+    ctx.users({t.assignee_id for t in tickets.values() if t.assignee_id is not None})
+    ctx.merchants({t.merchant_id for t in tickets.values() if t.merchant_id is not None})
+    # Open tickets per supervisor of the teams about to breach, so a breached ticket
+    # goes to the least-loaded supervisor (one query per batch).
+    breaching = {
+        ticket.team_id
+        for ticket in tickets.values()
+        if any(t.breach_due(ctx.now) for t in targets_by_ticket.get(ticket.pk, ()))
+    }
+    load = supervisor_load({u.pk for team_id in breaching for u in ctx.team_supervisors(team_id)})
+    batch = _Batch(ctx=ctx, counts=counts, load=load)
 
     for ticket_id in ids:
         ticket = tickets[ticket_id]
-        targets = targets_by_ticket[ticket_id]
+        targets = targets_by_ticket.get(ticket_id, [])
         # Each target's steps at their promised instants, never recomputed here: a
         # step re-dates nothing (a breach raises the priority for targets opened
         # afterwards), so one pass over the targets, soonest step first, is enough.
         for target in sorted(targets, key=lambda t: (t.next_step_at is None, t.next_step_at or ctx.now)):
-            if target.status != SLATarget.Status.RUNNING:
+            if target.status != RUNNING:
                 continue
-            plan = target_plan(target, ctx.calendar(target.calendar_id))
-            for step in steps_due_in(plan, taken=target.steps_taken, now=ctx.now):
-                _take_step(batch, ticket, target, step, plan[step], changed_tickets[ticket_id])
-                if target.status != SLATarget.Status.RUNNING:
+            for step in target.steps_due(ctx.now):
+                _take_step(batch, ticket, target, step)
+                if target.status != RUNNING:
                     break
-            target_advance(target)
-            batch.targets[target.pk] = target
-        ticket_refresh_sla(ticket, targets)
-        changed_tickets[ticket_id] |= {"due_at", "is_overdue"}
+            target.advance()
+        ticket.refresh_sla(targets)
         counts["tickets"] += 1
 
     # A fixed number of statements per batch, whatever its size, written with COPY.
     event_ids = copy_insert(TicketEvent, EVENT_COLUMNS, batch.events, returning_ids=True)
     # What other apps write because of these events (a merchant's strike) joins this transaction.
     events_written([EventRow.written(pk, values) for pk, values in zip(event_ids, batch.events, strict=True)])
-    _copy_update(SLATarget, batch.targets.values(), TARGET_FIELDS)
-    for ticket in tickets.values():
-        ticket.updated_at = ctx.now
-    _copy_update(Ticket, tickets.values(), sorted(set().union(*changed_tickets.values()) | {"updated_at"}))
-    notifications_insert(batch.notifications, at=ctx.now)
+    rows_write(ctx.now, tickets.values(), [t for targets in targets_by_ticket.values() for t in targets])
+    notifications_insert(batch.notifications, at=ctx.now, deferred=True)
     events_committed(event_ids)  # webhooks and others hear of them once the batch commits
 
 
-def _copy_update(model, objs, fields: list[str]) -> None:
-    """Write ``fields`` (names) of the model instances ``objs`` back, in bulk."""
-    attnames = [model._meta.get_field(name).attname for name in fields]
-    copy_update(model, attnames, [(obj.pk, *(getattr(obj, a) for a in attnames)) for obj in objs])
-
-
-def _load_supervisor_counts(batch: _Batch, tickets: list[Ticket]) -> None:
-    """Open tickets per supervisor of the teams about to breach, so a breached
-    ticket goes to the least-loaded supervisor (one query per batch)."""
-    candidates = {u.pk for t in tickets for u in batch.ctx.team_supervisors(t.team_id)}
-    if not candidates:
-        return
-    rows = (
-        Ticket.objects.filter(assignee_id__in=candidates, status__in=OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("pk"))
-    )
-    batch.load.update({row["assignee_id"]: row["n"] for row in rows})
-    for pk in candidates:
-        batch.load.setdefault(pk, 0)
-
-
-def _escalate(ticket: Ticket, level: int, *, at: datetime, changed: set[str]) -> None:
+def _escalate(ticket: TicketRow, level: int, *, at: datetime) -> None:
     """Raise the ticket to at least ``level`` and date it: the desk's "newly escalated"
     view sorts by when it last escalated."""
-    ticket.escalation_level = max(ticket.escalation_level, level)
-    ticket.escalated_at = at
-    changed.update({"escalation_level", "escalated_at"})
+    ticket.set("escalation_level", max(ticket.escalation_level, level))
+    ticket.set("escalated_at", at)
 
 
-def _take_step(
-    batch: _Batch, ticket: Ticket, target: SLATarget, step: Step, promised: datetime, changed: set[str]
-) -> None:
+def _take_step(batch: _Batch, ticket: TicketRow, target: TargetRow, step: Step) -> None:
     ctx = batch.ctx
-    target.steps_taken = int(step)
+    promised = target.promised(step)
+    target.set("steps_taken", int(step))
     supervisors = ctx.team_supervisors(ticket.team_id)
     merchant_target = target.kind == Kind.MERCHANT_REPLY
     # A step that was already due when a person re-dated the target (a priority
@@ -268,49 +202,48 @@ def _take_step(
     if step == Step.WARNING:
         batch.add(ticket, events.sla_warning(target=target, cause=cause))
         if merchant_target:
-            batch.notify("merchant_warning", ticket, target, addresses=merchant_addresses(ticket.merchant))
+            addresses = merchant_addresses(ctx.merchant(ticket.merchant_id))
+            batch.notify("merchant_warning", ticket, target, addresses=addresses)
             batch.counts["merchant_warning"] += 1
         else:
-            readers = [ticket.assignee] if ticket.assignee else supervisors
+            readers = [ctx.user(ticket.assignee_id)] if ticket.assignee_id else supervisors
             batch.notify("sla_warning", ticket, target, users=readers, percent=target.warning_percent)
             batch.counts["warning"] += 1
         return
 
     if step == Step.BREACH and merchant_target:
-        target_close(target, SLATarget.Status.MISSED, ctx.now)
+        target.close(MISSED, ctx.now)
         batch.add(ticket, events.merchant_missed(target=target, merchant_id=ticket.merchant_id))
         if ticket.status == Ticket.Status.AWAITING_MERCHANT:
             batch.add(
                 ticket, events.status_changed(old=ticket.status, new=Ticket.Status.OPEN, reason="merchant_missed")
             )
-            ticket.status = Ticket.Status.OPEN
-            changed.add("status")
-        _escalate(ticket, 1, at=ctx.now, changed=changed)
-        batch.notify("merchant_missed", ticket, target, users=[ticket.assignee, *supervisors])
+            ticket.set("status", Ticket.Status.OPEN.value)
+        _escalate(ticket, 1, at=ctx.now)
+        assignee = ctx.user(ticket.assignee_id) if ticket.assignee_id else None
+        batch.notify("merchant_missed", ticket, target, users=[assignee, *supervisors])
         batch.counts["merchant_missed"] += 1
         return
 
     if step == Step.BREACH:
         batch.add(ticket, events.sla_breach(target=target, cause=cause))
-        ticket.is_overdue = True
-        changed.add("is_overdue")
-        _escalate(ticket, 1, at=ctx.now, changed=changed)
+        ticket.set("is_overdue", True)
+        _escalate(ticket, 1, at=ctx.now)
         raised = Ticket.Priority.raised(ticket.priority)
         if raised != ticket.priority:
             # A priority raised by an escalation moves the ticket up the queue and
             # applies to targets opened afterwards; it re-dates no running target.
             batch.add(ticket, events.priority_changed(old=ticket.priority, new=raised, reason="sla_breach"))
-            ticket.priority = raised
-            changed.add("priority")
+            ticket.set("priority", raised)
         if supervisors:
-            chosen = min(supervisors, key=lambda u: (batch.load[u.pk], u.pk))
+            load = batch.load
+            chosen = min(supervisors, key=lambda u: (load[u.pk], u.pk))
             if ticket.assignee_id != chosen.pk:
                 batch.add(ticket, events.assigned(old=ticket.assignee_id, new=chosen.pk, reason="sla_breach"))
-                if ticket.assignee_id in batch.load:
-                    batch.load[ticket.assignee_id] -= 1
-                batch.load[chosen.pk] += 1
-                ticket.assignee = chosen
-                changed.add("assignee")
+                if ticket.assignee_id in load:
+                    load[ticket.assignee_id] -= 1
+                load[chosen.pk] += 1
+                ticket.set("assignee_id", chosen.pk)
         # The team's supervisors hear; when none of them has an address, the managers do.
         readers = [u for u in supervisors if u.email] or ctx.managers
         batch.notify("sla_breach", ticket, target, users=readers)
@@ -319,6 +252,6 @@ def _take_step(
 
     # Level 2
     batch.add(ticket, events.sla_level2(target=target, cause=cause))
-    _escalate(ticket, 2, at=ctx.now, changed=changed)
+    _escalate(ticket, 2, at=ctx.now)
     batch.notify("sla_level2", ticket, target, users=ctx.managers)
     batch.counts["level2"] += 1

@@ -4,6 +4,13 @@ Rows are written in the same transaction as the change that causes them
 (rendered in the recipient's language, with their ``Message-ID`` made once) and
 handed to Celery only once that transaction commits. Delivery, retries,
 give-up and the re-sweep are the outbox's (``tickets.outbox``, email channel).
+
+The SLA sweep writes thousands of notices in one batch: it writes each as its
+kind and the values it says (``notifications_insert(deferred=True)``: codes, instants, the
+ticket's reference and subject as of the step), and the delivery renders it
+(``notification_render``) in the language stored with it, the reader's when
+the step was taken. What the reader gets is the text the same values give when
+rendered at once; only the rendering moves out of the sweep's transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from cs_desk.bulk import copy_insert
-from tickets.models import Category, Notification, Ticket, TicketEvent, message_id_new
+from tickets.models import Category, Notification, SLATarget, Ticket, TicketEvent, message_id_new
 from tickets.outbox import EMAIL, outbox_dispatch_on_commit
 from tickets.recipients import user_language
 
@@ -332,6 +339,41 @@ def category_guidance(category: Category) -> Promise | str:
     return lazy(lambda: category.guidance, str)()
 
 
+# How a value stored with a deferred notice (``notifications_insert``) becomes what
+# ``_render`` takes: a choice's code its label (lazy, read in the reader's language),
+# an ISO instant the instant (formatted in the reader's language).
+_STORED = {
+    "target": lambda code: SLATarget.Kind(code).label,
+    "priority": lambda code: Ticket.Priority(code).label,
+    "due": lambda iso: datetime.fromisoformat(iso) if iso else iso,
+}
+
+
+def notification_render(row: Notification) -> tuple[str, str]:
+    """Subject and body of a notice written with its values (``notifications_insert(deferred=True)``),
+    in the language stored with it."""
+    context = {key: _STORED[key](value) if key in _STORED else value for key, value in row.context.items()}
+    with translation.override(row.language):
+        return _render(row.kind, context)
+
+
+_DEFERRED_COLUMNS = (
+    "ticket_id",
+    "kind",
+    "recipient",
+    "recipient_user_id",
+    "language",
+    "subject",
+    "body",
+    "context",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "reply_to",
+)
+
 _OUTBOX_COLUMNS = (
     "ticket_id",
     "kind",
@@ -350,18 +392,35 @@ _OUTBOX_COLUMNS = (
 )
 
 
-def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime) -> list[int]:
+def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime, deferred: bool = False) -> list[int]:
     """The batch form of ``notification_build`` + ``notifications_queue``: render
     each row in its recipient's language (one language switch per language, not
     per row), write them all with COPY, dispatch delivery on commit. Returns the
-    ids, in the order of ``outgoing``."""
+    ids, in the order of ``outgoing``.
+
+    ``deferred`` (the SLA sweep): render nothing now. Each row keeps its kind,
+    language and context, which must then be JSON values (text, numbers, and the
+    choice codes and ISO instants of ``_STORED``), and is rendered when it is
+    delivered (``notification_render``); its ``Message-ID`` is the database's
+    (``MESSAGE_ID_DB_DEFAULT``)."""
     if not outgoing:
         return []
+    pending = Notification.Status.PENDING.value
+    if deferred:
+        rows = [
+            (
+                *(item.ticket_id, item.kind, item.recipient, item.user_id, item.language, "", "", item.context),
+                *(pending, 0, at, "", at, item.reply_to),
+            )
+            for item in outgoing
+        ]
+        ids = copy_insert(Notification, _DEFERRED_COLUMNS, rows, returning_ids=True)
+        outbox_dispatch_on_commit(EMAIL, ids)
+        return ids
     by_language: dict[str, list[int]] = {}
     for position, item in enumerate(outgoing):
         by_language.setdefault(item.language, []).append(position)
     rows: list[tuple] = [()] * len(outgoing)
-    pending = Notification.Status.PENDING.value
     for language, positions in by_language.items():
         memo: dict = {}
         with translation.override(language):

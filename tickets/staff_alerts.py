@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from cs_desk.bulk import ids_any
 from tickets.access import tickets_visible_to
 from tickets.events import EventRow
 from tickets.models import StaffAlert, Team, Ticket
@@ -22,7 +23,8 @@ def staff_alerts_write(rows: list[EventRow]) -> None:
     wanted = [row for row in rows if row.kind in ALERTED]
     if not wanted:
         return
-    found = Ticket.objects.filter(pk__in={r.ticket_id for r in wanted}).values_list("pk", "assignee_id", "team_id")
+    ticket_ids = {r.ticket_id for r in wanted}
+    found = Ticket.objects.filter(pk__in=ids_any(ticket_ids)).values_list("pk", "assignee_id", "team_id")
     tickets = {pk: (assignee_id, team_id) for pk, assignee_id, team_id in found}
     supervisors: dict[int, set[int]] = {}
     active = get_user_model().objects.filter(is_active=True)

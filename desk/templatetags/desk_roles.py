@@ -4,7 +4,14 @@ and the names of the alerts for the page's script."""
 
 from django import template
 
-from tickets.access import can_work, manages_canned_answers, reads_merchant_reports, reads_reports, reviews_merchants
+from tickets.access import (
+    can_work,
+    chat_status,
+    manages_canned_answers,
+    reads_merchant_reports,
+    reads_reports,
+    reviews_merchants,
+)
 from tickets.models import AgentAvailability, StaffAlert
 
 register = template.Library()
@@ -24,4 +31,5 @@ def desk_alert_kinds() -> dict[str, str]:
 @register.simple_tag
 def desk_availability(user) -> AgentAvailability:
     """The user's chat availability for the header's switch (offline when never set)."""
-    return AgentAvailability.objects.filter(user=user).first() or AgentAvailability(user=user)
+    status = chat_status(user)  # read with the user's other facts: no query of its own
+    return AgentAvailability(user=user) if status is None else AgentAvailability(user=user, status=status)

@@ -41,7 +41,10 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed (gave up)")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
-    event = models.ForeignKey(TicketEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Set by no writer today: indexed (for the delete guard) only where it is set.
+    event = models.ForeignKey(
+        TicketEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=40)
     recipient = models.EmailField(_("recipient"))
     recipient_user = models.ForeignKey(
@@ -50,6 +53,9 @@ class Notification(models.Model):
     language = models.CharField(max_length=10, default="zh-hans")
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
+    # A notice the SLA sweep wrote as its values (tickets.notifications.notifications_insert(deferred=True)):
+    # subject and body are rendered from them, in ``language``, when it is delivered.
+    context = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -82,6 +88,7 @@ class Notification(models.Model):
             # The outbox re-sweep (tickets.outbox.outbox_resweep): due retries, expired leases
             # and rows whose dispatch was lost.
             models.Index(fields=["next_attempt_at"], name="notification_pending_idx", condition=Q(status="pending")),
+            models.Index(fields=["event"], name="notification_event_idx", condition=Q(event__isnull=False)),
         ]
 
     def __str__(self) -> str:

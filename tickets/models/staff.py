@@ -165,9 +165,13 @@ class StaffAlert(models.Model):
         LEVEL2 = "sla_level2", _("Escalated to level 2")
         MERCHANT_MISSED = "merchant_missed", _("The merchant did not answer in time")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_alerts")
+    # Indexed by staff_alert_user_idx, which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_alerts", db_index=False
+    )
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="staff_alerts", verbose_name=_("ticket"))
-    event = models.ForeignKey("tickets.TicketEvent", on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique staff_alert_once, which leads with it.
+    event = models.ForeignKey("tickets.TicketEvent", on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(_("alert"), max_length=20, choices=Kind.choices)
     target_kind = models.CharField(_("target"), max_length=20, blank=True, choices=SLATarget.Kind.choices)
     created_at = models.DateTimeField(_("raised"), default=timezone.now)

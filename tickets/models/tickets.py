@@ -5,8 +5,11 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q, TextField, Value
+from django.db.models.functions import Lower, Reverse, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +86,7 @@ class Ticket(models.Model):
     mail_thread = models.CharField(
         _("email thread"), max_length=998, blank=True, default="", db_default="", editable=False
     )
+    # Mostly NULL: indexed by ticket_follows_idx, on the rows that have one.
     follows = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -90,8 +94,10 @@ class Ticket(models.Model):
         blank=True,
         related_name="follow_ups",
         verbose_name=_("follow-up of"),
+        db_index=False,
     )
     # A duplicate merged into another ticket: closed, its conversation shown there.
+    # Mostly NULL: indexed by ticket_merged_into_idx, on the rows that have one.
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -99,6 +105,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="merged_tickets",
         verbose_name=_("merged into"),
+        db_index=False,
     )
     # Set when an administrator-defined alert word appears in the complaint.
     is_flagged = models.BooleanField(_("flagged by a keyword alert"), default=False)
@@ -137,6 +144,27 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["merchant", "status"], name="ticket_merchant_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
+            # Follow-ups and merges (the workspace's links, the delete guards of
+            # SET_NULL and PROTECT): the few rows that have one, so that the many
+            # that have none cost no index entry when they are written (the SLA sweep
+            # rewrites thousands of tickets a batch).
+            models.Index(fields=["follows"], name="ticket_follows_idx", condition=Q(follows__isnull=False)),
+            models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
+            # The queue's search box (tickets.search.ticket_search): each kind of query
+            # through an index of its own, never a walk of the open tickets. An order
+            # number or its beginning:
+            models.Index(fields=["order_number"], name="ticket_order_number_idx", opclasses=["varchar_pattern_ops"]),
+            # the last digits of a phone number (the number read backwards, by prefix):
+            models.Index(
+                OpClass(Reverse("requester_phone"), name="text_pattern_ops"), name="ticket_phone_reversed_idx"
+            ),
+            # an email address in any case:
+            models.Index(Upper("requester_email"), name="ticket_email_upper_idx"),
+            # words of the subject, Chinese included: its characters (tickets.search.SUBJECT_CHARS).
+            GinIndex(
+                Func(Lower("subject"), Value(None), function="string_to_array", output_field=ArrayField(TextField())),
+                name="ticket_subject_chars_idx",
+            ),
         ]
         constraints = [models.UniqueConstraint(fields=["tracking_token"], name="ticket_tracking_token_unique")]
         permissions = [("view_reports", _("Can read the SLA, backlog, satisfaction and volume reports"))]
@@ -347,10 +375,14 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("event"), max_length=30, choices=Kind.choices)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
+    # Both NULL on many events (the sweep's have no actor; a hand-over or a priority
+    # change no target): indexed by partial indexes on the rows that have one.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    target = models.ForeignKey(SLATarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    target = models.ForeignKey(
+        SLATarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", db_index=False
+    )
     target_kind = models.CharField(max_length=20, blank=True, choices=SLATarget.Kind.choices)
     cycle = models.PositiveIntegerField(null=True, blank=True)
     # Escalation step (1 warning, 2 breach, 3 level 2) for ladder events, else NULL.
@@ -373,6 +405,8 @@ class TicketEvent(models.Model):
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="event_ticket_created_idx"),
             models.Index(fields=["kind", "created_at"], name="event_kind_created_idx"),
+            models.Index(fields=["actor"], name="event_actor_idx", condition=Q(actor__isnull=False)),
+            models.Index(fields=["target"], name="event_target_idx", condition=Q(target__isnull=False)),
         ]
 
     def __str__(self) -> str:

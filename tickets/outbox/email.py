@@ -41,6 +41,17 @@ class EmailChannel(Channel):
     def grace(self) -> timedelta:
         return settings.NOTIFICATION_RESWEEP_AFTER
 
+    def load(self, pk: int) -> Notification:
+        """The row, rendered first if the sweep wrote it as its values: the text is
+        kept on the row (once), so the admin and a retry show what was sent."""
+        row = super().load(pk)
+        if row.context is not None and not row.subject:
+            from tickets.notifications import notification_render
+
+            row.subject, row.body = notification_render(row)
+            Notification.objects.filter(pk=pk, subject="").update(subject=row.subject, body=row.body)
+        return row
+
     def send(self, row: Notification) -> Outcome:
         # The Message-ID made when the row was written, on every attempt (blank only on
         # rows sent before it was kept, which are never sent again by themselves).
