@@ -51,7 +51,7 @@ lint: $(STAMP)
 
 # Every script in bench/; each makes a database and a Redis of its own, so runs may overlap.
 # BENCH_ARGS go to sweep.py (e.g. BENCH_ARGS="--tickets 200000").
-BENCH_SCRIPTS := calculator sweep lag queue reports email live chat web
+BENCH_SCRIPTS := calculator sweep lag queue reports email live chat web merchants
 
 bench: $(STAMP)
 	bin/services-up

@@ -1,13 +1,15 @@
-"""What a merchant answers for: a missed reply deadline is a strike, and a new
-strike moves the merchant on the penalty ladder.
+"""What a merchant answers for: a missed reply deadline is a strike, a new
+strike moves the merchant on the penalty ladder, and a reply or a miss changes
+the merchant's score.
 
 The sweep records the miss on the ticket only: its ``merchant_missed`` event on
 the merchant-reply target (``tickets.events.merchant_missed``). This app hears
 of the event inside the transaction that writes it (registered in
 ``MerchantsConfig.ready`` with ``tickets.events.events_written_register``), so
 the miss and its strike commit together or not at all, and the ticket domain
-never imports this app. The ladder is moved by a task, dispatched only once the
-strikes are committed.
+never imports this app. The ladder is moved and the score stored by a task,
+dispatched only once the change is committed: after a miss, and after a
+merchant's reply (``merchant_replied``), which may meet a deadline.
 """
 
 from __future__ import annotations
@@ -20,9 +22,23 @@ from tickets.events import EventRow
 from tickets.models import Ticket, TicketEvent
 
 
+def merchant_events_record(rows: Sequence[EventRow]) -> list[MerchantStrike]:
+    """The in-transaction consumer: the strikes of the misses among ``rows``,
+    and, on commit, the ladder and the score of every merchant who missed or
+    replied. Queries only when a miss or a merchant's reply is among the rows."""
+    strikes = merchant_strikes_record(rows)
+    replied = [row.ticket_id for row in rows if row.kind == TicketEvent.Kind.MERCHANT_REPLIED]
+    merchants = {strike.merchant_id for strike in strikes}
+    if replied:
+        merchants |= set(
+            Ticket.objects.filter(pk__in=replied, merchant_id__isnull=False).values_list("merchant_id", flat=True)
+        )
+    merchant_ladder_dispatch(merchants)
+    return strikes
+
+
 def merchant_strikes_record(rows: Sequence[EventRow]) -> list[MerchantStrike]:
-    """Record a strike for each ``merchant_missed`` event among ``rows`` and, on
-    commit, move those merchants on the ladder. Exactly once per missed target:
+    """Record a strike for each ``merchant_missed`` event among ``rows``. Exactly once per missed target:
     a target that already has its strike (an event handed twice) gets none, and
     the one-to-one ``MerchantStrike.target`` is the last word. Returns the
     strikes written. Queries only when a miss is among the rows."""
@@ -45,5 +61,4 @@ def merchant_strikes_record(rows: Sequence[EventRow]) -> list[MerchantStrike]:
             params={"reference": references[row.ticket_id]},
         )
     MerchantStrike.objects.bulk_create(strikes.values(), ignore_conflicts=True)
-    merchant_ladder_dispatch(strike.merchant_id for strike in strikes.values())
     return list(strikes.values())

@@ -7,9 +7,10 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("Merchants")
 
     def ready(self) -> None:
-        # A merchant's miss is the ticket's own event; its strike is written in the
-        # transaction that writes the event (the domain never imports this app).
-        from merchants.accountability import merchant_strikes_record
+        # A merchant's miss and reply are the ticket's own events; the strike is
+        # written in the transaction that writes the event, and the ladder and the
+        # score follow on commit (the domain never imports this app).
+        from merchants.accountability import merchant_events_record
         from tickets.events import events_written_register
 
-        events_written_register("merchant_strikes", merchant_strikes_record)
+        events_written_register("merchant_strikes", merchant_events_record)

@@ -8,13 +8,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, ApiKeysOfKind, Merchant
 from tickets.storage import EvidenceStorage
+
+HUNDRED = Decimal(100)
 
 
 class MerchantStrike(models.Model):
@@ -243,9 +245,55 @@ class MerchantAppeal(models.Model):
         return self.status == self.Status.OPEN
 
 
+class MerchantScorecard(models.Model):
+    """A merchant's score and the figures behind it, as last computed
+    (``merchants.scoring``): the one score every door shows (the portal, the
+    staff's scorecards and reports, the admin, both APIs). One row per
+    merchant; rewritten only when a computation finds different figures, and
+    then with that day's ``MerchantScore`` snapshot in the same transaction."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, primary_key=True, related_name="scorecard", verbose_name=_("merchant")
+    )
+    # The computation that produced these figures (NULL: never computed yet).
+    computed_at = models.DateTimeField(_("last changed"), null=True, blank=True)
+    forwarded = models.PositiveIntegerField(_("complaints forwarded"), default=0)
+    answered = models.PositiveIntegerField(_("answered in time"), default=0)
+    unanswered = models.PositiveIntegerField(_("left unanswered"), default=0)
+    reply_rate = models.DecimalField(_("reply rate %"), max_digits=5, decimal_places=1, null=True, blank=True)
+    median_reply_seconds = models.PositiveIntegerField(_("median reply time (s)"), null=True, blank=True)
+    strikes = models.PositiveIntegerField(_("strikes"), default=0)
+    penalty_points = models.DecimalField(_("penalty points"), max_digits=5, decimal_places=1, default=Decimal("0"))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, default=Decimal("100.0"))
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        # The managers' scorecard list (merchants.selectors.scorecard_rows): one
+        # index per order it offers, the merchant's id breaking ties, so that a
+        # page is the first rows of an index that pass the filters.
+        indexes = [
+            models.Index(fields=["score", "merchant"], name="scorecard_score_idx"),
+            models.Index(fields=["reply_rate", "merchant"], name="scorecard_reply_rate_idx"),
+            models.Index(
+                F("median_reply_seconds").desc(nulls_last=True), F("merchant").desc(), name="scorecard_median_idx"
+            ),
+            models.Index(fields=["strikes", "merchant"], name="scorecard_strikes_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.score}"
+
+    @property
+    def unanswered_percent(self) -> Decimal | None:
+        """Percentage left unanswered, one decimal (100 − the reply rate)."""
+        return None if self.reply_rate is None else HUNDRED - self.reply_rate
+
+
 class MerchantScore(models.Model):
-    """A merchant's scorecard as computed on one day (the trend), over the
-    rolling window ending then."""
+    """A merchant's figures as computed on one day (the trend), over the rolling
+    window ending then. Written only on a day the figures changed: a day
+    without a row kept the previous row's figures (``merchants.selectors.score_trend``)."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="scores")
     day = models.DateField(_("day"))

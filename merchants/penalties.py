@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -141,49 +141,116 @@ def merchant_ladder_evaluate(
             .annotate(at=Max("ended_at"))
             .values_list("kind", "at")
         )
-        for rung in ladder():
-            held = in_force.get(rung.kind)
-            if count >= rung.strikes:
-                if held is not None:
-                    continue
-                revoked_at = revoked.get(rung.kind)
-                if revoked_at is not None and newest <= revoked_at:
-                    continue  # the appeal was upheld; only a new strike brings the step back
-                penalty = MerchantPenalty.objects.create(
-                    merchant=m,
-                    kind=rung.kind,
-                    status=PStatus.PROPOSED if rung.kind == Kind.REMOVAL else PStatus.ACTIVE,
-                    points=rung.points,
-                    strike_count=count,
-                    threshold=rung.strikes,
-                    decided_by_job=LADDER_JOB,
-                    created_at=now,
-                )
-                penalty.tickets.set({s.ticket_id for s in strikes})
-                _penalized(m, penalty, now)
-                imposed.append(rung.kind)
-            elif held is not None and held.decided_by_job == LADDER_JOB and not _confirmed_removal(held):
-                held.status = PStatus.LIFTED
-                held.ended_at = now
-                held.end_reason = str(
-                    _("Missed deadlines in the last %(days)d days fell to %(count)d, below %(threshold)d.")
-                    % {"days": settings.MERCHANT_SCORE_WINDOW_DAYS, "count": count, "threshold": rung.strikes}
-                )
-                held.save(update_fields=["status", "ended_at", "end_reason"])
-                # An appeal still open has nothing left to decide (the lifted notice tells the merchant).
-                held.appeals.filter(status=MerchantAppeal.Status.OPEN).update(
-                    status=MerchantAppeal.Status.MOOT, decided_at=now, decision_note=held.end_reason
-                )
-                _notify(m, "merchant_penalty_lifted", held, now, why=held.end_reason)
-                lifted.append(rung.kind)
+        liftable = {kind for kind, p in in_force.items() if _liftable(p.decided_by_job, p.kind, p.status)}
+        to_impose, to_lift = ladder_moves(
+            count=count, newest=newest, in_force=set(in_force), liftable=liftable, revoked=revoked
+        )
+        for rung in to_impose:
+            penalty = MerchantPenalty.objects.create(
+                merchant=m,
+                kind=rung.kind,
+                status=PStatus.PROPOSED if rung.kind == Kind.REMOVAL else PStatus.ACTIVE,
+                points=rung.points,
+                strike_count=count,
+                threshold=rung.strikes,
+                decided_by_job=LADDER_JOB,
+                created_at=now,
+            )
+            penalty.tickets.set({s.ticket_id for s in strikes})
+            _penalized(m, penalty, now)
+            imposed.append(rung.kind)
+        for rung in to_lift:
+            held = in_force[rung.kind]
+            held.status = PStatus.LIFTED
+            held.ended_at = now
+            held.end_reason = str(
+                _("Missed deadlines in the last %(days)d days fell to %(count)d, below %(threshold)d.")
+                % {"days": settings.MERCHANT_SCORE_WINDOW_DAYS, "count": count, "threshold": rung.strikes}
+            )
+            held.save(update_fields=["status", "ended_at", "end_reason"])
+            # An appeal still open has nothing left to decide (the lifted notice tells the merchant).
+            held.appeals.filter(status=MerchantAppeal.Status.OPEN).update(
+                status=MerchantAppeal.Status.MOOT, decided_at=now, decision_note=held.end_reason
+            )
+            _notify(m, "merchant_penalty_lifted", held, now, why=held.end_reason)
+            lifted.append(rung.kind)
         merchant_state_refresh(m)
     if rescore and (imposed or lifted):
         merchant_scores_compute(now=now, merchant_ids=[m.pk])
     return {"imposed": imposed, "lifted": lifted}
 
 
-def _confirmed_removal(penalty: MerchantPenalty) -> bool:
-    return penalty.kind == Kind.REMOVAL and penalty.status == PStatus.ACTIVE
+def _liftable(decided_by_job: str, kind: str, status: str) -> bool:
+    """The ladder lifts only the steps it imposed, never a confirmed removal."""
+    return decided_by_job == LADDER_JOB and not (kind == Kind.REMOVAL and status == PStatus.ACTIVE)
+
+
+def ladder_moves(
+    *, count: int, newest: datetime | None, in_force: set[str], liftable: set[str], revoked: dict[str, datetime]
+) -> tuple[list[Rung], list[Rung]]:
+    """The ladder's rule, pure: the steps to impose and to lift for a merchant
+    with ``count`` strikes in the window (the newest at ``newest``), the kinds
+    ``in_force`` (those of them the ladder may lift: ``liftable``) and the
+    last revocation of each kind (``revoked``). A step revoked on appeal comes
+    back only with a strike newer than its revocation."""
+    impose: list[Rung] = []
+    lift: list[Rung] = []
+    for rung in ladder():
+        if count >= rung.strikes:
+            if rung.kind in in_force:
+                continue
+            revoked_at = revoked.get(rung.kind)
+            if revoked_at is not None and newest <= revoked_at:
+                continue  # the appeal was upheld; only a new strike brings the step back
+            impose.append(rung)
+        elif rung.kind in liftable:
+            lift.append(rung)
+    return impose, lift
+
+
+def _ladder_candidates(now: datetime) -> list[int]:
+    """The merchants the ladder would move at ``now``: of those with strikes in
+    the window or a step in force, the ones ``ladder_moves`` finds a move for,
+    from three grouped queries (the daily job then evaluates only them, each
+    under its lock)."""
+    counted = (
+        MerchantStrike.objects.filter(created_at__gt=window_start(now), created_at__lte=now)
+        .values("merchant_id")
+        .annotate(n=Count("pk"), newest=Max("created_at"))
+        .values_list("merchant_id", "n", "newest")
+    )
+    strikes = {pk: (n, newest) for pk, n, newest in counted}
+    in_force: dict[int, set[str]] = {}
+    liftable: dict[int, set[str]] = {}
+    held = MerchantPenalty.objects.filter(status__in=MerchantPenalty.IN_FORCE).values_list(
+        "merchant_id", "kind", "status", "decided_by_job"
+    )
+    for pk, kind, status, job in held:
+        in_force.setdefault(pk, set()).add(kind)
+        if _liftable(job, kind, status):
+            liftable.setdefault(pk, set()).add(kind)
+    revoked: dict[int, dict[str, datetime]] = {}
+    rows = (
+        MerchantPenalty.objects.filter(status=PStatus.REVOKED, merchant_id__in=list(strikes))
+        .values("merchant_id", "kind")
+        .annotate(at=Max("ended_at"))
+        .values_list("merchant_id", "kind", "at")
+    )
+    for pk, kind, at in rows:
+        revoked.setdefault(pk, {})[kind] = at
+    found = []
+    for pk in sorted(set(strikes) | set(in_force)):
+        count, newest = strikes.get(pk, (0, None))
+        impose, lift = ladder_moves(
+            count=count,
+            newest=newest,
+            in_force=in_force.get(pk, set()),
+            liftable=liftable.get(pk, set()),
+            revoked=revoked.get(pk, {}),
+        )
+        if impose or lift:
+            found.append(pk)
+    return found
 
 
 def merchant_penalty_impose(
@@ -266,25 +333,19 @@ def merchant_suspend(*, merchant: Merchant, suspended: bool) -> Merchant:
 
 def merchants_rescore(*, now: datetime | None = None, merchant_ids=None) -> dict[str, int]:
     """Scoring now: the ladder for the merchants it may concern (those in
-    ``merchant_ids``, or, for all merchants, those with strikes in the window or
-    a step in force), then the score of each merchant asked for. The daily job,
-    the admin action and the managers' "recompute" button."""
+    ``merchant_ids``, or, for all merchants, those it would move: see
+    ``_ladder_candidates``), then the score of each merchant asked for. The
+    daily job, the task after a merchant's reply or miss, the admin action and
+    the managers' "recompute" button."""
     now = now or timezone.now()
-    if merchant_ids is None:
-        strikes = MerchantStrike.objects.filter(created_at__gt=window_start(now), created_at__lte=now)
-        in_force = MerchantPenalty.objects.filter(status__in=MerchantPenalty.IN_FORCE)
-        ladder_ids = set(strikes.values_list("merchant_id", flat=True)) | set(
-            in_force.values_list("merchant_id", flat=True)
-        )
-    else:
-        ladder_ids = set(merchant_ids)
+    candidates = _ladder_candidates(now) if merchant_ids is None else sorted(set(merchant_ids))
     imposed = lifted = 0
-    for merchant in Merchant.objects.filter(pk__in=ladder_ids).order_by("pk"):
+    for merchant in Merchant.objects.filter(pk__in=candidates).order_by("pk"):
         result = merchant_ladder_evaluate(merchant=merchant, now=now, rescore=False)
         imposed += len(result["imposed"])
         lifted += len(result["lifted"])
     scored = merchant_scores_compute(now=now, merchant_ids=merchant_ids)
-    return {"evaluated": len(ladder_ids), "imposed": imposed, "lifted": lifted, "scored": scored}
+    return {"evaluated": len(candidates), "imposed": imposed, "lifted": lifted, "scored": scored}
 
 
 def merchants_daily(*, now: datetime | None = None) -> dict[str, int]:

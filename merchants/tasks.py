@@ -8,8 +8,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Merchant
-from merchants.penalties import merchant_ladder_evaluate, merchants_daily
+from merchants.penalties import merchants_daily, merchants_rescore
 from merchants.risk import risk_signals_detect
 
 logger = logging.getLogger(__name__)
@@ -23,10 +22,10 @@ def merchant_scores_task() -> dict[str, int]:
 
 @shared_task(ignore_result=True)
 def merchant_ladder_task(merchant_ids: list[int]) -> int:
-    """Right after strikes are recorded (merchants.accountability): move those merchants on the ladder."""
-    now = timezone.now()
-    for merchant in Merchant.objects.filter(pk__in=merchant_ids).order_by("pk"):
-        merchant_ladder_evaluate(merchant=merchant, now=now)
+    """Right after a merchant's reply or missed deadline is committed
+    (merchants.accountability): move those merchants on the ladder, then store
+    their scores."""
+    merchants_rescore(now=timezone.now(), merchant_ids=merchant_ids)
     return len(merchant_ids)
 
 
@@ -37,8 +36,8 @@ def merchant_risk_signals_task() -> dict[str, int]:
 
 
 def merchant_ladder_dispatch(merchant_ids) -> None:
-    """Once the strikes are committed, ask a worker to move the merchants on the
-    ladder. A broker outage only delays it until the daily job."""
+    """Once the change is committed, ask a worker to move the merchants on the
+    ladder and score them. A broker outage only delays it until the daily job."""
     ids = sorted(set(merchant_ids))
     if not ids:
         return

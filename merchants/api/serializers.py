@@ -2,8 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from cs_desk.api import StrictSerializer, by_rule
-from merchants.models import MerchantPenalty
-from merchants.scoring import Scorecard
+from merchants.models import MerchantPenalty, MerchantScorecard
 from tickets.models import Message, Ticket
 from tickets.privacy import mask_email, mask_phone
 from tickets.rules import message_clean
@@ -85,26 +84,39 @@ class PenaltySerializer(serializers.ModelSerializer):
 
 
 class ScorecardSerializer(serializers.Serializer):
-    """A ``merchants.scoring.Scorecard``, with the merchant's status and penalties
-    (``context["merchant"]``, ``context["penalties"]``)."""
+    """A merchant's stored scorecard (``merchants.models.MerchantScorecard``,
+    the score every door shows), with the merchant's status, the complaints
+    awaiting its reply now and its penalties (``context["merchant"]``,
+    ``context["pending"]``, ``context["penalties"]``)."""
 
     score = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False)
     status = serializers.SerializerMethodField()
     window_days = serializers.SerializerMethodField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When these figures were computed (last changed); null before the first time."
+    )
+    forwarded = serializers.IntegerField(help_text="Complaints with a known outcome in the window.")
     answered = serializers.IntegerField()
     unanswered = serializers.IntegerField()
-    pending = serializers.IntegerField()
+    pending = serializers.SerializerMethodField()
     reply_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, coerce_to_string=False)
+    unanswered_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, coerce_to_string=False, help_text="100 − reply_rate."
+    )
     median_reply_seconds = serializers.IntegerField(allow_null=True)
     strikes = serializers.IntegerField()
     penalty_points = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False)
     penalties = serializers.SerializerMethodField()
 
-    def get_status(self, card: Scorecard) -> str:
+    def get_status(self, card: MerchantScorecard) -> str:
         return self.context["merchant"].status
 
-    def get_window_days(self, card: Scorecard) -> int:
+    def get_window_days(self, card: MerchantScorecard) -> int:
         return settings.MERCHANT_SCORE_WINDOW_DAYS
 
-    def get_penalties(self, card: Scorecard) -> list[dict]:
+    def get_pending(self, card: MerchantScorecard) -> int:
+        """Complaints whose reply deadline is still running (not part of the score)."""
+        return self.context["pending"]
+
+    def get_penalties(self, card: MerchantScorecard) -> list[dict]:
         return PenaltySerializer(self.context["penalties"], many=True).data

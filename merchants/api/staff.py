@@ -5,8 +5,9 @@ of the merchant reports); merchants see their own shop through
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -18,8 +19,7 @@ from rest_framework.response import Response
 from accounts.models import Merchant
 from cs_desk.api import NewestFirst
 from merchants.api.serializers import ScorecardSerializer
-from merchants.scoring import scorecards
-from merchants.selectors import merchant_penalties
+from merchants.selectors import awaiting_reply, merchant_penalties, scorecard_of
 from tickets.access import reads_merchant_reports
 
 
@@ -31,7 +31,10 @@ class ReadsMerchantReports(BasePermission):
 
 
 class MerchantSerializer(serializers.ModelSerializer):
-    score = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False, read_only=True)
+    """A merchant's record, with the score of its stored scorecard (the one every door shows)."""
+
+    score = serializers.SerializerMethodField()
+    score_updated_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Merchant
@@ -41,9 +44,19 @@ class MerchantSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False))
+    def get_score(self, merchant: Merchant) -> Decimal:
+        return scorecard_of(merchant).score
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_score_updated_at(self, merchant: Merchant) -> str | None:
+        """When the score's figures were computed (last changed)."""
+        at = scorecard_of(merchant).computed_at
+        return None if at is None else serializers.DateTimeField().to_representation(at)
+
 
 class MerchantDetailSerializer(MerchantSerializer):
-    """With the scorecard over the rolling window, computed now."""
+    """With the stored scorecard (the figures behind the score)."""
 
     scorecard = serializers.SerializerMethodField()
 
@@ -74,7 +87,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        rows = Merchant.objects.all()
+        rows = Merchant.objects.select_related("scorecard")
         if self.action != "list":
             return rows
         wanted = self.request.query_params.get("status")
@@ -92,7 +105,11 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def retrieve(self, request: Request, shop_id=None) -> Response:
         merchant = self.get_object()
-        card = scorecards(now=timezone.now(), merchant_ids=[merchant.pk])[merchant.pk]
         penalties = merchant_penalties(merchant)
-        context = {"card": card, "merchant": merchant, "penalties": penalties}
+        context = {
+            "card": scorecard_of(merchant),
+            "merchant": merchant,
+            "penalties": penalties,
+            "pending": awaiting_reply(merchant),
+        }
         return Response(MerchantDetailSerializer(merchant, context=context).data)

@@ -6,7 +6,6 @@ that is not this shop's, or not forwarded to it, answers 404."""
 from __future__ import annotations
 
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
@@ -27,8 +26,7 @@ from merchants.api.serializers import (
     ReplySerializer,
     ScorecardSerializer,
 )
-from merchants.scoring import scorecard
-from merchants.selectors import merchant_penalties, portal_complaints
+from merchants.selectors import awaiting_reply, merchant_penalties, portal_complaints, scorecard_of
 from tickets import services
 from tickets.models import Ticket
 
@@ -103,6 +101,5 @@ class ScorecardView(MerchantAPIMixin, APIView):
     @extend_schema(responses=ScorecardSerializer, operation_id="merchant_scorecard")
     def get(self, request: Request) -> Response:
         merchant = request.merchant
-        penalties = merchant_penalties(merchant)
-        card = scorecard(merchant, now=timezone.now())
-        return Response(ScorecardSerializer(card, context={"merchant": merchant, "penalties": penalties}).data)
+        context = {"merchant": merchant, "penalties": merchant_penalties(merchant), "pending": awaiting_reply(merchant)}
+        return Response(ScorecardSerializer(scorecard_of(merchant), context=context).data)

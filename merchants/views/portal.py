@@ -33,8 +33,15 @@ from cs_desk.forms import TextField
 from merchants.access import complaint_for, forward_notes, merchant_of, public_conversation
 from merchants.appeals import penalty_appeal_file, penalty_appeals, penalty_for_merchant
 from merchants.models import MerchantAppeal
-from merchants.scoring import scorecard as scorecard_of
-from merchants.selectors import merchant_penalties, portal_complaints, score_trend, strikes_in_window, warn_at
+from merchants.selectors import (
+    awaiting_reply,
+    merchant_penalties,
+    portal_complaints,
+    score_trend,
+    scorecard_of,
+    strikes_in_window,
+    warn_at,
+)
 from merchants.tokens import token_create, token_revoke
 from tickets import services
 from tickets.models import SLATarget
@@ -167,7 +174,8 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = {
         "merchant": merchant,
-        "card": scorecard_of(merchant, now=now),
+        "card": scorecard_of(merchant),
+        "pending": awaiting_reply(merchant),
         "penalties": merchant_penalties(merchant),
         "strikes": strikes_in_window(merchant, now=now),
         "trend": score_trend(merchant, now=now),

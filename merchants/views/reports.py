@@ -4,7 +4,6 @@ signals to review. Managers and supervisors read them; managers act on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,21 +30,20 @@ from cs_desk.pages import staff_page
 from merchants.models import MerchantRiskSignal
 from merchants.penalties import merchants_rescore
 from merchants.risk import risk_signal_review
-from merchants.scoring import Scorecard, scorecard, scorecards
-from merchants.selectors import score_trend, strikes_in_window
+from merchants.selectors import (
+    LIST_ORDERS,
+    ScorecardRow,
+    awaiting_reply,
+    open_complaints,
+    score_trend,
+    scorecard_of,
+    scorecard_page_rows,
+    scorecard_rows,
+    strikes_in_window,
+)
 from merchants.templatetags.merchant_format import duration_s
 from tickets.access import reads_merchant_reports, reviews_merchants
 from tickets.models import Ticket
-
-SORTS = {
-    "score": (lambda r: (r.card.score, r.merchant.name), False),
-    "-score": (lambda r: (r.card.score, r.merchant.name), True),
-    "reply_rate": (lambda r: (r.card.reply_rate is None, r.card.reply_rate or 0, r.merchant.name), False),
-    "median": (lambda r: (r.card.median_reply_seconds or 0, r.merchant.name), True),
-    "strikes": (lambda r: (r.card.strikes, r.merchant.name), True),
-    "open": (lambda r: (r.card.open_complaints, r.merchant.name), True),
-}
-
 
 report_reader = staff_page(reads_merchant_reports)
 
@@ -60,31 +58,19 @@ class RiskReviewForm(forms.Form):
     kind = TextField(label=gettext_lazy("Signal"), required=False)
 
 
-@dataclass
-class Row:
-    merchant: Merchant
-    card: Scorecard
-
-
-def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
-    """Every merchant matching the filters with its live scorecard (the score
-    as of now, like the reply rate beside it), sorted."""
+def _params(request: HttpRequest) -> dict:
+    """The list's filters and order, as asked (anything unknown dropped)."""
     params = {
         "q": request.GET.get("q", "").strip()[:100],
         "status": request.GET.get("status", ""),
         "verification": request.GET.get("verification", ""),
         "below": request.GET.get("below", "").strip(),
-        "sort": request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score",
+        "sort": request.GET.get("sort", "score") if request.GET.get("sort") in LIST_ORDERS else "score",
     }
-    merchants = Merchant.objects.all()
-    narrowed = bool(params["q"]) or params["status"] in Merchant.Status.values
-    narrowed = narrowed or params["verification"] in Merchant.Verification.values
-    if params["q"]:
-        merchants = merchants.filter(Q(name__icontains=params["q"]) | Q(shop_id__iexact=params["q"]))
-    if params["status"] in Merchant.Status.values:
-        merchants = merchants.filter(status=params["status"])
-    if params["verification"] in Merchant.Verification.values:
-        merchants = merchants.filter(verification=params["verification"])
+    if params["status"] not in Merchant.Status.values:
+        params["status"] = ""
+    if params["verification"] not in Merchant.Verification.values:
+        params["verification"] = ""
     try:
         below = Decimal(params["below"]) if params["below"] else None
     except ArithmeticError:
@@ -93,21 +79,27 @@ def _rows(request: HttpRequest) -> tuple[list[Row], dict]:
         below = None
     if below is None:
         params["below"] = ""
-    merchants = list(merchants)
-    # Unfiltered, read the window once for everyone rather than name every merchant.
-    cards = scorecards(now=timezone.now(), merchant_ids=[m.pk for m in merchants] if narrowed else None)
-    rows = [Row(m, cards[m.pk]) for m in merchants]
-    if below is not None:
-        rows = [r for r in rows if r.card.score < below]
-    key, reverse_ = SORTS[params["sort"]]
-    rows.sort(key=key, reverse=reverse_)
-    return rows, params
+    params["below_value"] = below
+    return params
+
+
+def _rows(params: dict):
+    """Every merchant matching the filters with its stored scorecard (the score
+    every door shows), in the order asked."""
+    return scorecard_rows(
+        q=params["q"],
+        status=params["status"],
+        verification=params["verification"],
+        below=params["below_value"],
+        sort=params["sort"],
+    )
 
 
 @report_reader
 def scorecard_list(request: HttpRequest) -> HttpResponse:
-    rows, params = _rows(request)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    params = _params(request)
+    page = Paginator(_rows(params), 50).get_page(request.GET.get("page"))
+    page.object_list = scorecard_page_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -134,7 +126,7 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
 
 @report_reader
 def scorecard_export(request: HttpRequest) -> HttpResponse:
-    rows, _params = _rows(request)
+    rows = _rows(_params(request))
     tz = ZoneInfo(settings.TIME_ZONE)
     header = [
         _("Shop id"), _("Shop name"), _("Status"), _("Verification"), _("Score"), _("Reply rate %"),
@@ -142,27 +134,30 @@ def scorecard_export(request: HttpRequest) -> HttpResponse:
         _("Strikes"), _("Open complaints"), _("Registered"),
     ]  # fmt: skip
 
-    def line(r: Row) -> list:
+    def line(r: ScorecardRow) -> list:
         m, c = r.merchant, r.card
         return [
             m.shop_id, m.name, m.get_status_display(), m.get_verification_display(), c.score,
             "" if c.reply_rate is None else c.reply_rate, c.answered, c.unanswered,
             duration_s(c.median_reply_seconds), "" if c.median_reply_seconds is None else c.median_reply_seconds,
-            c.strikes, c.open_complaints, timezone.localtime(m.created_at, tz).strftime("%Y-%m-%d"),
+            c.strikes, r.open_complaints, timezone.localtime(m.created_at, tz).strftime("%Y-%m-%d"),
         ]  # fmt: skip
 
     stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d-%H%M")
-    return csv_response(f"merchant-scorecards-{stamp}.csv", header, (line(r) for r in rows))
+    counts = open_complaints()
+    cards = rows.iterator(chunk_size=2000) if isinstance(rows, QuerySet) else rows
+    lines = (line(ScorecardRow(c.merchant, c, counts.get(c.merchant_id, 0))) for c in cards)
+    return csv_response(f"merchant-scorecards-{stamp}.csv", header, lines)
 
 
 @report_reader
 def merchant_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    merchant = get_object_or_404(Merchant, pk=pk)
+    merchant = get_object_or_404(Merchant.objects.select_related("scorecard"), pk=pk)
     now = timezone.now()
-    card = scorecard(merchant, now=now)
     context = {
         "merchant": merchant,
-        "card": card,
+        "card": scorecard_of(merchant),
+        "pending": awaiting_reply(merchant),
         "window_days": settings.MERCHANT_SCORE_WINDOW_DAYS,
         "score_weight": settings.MERCHANT_SCORE_UNANSWERED_WEIGHT,
         "trend": score_trend(merchant, now=now),
@@ -183,11 +178,11 @@ def merchant_recompute(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     merchant = get_object_or_404(Merchant, pk=pk)
     result = merchants_rescore(merchant_ids=[merchant.pk])
-    merchant.refresh_from_db()
+    card = scorecard_of(Merchant.objects.select_related("scorecard").get(pk=merchant.pk))
     messages.success(
         request,
         _("Score recomputed: %(score)s. Penalties imposed: %(imposed)d, lifted: %(lifted)d.")
-        % {"score": merchant.score, "imposed": result["imposed"], "lifted": result["lifted"]},
+        % {"score": card.score, "imposed": result["imposed"], "lifted": result["lifted"]},
     )
     return redirect("merchant_reports:detail", pk=merchant.pk)
 

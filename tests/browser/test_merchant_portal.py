@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from merchants.models import MerchantScore
 from merchants.penalties import merchants_daily
 from merchants.risk import risk_signals_detect
 from merchants.scoring import merchant_scores_compute
@@ -114,7 +115,9 @@ def test_manager_reads_scorecards_and_risk_signals_in_english(
 
     rows.first.get_by_role("link", name="潮流运动鞋城").click()
     page.wait_for_url("**/en/reports/merchants/*/")
-    assert page.locator("figure.chart svg circle").count() == 5  # four past days and today
+    # A point for every day from the first snapshot to today (a day without one carries the last forward).
+    first = MerchantScore.objects.filter(merchant=bad).order_by("day").values_list("day", flat=True).first()
+    assert page.locator("figure.chart svg circle").count() == (timezone.localdate(now) - first).days + 1
     assert "Automatic (penalty ladder)" in page.locator("main").inner_text()
     page.screenshot(path=str(screenshots / "merchant-6-detail-en.png"), full_page=True)
 

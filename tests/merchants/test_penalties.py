@@ -18,8 +18,9 @@ from merchants.penalties import (
     merchant_penalty_impose,
     merchant_penalty_revoke,
     merchant_removal_confirm,
+    merchants_daily,
 )
-from merchants.scoring import scorecard
+from merchants.selectors import scorecard_of
 from merchants.tasks import merchant_ladder_task
 from tests.factories import UserFactory
 from tests.merchants.helpers import SH, forwarded, shop
@@ -132,7 +133,7 @@ def test_ladder_comes_down_when_strikes_age_out(category, agent, small_ladder):
     assert (merchant.status, in_force(merchant)) == ("active", {})
     lifted = merchant.penalties.get(kind="warning")
     assert (lifted.status, lifted.end_reason) == ("lifted", "近 30 天的超时次数降至 0 次，低于 1 次。")
-    assert scorecard(merchant, now=later).score == Decimal("100.0")
+    assert scorecard_of(Merchant.objects.get(pk=merchant.pk)).score == Decimal("100.0")  # stored as it lifted
     assert Notification.objects.filter(kind="merchant_penalty_lifted", recipient=merchant.contact_email).count() == 3
 
 
@@ -232,3 +233,22 @@ def test_concurrent_evaluations_impose_each_step_once(category, agent, small_lad
         "search_demotion",
         "warning",
     ]
+
+
+@pytest.mark.django_db
+def test_the_daily_job_evaluates_only_the_merchants_the_ladder_would_move(category, agent, small_ladder):
+    # Three shops, each with one strike (Nov 2, 11:00): A and B already warned by the ladder, C not yet
+    # (its task was lost); D never missed anything.
+    shops = [shop(name=name, username=name)[0] for name in ("A店", "B店", "C店", "D店")]
+    for merchant in shops[:3]:
+        _ticket, swept = miss(category, merchant, agent, 0)
+    for merchant in shops[:2]:
+        merchant_ladder_evaluate(merchant=merchant, now=swept)
+    # Next day: only C needs a step (its warning); A and B stay as they are, D has nothing.
+    result = merchants_daily(now=swept + timedelta(days=1))
+    assert (result["evaluated"], result["imposed"], result["lifted"], result["scored"]) == (1, 1, 0, 4)
+    assert [in_force(m) for m in shops] == [{"warning": "active"}] * 3 + [{}]
+    # 31 days on every strike has left the window: the three warnings are lifted, D is still not looked at.
+    result = merchants_daily(now=swept + timedelta(days=31))
+    assert (result["evaluated"], result["imposed"], result["lifted"]) == (3, 0, 3)
+    assert [in_force(m) for m in shops] == [{}] * 4

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Merchant
 from merchants.scoring import merchant_scores_compute
+from merchants.selectors import scorecard_rows
 from tests.merchants.helpers import MON_10, forwarded, shop
 from tickets import services
 from tickets.escalation import sla_sweep
@@ -42,7 +44,7 @@ def test_ranked_lowest_score_first_with_figures(client, manager, shops):
     bad_row = rows[0]
     assert (str(bad_row.card.score), str(bad_row.card.reply_rate), bad_row.card.strikes) == ("75.0", "50.0", 1)
     assert bad_row.card.median_reply_seconds == 4 * 3600
-    assert bad_row.card.open_complaints == 2
+    assert bad_row.open_complaints == 2
     html = page.content.decode()
     assert "差店" in html and "4小时00分" in html
 
@@ -73,11 +75,15 @@ def test_csv_export(client, manager, shops):
 
 def test_merchant_page_trend_and_recompute(client, manager, agent, shops):
     _good, bad = shops
-    merchant_scores_compute(now=MON_10 - timedelta(days=1))
+    merchant_scores_compute(now=MON_10 - timedelta(days=1))  # Sun 22 Nov: nothing forwarded yet, 100.0
     client.force_login(manager)
-    page = client.get(reverse("merchant_reports:detail", args=[bad.pk]))
+    with time_machine.travel(MON_10 + timedelta(hours=27), tick=False):
+        page = client.get(reverse("merchant_reports:detail", args=[bad.pk]))
     html = page.content.decode()
-    assert html.count("<circle") == 2  # two daily scores on the trend line
+    # A point a day from the first snapshot: 22 Nov (100.0), 23 Nov (no snapshot: still 100.0),
+    # 24 Nov (75.0, the scorecard's).
+    assert html.count("<circle") == 3
+    assert [p.score for p in page.context["trend"]] == [Decimal("100.0"), Decimal("100.0"), Decimal("75.0")]
     assert "<polyline" in html
     response = client.post(reverse("merchant_reports:recompute", args=[bad.pk]))
     assert response.status_code == 302
@@ -87,3 +93,27 @@ def test_merchant_page_trend_and_recompute(client, manager, agent, shops):
     assert client.get(reverse("merchant_reports:detail", args=[bad.pk])).status_code == 403
     assert client.get(reverse("merchant_reports:export")).status_code == 403
     assert client.post(reverse("merchant_reports:recompute", args=[bad.pk])).status_code == 403
+
+
+def test_most_open_complaints_first_pages_across_those_without(client, manager, shops):
+    good, bad = shops
+    quiet, _ = shop(name="安静店", username="quiet")  # never a complaint
+    merchant_scores_compute(now=MON_10 + timedelta(hours=26))
+    client.force_login(manager)
+    page = client.get(reverse("merchant_reports:list"), {"sort": "open"})
+    # 差店 has two open complaints, 好店 one (answered, still open), 安静店 none.
+    assert [(r.merchant.name, r.open_complaints) for r in page.context["page"]] == [
+        ("差店", 2),
+        ("好店", 1),
+        ("安静店", 0),
+    ]
+    rows = scorecard_rows(sort="open")
+    assert rows.count() == 3
+    # A page may end inside those with open complaints, or start after them.
+    assert [c.merchant_id for c in rows[0:1]] == [bad.pk]
+    assert [c.merchant_id for c in rows[1:3]] == [good.pk, quiet.pk]
+    assert [c.merchant_id for c in rows[2:3]] == [quiet.pk]
+    assert [c.merchant_id for c in rows] == [bad.pk, good.pk, quiet.pk]  # the export's order
+    export = b"".join(client.get(reverse("merchant_reports:export"), {"sort": "open"}).streaming_content)
+    names = [r[1] for r in csv.reader(io.StringIO(export.decode("utf-8-sig")))][1:]
+    assert names == ["差店", "好店", "安静店"]

@@ -9,7 +9,8 @@ import pytest
 from accounts.models import Merchant
 from merchants.models import MerchantScore
 from merchants.penalties import merchant_penalty_impose
-from merchants.scoring import merchant_scores_compute, scorecard
+from merchants.scoring import merchant_scores_compute
+from merchants.selectors import awaiting_reply, scorecard_of
 from tests.factories import UserFactory
 from tests.merchants.helpers import SH, forwarded, shop
 from tickets import services
@@ -17,6 +18,12 @@ from tickets.escalation import sla_sweep
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=SH)  # the window starts Tue 2026-11-03 10:00
+
+
+def scorecard(merchant, *, now):
+    """Score ``merchant`` at ``now`` and read its stored scorecard back."""
+    merchant_scores_compute(now=now, merchant_ids=[merchant.pk])
+    return scorecard_of(Merchant.objects.get(pk=merchant.pk))
 
 
 @pytest.fixture
@@ -46,7 +53,7 @@ def history(category, agent):
 
 def test_scorecard_figures(history):
     card = scorecard(history, now=NOW)
-    assert (card.answered, card.unanswered, card.pending, card.forwarded) == (3, 2, 1, 5)
+    assert (card.answered, card.unanswered, card.forwarded, awaiting_reply(history)) == (3, 2, 5, 1)
     assert card.reply_rate == Decimal("60.0")  # 3 / 5
     # Replies: 3 600, 7 200, 21 600, 93 600 s → median (7 200 + 21 600) / 2
     assert card.median_reply_seconds == 14_400
@@ -82,9 +89,9 @@ def test_score_never_below_zero(category, agent):
     assert scorecard(merchant, now=NOW).score == Decimal("0.0")  # 100 − 50 − 60 → 0
 
 
-def test_daily_snapshot_is_stored_once_per_day(history):
+def test_snapshots_only_on_days_the_figures_change(history):
     assert merchant_scores_compute(now=NOW) == 1
-    assert merchant_scores_compute(now=NOW + timedelta(hours=3)) == 1  # same Shanghai day: replaced
+    assert merchant_scores_compute(now=NOW + timedelta(hours=3)) == 1  # same Shanghai day, same figures
     snapshot = MerchantScore.objects.get(merchant=history)
     assert (snapshot.day.isoformat(), snapshot.score, snapshot.reply_rate) == (
         "2026-12-03",
@@ -98,11 +105,36 @@ def test_daily_snapshot_is_stored_once_per_day(history):
         14_400,
     )
     assert Merchant.objects.get(pk=history.pk).score == Decimal("80.0")
+    # Dec 4: the window still holds A–E, F is still awaiting its reply: nothing changed, nothing written.
     merchant_scores_compute(now=NOW + timedelta(days=1))
-    assert MerchantScore.objects.filter(merchant=history).count() == 2
+    assert MerchantScore.objects.filter(merchant=history).count() == 1
+    # Dec 25 10:00: the window starts Nov 25 10:00, so A and B (forwarded at that very instant) are out:
+    # C answered, D and E unanswered → 33.3 %, score 100 − 0.5 × 66.67 = 66.7; D's strike still in.
+    merchant_scores_compute(now=datetime(2026, 12, 25, 10, 0, tzinfo=SH))
+    days = list(MerchantScore.objects.filter(merchant=history).order_by("day").values_list("day", "score"))
+    assert [(d.isoformat(), s) for d, s in days] == [("2026-12-03", Decimal("80.0")), ("2026-12-25", Decimal("66.7"))]
+    card = scorecard_of(Merchant.objects.get(pk=history.pk))
+    assert (card.score, card.reply_rate, card.strikes, card.computed_at) == (
+        Decimal("66.7"),
+        Decimal("33.3"),
+        1,
+        datetime(2026, 12, 25, 10, 0, tzinfo=SH),
+    )
 
 
 def test_a_shop_with_nothing_forwarded_scores_100(db):
     merchant, _ = shop()
     card = scorecard(merchant, now=NOW)
     assert (card.reply_rate, card.median_reply_seconds, card.score) == (None, None, Decimal("100.0"))
+
+
+def test_a_computation_finishing_late_never_puts_older_figures_back(history):
+    # Dec 24 10:00: the window starts Nov 24 10:00, so A (forwarded at that instant) is out:
+    # B, C answered, D, E unanswered → 50 %, 75.0. At 09:00 A was still in: 3 of 5, 80.0.
+    newer, older = datetime(2026, 12, 24, 10, 0, tzinfo=SH), datetime(2026, 12, 24, 9, 0, tzinfo=SH)
+    merchant_scores_compute(now=newer)
+    merchant_scores_compute(now=older)  # e.g. the daily job, begun before and committed after
+    card = scorecard_of(Merchant.objects.get(pk=history.pk))
+    assert (card.score, card.computed_at) == (Decimal("75.0"), newer)
+    assert MerchantScore.objects.get(merchant=history).score == Decimal("75.0")
+    assert Merchant.objects.get(pk=history.pk).score == Decimal("75.0")

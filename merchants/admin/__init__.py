@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr
@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from accounts.keys import api_keys_revoke
 from accounts.models import Merchant, MerchantUser
 from cs_desk.exceptions import ApplicationError
+from merchants.admin.scores import ScorecardColumns
 from merchants.appeals import appeal_may_decide, penalty_appeal_decide, penalty_appeal_decision_check
 from merchants.models import (
     MerchantApiToken,
@@ -33,7 +34,6 @@ from merchants.models import (
     MerchantDocument,
     MerchantPenalty,
     MerchantRiskSignal,
-    MerchantScore,
     MerchantStrike,
 )
 from merchants.penalties import (
@@ -43,6 +43,7 @@ from merchants.penalties import (
     merchant_suspend,
     merchants_rescore,
 )
+from merchants.scoring import merchant_scores_compute
 from merchants.verification import merchant_verification_check, merchant_verify
 from tickets.admin.common import TicketScopedAdminMixin
 from tickets.evidence import file_response
@@ -110,9 +111,13 @@ class MerchantAdminForm(forms.ModelForm):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(ScorecardColumns, admin.ModelAdmin):
     form = MerchantAdminForm
-    list_display = ["name", "shop_id", "status", "score", "verification", "contact_phone", "strike_count", "created_at"]
+    list_display = [
+        "name", "shop_id", "status", "card_score", "card_reply_rate", "verification", "contact_phone", "card_strikes",
+        "created_at",
+    ]  # fmt: skip
+    list_select_related = ["scorecard"]
     list_filter = ["status", "verification", "search_demoted", "promotions_excluded"]
     search_fields = ["name", "=shop_id", "=contact_phone", "=contact_email", "legal_entity"]
     search_help_text = _("Shop name or legal entity, or the exact shop id, contact phone or contact email.")
@@ -120,8 +125,8 @@ class MerchantAdmin(admin.ModelAdmin):
     inlines = [MerchantUserInline, MerchantDocumentInline]
     actions = ["recompute", "suspend", "lift_suspension"]
     readonly_fields = [
-        "status", "score", "score_updated_at", "search_demoted", "promotions_excluded", "suspended",
-        "verified_by", "verified_at", "scorecard_link",
+        "status", "card_score", "card_reply_rate", "card_unanswered", "card_computed_at", "search_demoted",
+        "promotions_excluded", "suspended", "verified_by", "verified_at", "scorecard_link",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["shop_id", "name", "legal_entity", "created_at", "scorecard_link"]}),
@@ -130,7 +135,16 @@ class MerchantAdmin(admin.ModelAdmin):
         (
             _("Standing"),
             {
-                "fields": ["status", "score", "score_updated_at", "search_demoted", "promotions_excluded", "suspended"],
+                "fields": [
+                    "status",
+                    "card_score",
+                    "card_reply_rate",
+                    "card_unanswered",
+                    "card_computed_at",
+                    "search_demoted",
+                    "promotions_excluded",
+                    "suspended",
+                ],
                 "description": _(
                     "Follows from the penalties in force; use the actions to suspend or lift a suspension."
                 ),
@@ -139,11 +153,7 @@ class MerchantAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(strike_count=Count("strikes"))
-
-    @admin.display(description=_("strikes"), ordering="strike_count")
-    def strike_count(self, obj: Merchant) -> int:
-        return obj.strike_count
+        return super().get_queryset(request).select_related("scorecard")
 
     @admin.display(description=_("scorecard"))
     def scorecard_link(self, obj: Merchant) -> str:
@@ -160,6 +170,8 @@ class MerchantAdmin(admin.ModelAdmin):
             obj.verification = form.initial.get("verification", Merchant.Verification.PENDING)
             obj.verification_note = form.initial.get("verification_note", "")
         super().save_model(request, obj, form, change)
+        if not change:  # its scorecard (score 100, nothing yet) and its first point of the trend
+            merchant_scores_compute(now=timezone.now(), merchant_ids=[obj.pk])
         if decided:
             merchant_verify(merchant=obj, decision=decision, note=note, by=request.user, now=timezone.now())
 
@@ -473,21 +485,3 @@ class MerchantApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = api_keys_revoke(keys=queryset, now=timezone.now())
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
-
-
-@admin.register(MerchantScore)
-class MerchantScoreAdmin(admin.ModelAdmin):
-    """The daily snapshots behind the trend; written by the scoring job only."""
-
-    list_display = ["day", "merchant", "score", "reply_rate", "answered", "unanswered", "strikes", "penalty_points"]
-    list_select_related = ["merchant"]
-    list_filter = ["day"]
-    search_fields = ["merchant__name", "=merchant__shop_id"]
-    date_hierarchy = "day"
-    show_facets = admin.ShowFacets.NEVER
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
