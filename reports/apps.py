@@ -3,9 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
-    """The managers' reports: SLA, backlog, volume (pages, CSV, API). Figures are
-    read from the tickets domain's targets and events; its only models are the
-    SLA report's rollups, derived data the database keeps (docs/reports.md)."""
+    """The managers' reports: SLA, backlog, volume (pages, CSV, API). No models:
+    figures are read from the tickets domain's targets and events."""
 
     name = "reports"
     verbose_name = _("Reports")
