@@ -77,20 +77,10 @@ def parse_args():
 # --- CPU from /proc ---------------------------------------------------------------------
 
 
-def _tree(pid: int) -> list[int]:
-    pids, found = [pid], []
-    while pids:
-        p = pids.pop()
-        found.append(p)
-        for task in Path(f"/proc/{p}/task").iterdir():
-            pids.extend(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU of ``pid`` and every process under it, in seconds."""
+def process_cpu_s(server) -> float:
+    """User + system CPU of the server and every process under it, in seconds."""
     total = 0
-    for p in _tree(pid):
+    for p in server.pids():
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / CLOCK_TICKS
@@ -222,11 +212,11 @@ def page_run(name: str, server, script_text: str, run: common.Run, args) -> dict
     script = run.directory / f"{name}.lua"
     script.write_text(script_text)
     warm = wrk(server.url, script, connections=args.connections, duration=2)  # warm-up: connections, caches
-    served, machine, wrk_cpu = process_cpu_s(server.process.pid), machine_cpu_s(), children_cpu_s()
+    served, machine, wrk_cpu = process_cpu_s(server), machine_cpu_s(), children_cpu_s()
     started = time.monotonic()
     figures = wrk(server.url, script, connections=args.connections, duration=args.duration)
     elapsed = time.monotonic() - started
-    served = process_cpu_s(server.process.pid) - served
+    served = process_cpu_s(server) - served
     wrk_cpu = children_cpu_s() - wrk_cpu
     machine = machine_cpu_s() - machine - wrk_cpu
     n = max(figures["requests"], 1)

@@ -43,17 +43,23 @@ class Served:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def pids(self) -> list[int]:
+        """The process and the processes it started (a server's workers), from /proc."""
+        pending, found = [self.process.pid], []
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        return found
+
     def rss_kib(self) -> int:
-        """The resident memory of the process and of the processes it started (a
-        server's workers)."""
-        total, pids = 0, [self.process.pid]
-        while pids:
-            pid = pids.pop()
+        """The resident memory of the process and of the processes it started."""
+        total = 0
+        for pid in self.pids():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                pids.extend(int(child) for child in (task / "children").read_text().split())
         return total
 
     def stop(self) -> None:
