@@ -237,7 +237,8 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             rate_limits_count(limits)
-            return redirect(reverse("complaints:tracking", kwargs={"token": token}) + "#latest")
+            # ?sent=1: the page confirms the reply (its own cache entry: the key holds the path).
+            return redirect(reverse("complaints:tracking", kwargs={"token": token}) + "?sent=1#latest")
     return _tracking_page(request, ticket, form=form, status=400)
 
 
@@ -251,7 +252,7 @@ def _tracking_get(request: HttpRequest, token: str) -> HttpResponse:
         ticket = ticket_for_token(token=token)
         if ticket is None:  # gone since the line above
             raise Http404
-        return _tracking_render(request, ticket, extra=extra)
+        return _tracking_render(request, ticket, extra={**extra, "reply_sent": request.GET.get("sent") == "1"})
 
     return tracking_page_cached(request, version, render)
 

@@ -17,9 +17,16 @@ CANNOT_STORE = _("The text holds characters that cannot be stored (NUL, lone sur
 class TextField(forms.CharField):
     """Text PostgreSQL can store: a NUL character or a lone surrogate is an error
     on the field, in the API's words. (Django's own message for a NUL reads, in
-    its Chinese catalogue, as if the field had been left empty.)"""
+    its Chinese catalogue, as if the field had been left empty.) Too short or too
+    long is said in plain words, with the count."""
 
-    default_error_messages = {"invalid_characters": CANNOT_STORE, "null_characters_not_allowed": CANNOT_STORE}
+    default_error_messages = {
+        "invalid_characters": CANNOT_STORE,
+        "null_characters_not_allowed": CANNOT_STORE,
+        # Django's own read, in Chinese, "make sure this variable …": words for people instead.
+        "min_length": _("Please write at least %(limit_value)d characters (you wrote %(show_value)d)."),
+        "max_length": _("Please write at most %(limit_value)d characters (you wrote %(show_value)d)."),
+    }
 
     def validate(self, value) -> None:
         super().validate(value)

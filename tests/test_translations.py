@@ -244,11 +244,11 @@ def test_consumer_acknowledgement_is_written_in_the_consumers_language() -> None
     assert chinese.body == (
         "王芳，您好：\n\n"
         "我们已收到您的投诉“订单显示已付款但没有生成”（工单编号 CS-20261123-000042）。\n"
-        "我们将在 2026年11月25日 18:00 (UTC+08:00) 前答复您。\n\n"
+        "我们将在 2026年11月25日 18:00（北京时间） 前答复您。\n\n"
         "查看处理进度或补充回复，请访问：https://cs.example.cn/t/abc123/\n"
     )
     assert english.subject == "[CS-20261123-000042] We have received your complaint"
-    assert "We will reply by Nov. 25, 2026, 6 p.m. (UTC+08:00).\n" in english.body
+    assert "We will reply by Nov. 25, 2026, 6 p.m. (Beijing time).\n" in english.body
 
 
 @pytest.mark.usefixtures("compiled_catalogue")
@@ -264,7 +264,7 @@ def test_escalation_email_renders_target_and_priority_in_the_recipients_language
     assert chinese.subject == "[CS-20261123-000042] 首次响应已超时，已升级给您"
     assert chinese.body == (
         "工单 CS-20261123-000042“订单显示已付款但没有生成”的首次响应"
-        "应于 2026年11月25日 18:00 (UTC+08:00) 前完成，现已超时。\n"
+        "应于 2026年11月25日 18:00（北京时间） 前完成，现已超时。\n"
         "该工单的优先级已调整为“紧急”，并已转交团队主管处理。\n"
     )
     assert english.subject == "[CS-20261123-000042] First response overdue — escalated to you"
@@ -312,5 +312,5 @@ def test_a_batch_renders_each_row_as_the_single_row_path_does(category) -> None:
             "pending",
         )
         assert (row.subject, row.body) == (alone.subject, alone.body)
-    assert "2026年11月26日 09:30 (UTC+08:00)" in rows[ids[2]].body
+    assert "2026年11月26日 09:30（北京时间）" in rows[ids[2]].body
     assert "The ticket is now Normal" in rows[ids[3]].body

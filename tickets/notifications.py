@@ -202,9 +202,14 @@ ADDENDA = {
 }
 
 
+# Zones a Chinese reader knows by name: Beijing time (北京时间) is China's one zone.
+BEIJING_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"})
+
+
 def format_instant(value: datetime | None, language: str) -> str:
     """An instant as a person reads it, in the site's time zone and ``language``,
-    with the UTC offset spelled out (e.g. ``2026年11月25日 18:00 (UTC+08:00)``)."""
+    with the zone named (``2026年11月25日 18:00（北京时间）``, ``Nov. 25, 2026,
+    6 p.m. (Beijing time)``; another site zone by its UTC offset)."""
     with translation.override(language):
         return _format_instant(value)
 
@@ -214,8 +219,11 @@ def _format_instant(value: datetime | None) -> str:
     if value is None:
         return "—"
     local = value.astimezone(ZoneInfo(settings.TIME_ZONE))
+    when = formats.date_format(local, "DATETIME_FORMAT")
+    if settings.TIME_ZONE in BEIJING_ZONES:
+        return _("%(when)s (Beijing time)") % {"when": when}
     offset = local.strftime("%z")
-    return f"{formats.date_format(local, 'DATETIME_FORMAT')} (UTC{offset[:3]}:{offset[3:]})"
+    return _("%(when)s (UTC%(offset)s)") % {"when": when, "offset": f"{offset[:3]}:{offset[3:]}"}
 
 
 def _render(kind: str, context: dict, memo: dict | None = None) -> tuple[str, str]:

@@ -46,12 +46,12 @@ def test_file_a_complaint_with_a_screenshot_then_follow_and_reply(
     page.screenshot(path=str(screenshots / "consumer-1-complaint-form.png"), full_page=True)
     page.get_by_role("button", name="提交投诉").click()
 
-    # The promise: reference, private link, reply time with its UTC offset.
+    # The promise: reference, private link, reply time in Beijing time.
     page.wait_for_url("**/submitted/")
     ticket = Ticket.objects.get()
     assert page.get_by_text(ticket.reference).is_visible()
     promise = page.locator(".promise-big").inner_text()
-    assert "UTC+08:00" in promise
+    assert "（北京时间）" in promise
     page.screenshot(path=str(screenshots / "consumer-2-submitted.png"), full_page=True)
 
     # The tracking page shows the screenshot, re-encoded, through the guarded view.
@@ -65,11 +65,13 @@ def test_file_a_complaint_with_a_screenshot_then_follow_and_reply(
     attachment = Attachment.objects.get()
     assert (attachment.original_name, attachment.content_type) == ("聊天截图.png", "image/png")
 
-    # The consumer replies; the reply joins the conversation.
+    # The consumer replies; the reply joins the conversation, and the page says it was sent.
     page.fill("#id_body", "补充：支付宝账单显示还没有退款记录。")
     page.get_by_role("button", name="发送回复").click()
-    page.wait_for_url(f"**/t/{ticket.tracking_token}/#latest")
+    page.wait_for_url(f"**/t/{ticket.tracking_token}/?sent=1#latest")
     assert page.locator("#latest").get_by_text("补充：支付宝账单显示还没有退款记录。").is_visible()
+    confirmation = page.get_by_role("status").inner_text()
+    assert confirmation.startswith("您的回复已发送，我们将在 ") and confirmation.endswith("（北京时间） 前答复您。")
     page.screenshot(path=str(screenshots / "consumer-3-tracking.png"), full_page=True)
     assert ticket.messages.filter(author_kind=Message.AuthorKind.CONSUMER).count() == 2
 

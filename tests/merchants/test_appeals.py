@@ -83,7 +83,7 @@ def test_a_merchant_appeals_from_the_penalty_page_and_is_told_it_arrived(client,
     note = received[merchant.contact_email]
     assert note.language == "zh-hans"
     assert note.subject == "我们已收到您的申诉：店铺 快乐小店 的“扣分”"
-    imposed = "2026年11月23日 10:00 (UTC+08:00)"
+    imposed = "2026年11月23日 10:00（北京时间）"
     assert f"我们已收到您对店铺 快乐小店 的处罚“扣分”（处罚时间 {imposed}）提出的申诉" in note.body
     assert CASE in note.body and f"/merchant/penalties/{penalty.pk}/" in note.body
     # those who may decide hear there is one to decide, with the link to it; the manager, who may not, does not
@@ -94,7 +94,7 @@ def test_a_merchant_appeals_from_the_penalty_page_and_is_told_it_arrived(client,
     english = filed["reviewer@staff.example"]
     assert english.language == "en" and english.subject == "Appeal to decide: 快乐小店, Point deduction"
     assert f"/en/admin/merchants/merchantappeal/{appeal.pk}/change/" in english.body
-    assert "imposed Nov. 23, 2026, 10 a.m. (UTC+08:00) (reason: 多次未按时答复), by Merchant portal" in english.body
+    assert "imposed Nov. 23, 2026, 10 a.m. (Beijing time) (reason: 多次未按时答复), by Merchant portal" in english.body
     assert manager.email not in filed
 
     # and the page shows the appeal, open, and offers to add to it

@@ -99,7 +99,7 @@ def test_upholding_keeps_the_penalty_and_tells_the_merchant_in_chinese(client, r
     email = told[merchant.contact_email]
     assert email.language == "zh-hans"
     assert email.subject == "申诉结果：店铺 快乐小店 的处罚“扣分”维持不变"
-    imposed = "2026年11月23日 10:00 (UTC+08:00)"
+    imposed = "2026年11月23日 10:00（北京时间）"
     assert email.body.startswith(
         f"我们已审核您对店铺 快乐小店 的处罚“扣分”（处罚时间 {imposed}）提出的申诉，决定维持原处罚。\n"
         f"理由：{UPHOLD['note']}\n"

@@ -12,6 +12,7 @@ from tests.builders import ticket_filed
 from tests.factories import MerchantFactory
 from tickets import services
 from tickets.models import Message, Ticket
+from tickets.notifications import format_instant
 
 NEW = "/complaints/new/"
 
@@ -91,6 +92,12 @@ class TestComplaintForm:
         # What the consumer typed is kept in the form.
         assert "付款成功但订单列表里没有这个订单" in response.content.decode() or overrides.get("description")
 
+    def test_a_short_description_is_told_in_plain_chinese_with_the_count(self, client, category):
+        response = client.post(NEW, valid(category) | {"description": "太短"})
+        assert response.status_code == 400
+        assert response.context["form"].errors["description"] == ["请至少输入 10 个字（当前 2 个）。"]
+        assert "请至少输入 10 个字（当前 2 个）。" in response.content.decode()
+
     def test_shop_by_id_or_unique_name(self, client, category):
         shop = MerchantFactory(shop_id="SHOP10001", name="好运来旗舰店")
         client.post(NEW, valid(category, shop="shop10001"))
@@ -131,9 +138,16 @@ class TestTrackingPage:
     def test_reply_is_added_and_owes_a_response(self, client, ticket):
         response = client.post(f"/t/{ticket.tracking_token}/", {"body": "请问什么时候能到账？"})
         assert response.status_code == 302
+        assert response["Location"] == f"/t/{ticket.tracking_token}/?sent=1#latest"
         message = ticket.messages.order_by("-id").first()
         assert (message.author_kind, message.body) == (Message.AuthorKind.CONSUMER, "请问什么时候能到账？")
-        assert ticket.targets.filter(kind="next_response", status="running").exists()
+        target = ticket.targets.get(kind="next_response", status="running")
+        # The page it lands on says the reply was sent and by when the answer is due;
+        # the same page without ?sent=1 (a later visit) does not.
+        when = format_instant(target.due_at, "zh-hans")
+        confirmed = client.get(response["Location"]).content.decode()
+        assert "您的回复已发送，我们将在 " in confirmed and f"{when}</time> 前答复您。" in confirmed
+        assert "您的回复已发送" not in client.get(f"/t/{ticket.tracking_token}/").content.decode()
 
     def test_empty_reply_is_refused_with_a_message(self, client, ticket):
         client.cookies["django_language"] = "en"

@@ -55,7 +55,7 @@ class TestCannedAnswers:
         assert resolution.due_at == datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)
         assert answer["text"] == (
             f"王芳您好，我是小美。您的投诉 {ticket.reference}（订单 ORD-778899）"
-            "将在 2026年12月7日 10:00 (UTC+08:00) 前处理完毕。{unknown} 保持原样。"
+            "将在 2026年12月7日 10:00（北京时间） 前处理完毕。{unknown} 保持原样。"
         )
 
     def test_english_answer_is_filled_in_english(self, desk, category):

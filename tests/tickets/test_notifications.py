@@ -52,13 +52,13 @@ def test_receipt_promises_the_reply_time_in_the_consumers_language(category):
     assert notification.subject.startswith("[CS-20261123-")
     # 3 working days from Mon 10:00 → Thu 2026-11-26 10:00, Shanghai time.
     assert "2026年11月26日 10:00" in notification.body
-    assert "UTC+08:00" in notification.body
+    assert "2026年11月26日 10:00（北京时间）" in notification.body
     assert "/t/" in notification.body
 
 
 def test_english_receipt(category):
     notification = receipt(category, language="en")
-    assert "Nov. 26, 2026, 10 a.m. (UTC+08:00)" in notification.body
+    assert "Nov. 26, 2026, 10 a.m. (Beijing time)" in notification.body
 
 
 def deliver(notification: Notification, at: datetime) -> dict[str, int]:

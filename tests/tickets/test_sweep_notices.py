@@ -72,7 +72,7 @@ def test_a_breach_notice_reads_as_if_rendered_at_once_in_its_readers_language(ca
         notice.refresh_from_db()
         assert (notice.subject, notice.body) == (at_once.subject, at_once.body)  # kept: the admin shows it
     assert "First response on" in mail.outbox[0].body and "The ticket is now Urgent" in mail.outbox[0].body
-    assert "2026年11月26日 10:00 (UTC+08:00)" in mail.outbox[1].body
+    assert "2026年11月26日 10:00（北京时间）" in mail.outbox[1].body
 
 
 def test_a_notice_says_what_was_true_when_the_step_was_taken(category, supervisor, agent):
