@@ -27,9 +27,11 @@ class PhoneCallForm(IntakeForm):
         labels = {
             "requester_name": _("Caller's name"),
             "requester_phone": _("Caller's mobile phone"),
-            "requester_email": _("Caller's email (optional)"),
+            # The desk's field template adds "(optional)" to a field that is.
+            "requester_email": _("Caller's email"),
             "category": _("Category"),
-            "shop": _("Shop (optional)"),
+            "shop": _("Shop"),
+            "order_number": _("Order number"),
             "description": _("What the caller reported"),
         }
         for name, label in labels.items():

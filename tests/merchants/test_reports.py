@@ -117,3 +117,18 @@ def test_most_open_complaints_first_pages_across_those_without(client, manager, 
     export = b"".join(client.get(reverse("merchant_reports:export"), {"sort": "open"}).streaming_content)
     names = [r[1] for r in csv.reader(io.StringIO(export.decode("utf-8-sig")))][1:]
     assert names == ["差店", "好店", "安静店"]
+
+
+def test_the_scorecards_carry_the_reports_tab_bar_with_merchants_current(client, manager, shops):
+    good, _bad = shops
+    client.force_login(manager)
+    for url in (
+        reverse("merchant_reports:list"),
+        reverse("merchant_reports:detail", args=[good.pk]),
+        reverse("merchant_reports:risk"),
+    ):
+        html = client.get(url).content.decode()
+        tabs = html[html.index('<nav class="report-tabs"') : html.index("</nav>", html.index("report-tabs"))]
+        assert f'<a href="{reverse("reports:sla")}">SLA</a>' in tabs, url
+        assert f'<a href="{reverse("merchant_reports:list")}" class="current" aria-current="page">商家</a>' in tabs, url
+        assert "排序方式" in html or url != reverse("merchant_reports:list")

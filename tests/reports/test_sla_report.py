@@ -154,6 +154,8 @@ class TestBacklog:
             html = client.get("/en/reports/backlog/").content.decode()
             rows = rows_of(client.get("/en/reports/backlog/?export=age"))
         assert 'id="open-total">1<' in html
+        # The manager's zone (Shanghai): Mon 10:00, the sentence not ending on "p.m.." or "a.m..".
+        assert "As of 11/23/2026 10 a.m.: open tickets (new, open, awaiting the merchant, pending)</p>" in html
         assert rows[0] == ["Age", "Urgent", "Normal", "Low", "Total"]
         assert rows[2] == ["4–24 h", "0", "1", "0", "1"]
 
