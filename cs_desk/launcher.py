@@ -107,7 +107,8 @@ def child_commands(
     WebSocket server on ``live_port`` (uvicorn, the ASGI application: the live desk
     and the consumers' chat; two processes like the web server's, one per core, as a
     socket's work runs in its process, bench/chat.py; LIVE_URL tells the pages where
-    it is; a frame larger than 128 KiB, far above the longest message, is refused),
+    it is; a frame larger than 128 KiB, far above the longest message, is refused;
+    on stop, sockets still open after 5 s are closed and their clients reconnect),
     the Celery processes (``celery_commands``), the SMTP receiver on ``smtp`` (host,
     port), which hands each message to the mail pipeline, and, with ``imap_idle`` (a
     mailbox configured, MAIL_IMAP_IDLE), the reader that waits in IDLE on the support
@@ -117,7 +118,7 @@ def child_commands(
         "web": [python, "-m", "gunicorn", "cs_desk.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                 "--access-logfile", "-"],
         "live": [python, "-m", "uvicorn", "cs_desk.asgi:application", "--host", "127.0.0.1", "--port", live_port,
-                 "--workers", "2", "--ws-max-size", "131072", "--no-access-log"],
+                 "--workers", "2", "--ws-max-size", "131072", "--no-access-log", "--timeout-graceful-shutdown", "5"],
         **celery_commands(python, schedule=schedule),
         "smtp": [python, "manage.py", "mail_smtpd", "--host", host, "--port", smtp_port],
     }  # fmt: skip

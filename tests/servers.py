@@ -6,6 +6,7 @@ free port of 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +28,10 @@ class Served:
         port = str(self.port)
         command = child_commands(sys.executable, port=port, live_port=port, smtp=("127.0.0.1", "0"), schedule="")[name]
         self.log = directory / f"{name}.log"
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        # A session of its own: stop() ends the server's workers with it, whatever state they are in.
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -63,11 +67,19 @@ class Served:
         return total
 
     def stop(self) -> None:
+        """Stop it as make run does (SIGTERM, a graceful shutdown), then make sure
+        none of its processes outlives it: a worker left behind (uvicorn's, spawned
+        by multiprocessing) would hold the test database and memory until the end."""
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
 
 
 def session_cookie(user) -> str:
