@@ -258,6 +258,12 @@ class TestPhoneCall:
         assert ticket.events.get(kind="created").actor == agent
         assert ticket.targets.filter(kind="first_response", status="running").exists()
 
+    def test_each_optional_field_says_so_once(self, desk):
+        html = desk.get("/desk/phone/").content.decode()
+        for label in ("来电人邮箱", "店铺", "订单号"):
+            assert f"{label} <small>（选填）</small></label>" in html, label
+        assert "（选填）（选填）" not in html and "（选填） <small>" not in html
+
     def test_bad_input_keeps_what_was_typed(self, desk, category):
         response = desk.post(
             "/desk/phone/", {"requester_name": "张伟", "requester_phone": "12345", "category": category.pk,
