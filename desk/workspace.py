@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q
 
 from tickets.calendars import working_calendars
+from tickets.event_text import event_details
 from tickets.models import Attachment, Message, SLATarget, Ticket, TicketEvent
 from tickets.sla.clock import Step, consumed
 from tickets.targets import target_clock
@@ -67,11 +68,14 @@ def conversation(*, ticket: Ticket) -> list[Message]:
     )
 
 
-def timeline(*, ticket: Ticket) -> list[TicketEvent]:
-    """The audit trail, with the merged duplicates' trails interleaved."""
-    return list(
+def timeline(*, ticket: Ticket) -> list[tuple[TicketEvent, str]]:
+    """The audit trail, with the merged duplicates' trails interleaved: each
+    event with what it says beyond its kind (``tickets.event_text``)."""
+    events = list(
         TicketEvent.objects.filter(_with_merged(ticket)).select_related("actor", "ticket").order_by("created_at", "id")
     )
+    details = event_details(events)
+    return [(event, details[event.pk]) for event in events]
 
 
 def staff_attachment(*, ticket: Ticket, attachment_id: int) -> Attachment | None:

@@ -63,6 +63,14 @@ def test_agent_works_the_overdue_ticket_first(live_server, browser_page, screens
     page.wait_for_load_state()
     row = page.locator(".sla tr.state-met_late, .sla tr.state-met").first
     assert "首次响应" in row.inner_text()
+    # The time used reads on one line (it wrapped as 「0小时02 / 分」), and the trail says who took it.
+    lines = page.locator(".sla td.used").evaluate_all(
+        "cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c.firstChild);"
+        " return r.getClientRects().length; })"
+    )
+    assert lines and set(lines) == {1}, lines
+    # (the breach had handed it to the supervisor; the agent claimed it back)
+    assert page.locator(".timeline li.ev-assigned").last.inner_text().endswith("已分配 · supervisor → agent · agent")
     page.screenshot(path=str(screenshots / "desk-3-workspace.png"), full_page=True)
     target = SLATarget.objects.get(kind="first_response", ticket__subject="付款成功但没有订单")
     assert target.status == "met"

@@ -143,7 +143,7 @@ class TestMerge:
         page = desk.get(f"/desk/tickets/{kept.pk}/")
         shown = {m.pk for m in page.context["conversation"]}
         assert shown == messages_before
-        assert events_after == {e.pk for e in page.context["timeline"]}
+        assert events_after == {e.pk for e, _detail in page.context["timeline"]}
         assert kept.events.filter(kind="merged_in", actor=agent, data__source=duplicate.reference).exists()
         assert duplicate.events.filter(kind="merged", data__into=kept.reference).exists()
         # The duplicate's owed first response now is owed on the kept ticket (it already had one).
