@@ -303,6 +303,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.env_int("DAILY_DIGEST_HOUR", 8), minute=0),
         "options": {"expires": 3600},
     },
+    # The SLA report's rollups: the ledger the triggers append to, folded into the
+    # day counts and histograms (the report reads what is left, so a late run only
+    # costs the report time).
+    "sla-rollups-compact": {
+        "task": "reports.tasks.sla_rollups_compact_task",
+        "schedule": timedelta(seconds=env.env_int("REPORTS_ROLLUP_INTERVAL_S", 60)),
+        "options": {"expires": env.env_int("REPORTS_ROLLUP_INTERVAL_S", 60)},
+    },
     # Incoming mail stored but left unprocessed (a worker died in between): finished.
     "mail-unfinished": {
         "task": "mail.tasks.mail_unfinished_task",

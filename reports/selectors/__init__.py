@@ -20,11 +20,16 @@ Definitions (shown on the pages):
   business and in calendar hours of the target's calendar, pauses (waiting on
   the consumer) excluded.
 
+The SLA report reads these figures from per-day and per-week rollups that
+triggers keep current (``sla_rollups``; docs/reports.md): the counts exactly,
+the percentiles within 0.99 % (exactly for small periods).
+
 Callers pass ``reader``: the staff user whose tickets count (those
 ``tickets.access.ticket_scope`` lets them see), or None for every ticket (the
 digest, the benchmark).
 
-One module per report: ``period`` (the period and the grouping), ``sla``,
+One module per report: ``period`` (the period and the grouping), ``sla``
+(and ``sla_rollups``, its reads of the rollups),
 ``backlog`` (the backlog and the volume peaks), ``staffing`` (the agents next
 week's forecast takes, on the volume page). Callers import from the package.
 """
@@ -66,6 +71,7 @@ from reports.selectors.sla import (
     overdue_tickets,
     sla_decided,
     sla_report,
+    sla_report_exact,
     sla_trend,
 )
 from reports.selectors.staffing import (
@@ -122,6 +128,7 @@ __all__ = [
     "scoped",
     "sla_decided",
     "sla_report",
+    "sla_report_exact",
     "sla_trend",
     "staffing_plan",
     "ticket_handle_time",

@@ -12,7 +12,8 @@ from django.db.models.functions import TruncDate
 from cs_desk.db import Grouping as GroupingBits
 from cs_desk.db import PercentilesCont, grouping_sets_rows
 from reports.selectors.period import Grouping, Period
-from tickets.access import scoped
+from reports.selectors.sla_rollups import EVERY, rolled_counts, rolled_percentiles, rollups_cover
+from tickets.access import scoped, ticket_scope, user_team_ids
 from tickets.models import OPEN_STATUSES, SLATarget, Ticket, TicketEvent
 from tickets.targets import ACTIVE
 
@@ -21,6 +22,9 @@ EventKind = TicketEvent.Kind
 MET = Q(status=SLATarget.Status.MET) & SLATarget.NOT_BREACHED
 OPEN = Q(status__in=ACTIVE) & SLATarget.NOT_BREACHED
 PERCENTILES = (0.5, 0.9)
+# Up to this many targets in the period, the percentiles are computed from the
+# targets themselves (exact, and cheap at that size); above, from the histograms.
+EXACT_PERCENTILES_MAX = 10_000
 KIND_ORDER = [Kind.FIRST_RESPONSE, Kind.NEXT_RESPONSE, Kind.RESOLUTION, Kind.MERCHANT_REPLY]
 
 
@@ -136,7 +140,110 @@ class SLAReport:
 
 
 def sla_report(*, period: Period, reader, grouping: Grouping) -> SLAReport:
-    """Target figures per kind, per group and kind, and per day, from ONE scan of
+    """Target figures per kind, per group and kind, and per day, of the targets
+    started in the period. Escalations per group are the ladder steps those
+    targets reached (``steps_taken``, which the sweep advances with each
+    escalation event): warnings (75 %), level 1 (the breach, or a merchant's
+    missed deadline), level 2 (150 %). Groups sorted by name, "none"
+    (unassigned …) last.
+
+    Read from the rollups (docs/reports.md): the counts exactly; the percentiles
+    exactly when the period holds at most EXACT_PERCENTILES_MAX targets, else
+    from the histograms, within ERROR_BOUND (0.99 %) of the exact value. From the
+    targets themselves (``sla_report_exact``) when the rollups cannot answer:
+    a reader whose days do not start when the rollups' do (another UTC offset),
+    or one who sees tickets outside their teams (assigned to them elsewhere)."""
+    teams = _rollup_teams(reader)
+    if teams is False or not rollups_cover(period):
+        return sla_report_exact(period=period, reader=reader, grouping=grouping)
+    code = grouping.code
+    counted = rolled_counts(code=code, first=period.first, last=period.last, teams=teams)
+    total = sum(figures["targets"] for figures in counted.kinds.values())
+    if total <= EXACT_PERCENTILES_MAX:
+        times = _exact_percentiles(period, reader, grouping)
+    else:
+        times = rolled_percentiles(code=code, first=period.first, last=period.last, teams=teams, fractions=PERCENTILES)
+
+    def figures(group, kind: str, counts: dict[str, int]) -> TargetFigures:
+        business, calendar = times.get((group, kind), ([None, None], [None, None]))
+        return TargetFigures(
+            kind=kind,
+            met=counts["met"],
+            breached=counts["breached"],
+            open=counts["open"],
+            business=list(business),
+            calendar=list(calendar),
+        )
+
+    summary = {kind: figures(EVERY, kind, counts) for kind, counts in counted.kinds.items()}
+    per_group: dict[object, dict[str, TargetFigures]] = {}
+    steps: dict[object, list[int]] = {}
+    for (group, kind), counts in counted.cells.items():
+        per_group.setdefault(group, {})[kind] = figures(group, kind, counts)
+        counted_steps = steps.setdefault(group, [0, 0, 0])
+        for i, name in enumerate(("warnings", "level1", "level2")):
+            counted_steps[i] += counts[name]
+    days = {day: (counts["met"], counts["breached"]) for day, counts in counted.days.items()}
+    return _report(grouping, summary, per_group, steps, days)
+
+
+def _rollup_teams(reader) -> list[int] | bool | None:
+    """The teams whose rollups hold what ``reader`` may see: None for every team,
+    False when the rollups cannot say (tickets assigned to them in another team)."""
+    if reader is None or ticket_scope(reader) is None:
+        return None
+    teams = user_team_ids(reader)
+    if Ticket.objects.filter(assignee=reader).exclude(team_id__in=teams).exists():
+        return False
+    return teams
+
+
+def _exact_percentiles(period: Period, reader, grouping: Grouping) -> dict:
+    """The percentiles over the met targets themselves, per group and kind and
+    per kind (EVERY), in one scan (GROUPING SETS)."""
+    key = f"ticket__{grouping.field}"
+    queryset = (
+        _targets(period, reader)
+        .filter(status=SLATarget.Status.MET)
+        .values(key, "kind")
+        .annotate(
+            business=PercentilesCont("business_seconds", PERCENTILES),
+            calendar=PercentilesCont("calendar_seconds", PERCENTILES),
+            unrolled=GroupingBits(key, "kind"),
+        )
+    )
+    return {
+        (EVERY if row["unrolled"] else row[key], row["kind"]): (
+            row["business"] or [None, None],
+            row["calendar"] or [None, None],
+        )
+        for row in grouping_sets_rows(queryset, ((1, 2), (2,)))
+    }
+
+
+def _report(grouping: Grouping, summary: dict, per_group: dict, steps: dict, days: dict) -> SLAReport:
+    names = grouping.names(per_group)
+    groups = [
+        GroupFigures(
+            key=group_key,
+            name=names.get(group_key, grouping.none_label()) if group_key is not None else grouping.none_label(),
+            targets=[kinds[k] for k in KIND_ORDER if k in kinds],
+            warnings=steps[group_key][0],
+            level1=steps[group_key][1],
+            level2=steps[group_key][2],
+        )
+        for group_key, kinds in per_group.items()
+    ]
+    return SLAReport(
+        summary=[summary.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER],
+        groups=sorted(groups, key=lambda g: (g.key is None, g.name)),
+        days=days,
+    )
+
+
+def sla_report_exact(*, period: Period, reader, grouping: Grouping) -> SLAReport:
+    """``sla_report`` computed from the targets themselves (the rollups' check,
+    and the readers they cannot answer): ONE scan of
     the targets started in the period (``GROUPING SETS``: (group, kind), (kind),
     (day)). Escalations per group are the ladder steps those targets reached
     (``steps_taken``, which the sweep advances with each escalation event):
@@ -169,23 +276,7 @@ def sla_report(*, period: Period, reader, grouping: Grouping) -> SLAReport:
             summary[row["kind"]] = _figures(row)
         else:  # (day)
             days[row["day"]] = (row["met"], row["breached"])
-    names = grouping.names(per_group)
-    groups = [
-        GroupFigures(
-            key=group_key,
-            name=names.get(group_key, grouping.none_label()) if group_key is not None else grouping.none_label(),
-            targets=[kinds[k] for k in KIND_ORDER if k in kinds],
-            warnings=steps[group_key][0],
-            level1=steps[group_key][1],
-            level2=steps[group_key][2],
-        )
-        for group_key, kinds in per_group.items()
-    ]
-    return SLAReport(
-        summary=[summary.get(kind, TargetFigures(kind=kind)) for kind in KIND_ORDER],
-        groups=sorted(groups, key=lambda g: (g.key is None, g.name)),
-        days=days,
-    )
+    return _report(grouping, summary, per_group, steps, days)
 
 
 def escalation_counts(*, period: Period, reader) -> dict[str, int]:
