@@ -330,9 +330,9 @@ def sla_trend(*, period: Period, reader, report: SLAReport) -> list[Day]:
     return list(days.values())
 
 
-def overdue_tickets(*, reader, limit: int = 100):
-    """Open tickets with a breached target now, longest overdue first."""
+def overdue_tickets(*, reader, limit: int | None = 100):
+    """Open tickets with a breached target now, longest overdue first (the first
+    ``limit``, or all of them with None), and how many there are."""
     tickets = scoped(Ticket.objects.filter(status__in=OPEN_STATUSES, is_overdue=True), reader)
-    return tickets.select_related("category", "team", "assignee", "merchant").order_by("due_at", "created_at", "id")[
-        :limit
-    ], tickets.count()
+    ordered = tickets.select_related("category", "team", "assignee", "merchant").order_by("due_at", "created_at", "id")
+    return (ordered if limit is None else ordered[:limit]), tickets.count()

@@ -123,6 +123,22 @@ class TestSLAFigures:
         overdue, count = reports.overdue_tickets(reader=None)
         assert count == 1 and [t.reference for t in overdue] == ["CS-A4"]
 
+    def test_the_overdue_csv_holds_every_overdue_ticket_the_page_the_first_100(self, client, manager, category):
+        # 103 overdue tickets, due 1, 2 … 103 hours before NOW: the page shows the 100 longest overdue
+        # and says there are 103; the CSV has all 103, longest overdue first.
+        for n in range(1, 104):
+            ticket(
+                category, f"CS-O{n:03d}", NOW - timedelta(hours=200), is_overdue=True, due_at=NOW - timedelta(hours=n)
+            )
+        client.force_login(manager)
+        with time_machine.travel(NOW, tick=False):
+            page = client.get("/reports/sla/")
+            rows = rows_of(client.get("/en/reports/sla/?export=overdue"))
+        assert len(page.context["overdue"]) == 100 and page.context["overdue_count"] == 103
+        assert rows[0][:2] == ["Reference", "Subject"]
+        assert [r[0] for r in rows[1:]] == [f"CS-O{n:03d}" for n in range(103, 0, -1)]
+        assert rows[1][7] == "103.0" and rows[-1][7] == "1.0"  # overdue by, in hours
+
 
 @pytest.mark.django_db
 class TestBacklog:
