@@ -103,6 +103,8 @@ def tracked(ticket: Ticket) -> dict:
 class TrackView(_TokenView):
     @extend_schema(responses=TrackedTicketSerializer, operation_id="track_retrieve", summary="Your complaint")
     def get(self, request: Request, token: str) -> Response:
+        """The complaint the tracking token opens, as its tracking page shows it: status, the promised reply
+        and resolution times, and the public conversation. Any other token answers 404."""
         return Response(TrackedTicketSerializer(tracked(self.ticket(token))).data)
 
 
@@ -114,6 +116,8 @@ class TrackMessagesView(_TokenView):
         summary="Write to customer service (reopens a resolved complaint)",
     )
     def post(self, request: Request, token: str) -> Response:
+        """The consumer writes again: a response is owed (a resolved complaint reopens). Rate-limited per
+        address and per complaint, like the tracking page."""
         ticket = self.ticket(token)
         data = ConsumerReplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -135,6 +139,7 @@ class TrackSurveyView(_TokenView):
         summary="Rate the latest resolution (once)",
     )
     def post(self, request: Request, token: str) -> Response:
+        """The consumer rates the latest resolution, 1 to 5, with an optional comment; once per resolution."""
         ticket = self.ticket(token)
         data = SurveyAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -81,14 +81,21 @@ def _flag(request: Request, name: str) -> bool | None:
             OpenApiParameter("flagged", bool, description="Only feedback an alert word flagged."),
         ],
         summary="Feedback, newest first (report readers)",
+        description="Suggestions sent with the public feedback form or this API, newest first, the sender's "
+        "contact masked; filtered by topic, handled or not, and flagged by an alert word.",
     ),
     create=extend_schema(
         request=FeedbackCreateSerializer,
         responses={201: FeedbackReceiptSerializer},
         summary="Send feedback (anyone; rate-limited per address)",
+        description="A suggestion for the platform, from anyone, like the public feedback form: checked for "
+        "alert words (flagged feedback is emailed to the managers) and limited per client address.",
     ),
     partial_update=extend_schema(
-        request=FeedbackMarkSerializer, responses=FeedbackSerializer, summary="Mark handled, or not yet"
+        request=FeedbackMarkSerializer,
+        responses=FeedbackSerializer,
+        summary="Mark handled, or not yet",
+        description="Mark one piece of feedback handled (by you, now) or back to not handled.",
     ),
 )
 class FeedbackViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -154,6 +161,8 @@ class SurveySerializer(serializers.ModelSerializer):
     list=extend_schema(
         parameters=[OpenApiParameter("rating", int, enum=[1, 2, 3, 4, 5])],
         summary="Satisfaction answers, newest first (report readers; the tickets you may see)",
+        description="The consumers' ratings (1–5) and comments of resolved tickets, newest first, each with the "
+        "ticket's reference, team, category and agent; only those of the tickets you may see.",
     )
 )
 class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -7,9 +7,11 @@ throttled (429, Retry-After)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.permissions import SAFE_METHODS
 
 from accounts.keys import api_key_authenticate
 from cs_desk.ratelimit import GuessesExceeded, client_ip, guess_guarded
@@ -59,3 +61,37 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "description": "A staff token (css_…, made by an administrator) or a merchant token (csm_…, made in the "
             "merchant portal).",
         }
+
+
+class SessionCookieScheme(OpenApiAuthenticationExtension):
+    """The desk's session for the API, as DRF's SessionAuthentication checks it:
+    the session cookie, and for a request that changes something (POST, PATCH …)
+    Django's CSRF token in the X-CSRFToken header too. Two schemes, required
+    together on those operations (an OpenAPI security requirement with both)."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = ["cookieAuth", "csrfToken"]
+    priority = 1  # over drf-spectacular's own, which knows only the cookie
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": settings.SESSION_COOKIE_NAME,
+                "description": "The session of a browser signed in to the desk. A POST or PATCH with it also "
+                "needs csrfToken.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-CSRFToken",
+                "description": f"With the session cookie, on every POST and PATCH: the value of the "
+                f"{settings.CSRF_COOKIE_NAME} cookie (else 403). Not needed with a Bearer token.",
+            },
+        ]
+
+    def get_security_requirement(self, auto_schema):
+        if auto_schema.method in SAFE_METHODS:
+            return {"cookieAuth": []}
+        return {"cookieAuth": [], "csrfToken": []}

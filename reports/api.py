@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from feedback.api import ReadsReports
 from reports import selectors as reports
 from reports.satisfaction import CSAT_GROUPINGS, Satisfaction, csat_by, csat_overall
-from tickets.models import SLATarget
+from tickets.models import SLATarget, Ticket
 
 
 class PeriodQuerySerializer(serializers.Serializer):
@@ -79,7 +79,7 @@ class EscalationsSerializer(serializers.Serializer):
 class OverdueTicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
-    priority = serializers.CharField()
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
     due_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -90,7 +90,7 @@ class OverdueSerializer(serializers.Serializer):
 
 class SLAReportSerializer(serializers.Serializer):
     period = PeriodSerializer()
-    group_by = serializers.CharField()
+    group_by = serializers.ChoiceField(choices=list(reports.GROUPINGS), help_text="What groups are made by.")
     summary = TargetFiguresSerializer(many=True)
     groups = GroupSerializer(many=True)
     escalations = EscalationsSerializer()
@@ -186,6 +186,9 @@ class _ReportView(APIView):
 class SLAReportView(_ReportView):
     @extend_schema(parameters=[SLAQuerySerializer], responses=SLAReportSerializer, operation_id="reports_sla")
     def get(self, request: Request) -> Response:
+        """The SLA report's figures for the period: per target met, breached and still open, compliance and
+        the times to meet it; the same per group (``group``); escalations per level; tickets and compliance
+        per day; the tickets overdue now."""
         period, query = _period(request, SLAQuerySerializer)
         grouping = reports.GROUPINGS[query["group"]]
         report = reports.sla_report(period=period, reader=request.user, grouping=grouping)
@@ -219,6 +222,7 @@ class SLAReportView(_ReportView):
 class BacklogView(_ReportView):
     @extend_schema(responses=BacklogSerializer, operation_id="reports_backlog")
     def get(self, request: Request) -> Response:
+        """The open tickets now, by age and priority, and how many will breach within 4 and 24 hours."""
         backlog = reports.backlog(now=timezone.now(), reader=request.user)
         data = {
             "total": backlog.total,
@@ -234,6 +238,8 @@ class BacklogView(_ReportView):
 class VolumeView(_ReportView):
     @extend_schema(parameters=[PeriodQuerySerializer], responses=VolumeSerializer, operation_id="reports_volume")
     def get(self, request: Request) -> Response:
+        """Complaints by weekday and hour over the period (in your time zone), and next week's forecast per
+        hour (the mean of the same hour over the last weeks)."""
         period, _query = _period(request)
         outlook = reports.forecast(now=timezone.now(), zone=period.zone, reader=request.user)
         data = {
@@ -260,6 +266,8 @@ class SatisfactionView(_ReportView):
         parameters=[PeriodQuerySerializer], responses=SatisfactionSerializer, operation_id="reports_satisfaction"
     )
     def get(self, request: Request) -> Response:
+        """Satisfaction answers of the period: overall, and by category, team and agent (average rating, share
+        of 4 and 5, the distribution)."""
         period, _query = _period(request)
         data = {
             "period": _period_data(period),

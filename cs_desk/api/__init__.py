@@ -5,18 +5,20 @@
   ones, ``non_field_errors`` for the body as a whole) to its problems;
 * ``StrictSerializer``: a field the endpoint does not know is an error, not
   silently dropped (a typo in ``"priorty"`` must not look like success);
-* the OpenAPI schema class that documents each operation's error responses.
+* lists paged by a cursor, which each page also gives as ``next_cursor``.
+
+The OpenAPI schema is shaped in ``cs_desk.api.schema``.
 """
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -185,11 +187,19 @@ class CursorPage(CursorPagination):
     a plain offset when a page's rows share their position (tickets filed in the
     same instant), and an offset shifts when rows are added.
     ``page_size`` (1–200, default 50) that is not a whole number in range is an
-    error, not quietly the default."""
+    error, not quietly the default. Each page gives its neighbours' cursors
+    (``next_cursor``, ``previous_cursor``) beside their URLs, so that a client
+    passes ``cursor`` as a parameter instead of taking a URL apart."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    # The schema's words (the schema is in English: cs_desk.api.schema).
+    cursor_query_description = (
+        "Where the page starts: the next_cursor (or previous_cursor) of the page before. "
+        "Leave it out for the first page. An unknown cursor answers 404."
+    )
+    page_size_query_description = "Rows per page."
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -204,6 +214,37 @@ class CursorPage(CursorPagination):
                 }
             )
         return int(raw)
+
+    def _cursor(self, link: str | None) -> str | None:
+        """The cursor a page link carries (DRF writes it into the link's query)."""
+        if link is None:
+            return None
+        return parse_qs(urlsplit(link).query)[self.cursor_query_param][0]
+
+    def get_paginated_response(self, data):
+        next_link, previous_link = self.get_next_link(), self.get_previous_link()
+        return Response(
+            {
+                "next": next_link,
+                "previous": previous_link,
+                "next_cursor": self._cursor(next_link),
+                "previous_cursor": self._cursor(previous_link),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        page = super().get_paginated_response_schema(schema)
+        cursor = {"type": "string", "nullable": True}
+        page["properties"] = {
+            "next": {**page["properties"]["next"], "description": "The next page's URL; null on the last page."},
+            "previous": {**page["properties"]["previous"], "description": "The page before's URL; null on the first."},
+            "next_cursor": {**cursor, "description": "Pass as cursor for the next page; null on the last page."},
+            "previous_cursor": {**cursor, "description": "Pass as cursor for the page before; null on the first."},
+            "results": page["properties"]["results"],
+        }
+        page["required"] = list(page["properties"])
+        return page
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -221,44 +262,3 @@ class NewestFirst(CursorPage):
 
 class OldestFirst(CursorPage):
     ordering = ("id",)
-
-
-# --- Schema ------------------------------------------------------------------------
-
-_ERROR_TEXT = {
-    400: "Invalid input: unknown fields, wrong types, values a rule refuses (see errors), a NUL character.",
-    401: "No valid credentials: sign in, or send Authorization: Bearer <token>.",
-    403: "Signed in, but this kind of user may not use this endpoint.",
-    404: "No such object, or not one you may see (the two are not told apart).",
-    429: "Too many requests; retry after the number of seconds in Retry-After.",
-}
-
-
-class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's schema, with each operation's error responses (all in
-    ``ErrorSerializer``'s shape): 400 always (a malformed request), 401/403 where there are
-    credentials to check, 404 where the path names an object or a cursor pages,
-    429 always."""
-
-    def _error_statuses(self) -> list[int]:
-        statuses = []
-        # Any request can be refused as malformed (a NUL in the path or the query, a bad body).
-        statuses.append(400)
-        public = all(isinstance(p, AllowAny) for p in self.view.get_permissions())
-        # A public endpoint still refuses a bad token (401) and a session POST without its CSRF token (403).
-        if not public or self.view.get_authenticators():
-            statuses += [401, 403]
-        # The path names an object, or the list has a cursor (an invalid one is 404).
-        if "{" in self.path or (self._is_list_view() and getattr(self.view, "pagination_class", None)):
-            statuses.append(404)
-        statuses.append(429)
-        return statuses
-
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for code in self._error_statuses():
-            if str(code) not in responses:
-                response = self._get_response_for_code(ErrorSerializer, str(code), ["application/json"], direction)
-                response["description"] = _ERROR_TEXT[code]
-                responses[str(code)] = response
-        return responses

@@ -476,7 +476,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "cs_desk.api.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cs_desk.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cs_desk.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -484,10 +484,13 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "cs_desk API",
     "DESCRIPTION": (
-        "The helpdesk's REST API (v1). Authenticate with the desk's session (browser) or "
-        "`Authorization: Bearer <token>`: a staff token (css_…) acts as its user, a merchant token (csm_…) "
-        "reaches only /api/v1/merchant/. Lists are cursor-paginated (follow `next`). Every error is JSON "
-        "`{code, message}`; validation errors add `errors`, each field with its problems. "
+        "The helpdesk's REST API (v1). Authenticate with `Authorization: Bearer <token>`: a staff token "
+        "(css_…) acts as its user, a merchant token (csm_…) reaches only /api/v1/merchant/. A browser "
+        "signed in to the desk may use its session cookie instead; then every POST and PATCH also needs the "
+        "header `X-CSRFToken` with the value of the `csrftoken` cookie. Lists are paged by a cursor: pass "
+        "each page's `next_cursor` as `cursor` (or follow `next`). Every error is JSON "
+        "`{code, message}`; validation errors add `errors`, each field with its problems. Answers follow "
+        "Accept-Language (zh-hans by default, en); this schema is in English. "
         "Webhooks: POST with a JSON body, signed the Standard Webhooks way (webhook-id, webhook-timestamp, "
         "webhook-signature; see the README)."
     ),
@@ -496,6 +499,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # In English whatever the caller's language (cs_desk.api.schema).
+    "DEFAULT_GENERATOR_CLASS": "cs_desk.api.schema.SchemaGenerator",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -512,6 +517,7 @@ SPECTACULAR_SETTINGS = {
         "PenaltyKindEnum": "merchants.models.MerchantPenalty.Kind",
         "PenaltyStatusEnum": "merchants.models.MerchantPenalty.Status",
         "FeedbackTopicEnum": "feedback.models.Feedback.Topic",
+        "PublicAuthorEnum": "merchants.api.serializers.PUBLIC_AUTHORS",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }

@@ -164,18 +164,25 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(StrictSerializer):
+    """A reply or an internal note as JSON (no files: those come as multipart)."""
+
     body = serializers.CharField(help_text="At most MESSAGE_MAX_CHARS characters (10,000 by default).")
     internal = serializers.BooleanField(
         default=False, help_text="true: an internal note only staff see; false: a reply to the consumer."
     )
-    files = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list,
-        help_text="Pictures (PNG, JPEG, GIF, WebP) or PDFs, at most EVIDENCE_MAX_FILES (5 by default); "
-        "multipart/form-data only.",
-    )  # fmt: skip
 
     def validate_body(self, body: str) -> str:
         return by_rule(message_clean, body)
+
+
+class MessageCreateWithFilesSerializer(MessageCreateSerializer):
+    """A reply or an internal note with files, as multipart/form-data."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list,
+        help_text="Pictures (PNG, JPEG, GIF, WebP) or PDFs, at most EVIDENCE_MAX_FILES (5 by default); "
+        "one part named files per file.",
+    )  # fmt: skip
 
     def validate_files(self, files):
         by_rule(evidence_count_check, files)
@@ -224,11 +231,13 @@ class SLAPreviewPolicySerializer(serializers.Serializer):
 
 
 class SLAPreviewSerializer(serializers.Serializer):
-    priority = serializers.CharField()
-    channel = serializers.CharField()
-    category = serializers.CharField(allow_null=True)
-    at = serializers.CharField()
+    """What ``tickets.selectors.sla_preview`` answers (instants in the calendar's time zone)."""
+
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices)
+    category = serializers.CharField(allow_null=True, help_text="The category code asked about, if any.")
+    at = serializers.DateTimeField(help_text="The instant asked about, as given.")
     policy = SLAPreviewPolicySerializer(help_text="The policy that applies (the first whose conditions hold).")
-    first_response_due = serializers.CharField()
-    next_response_due = serializers.CharField()
-    resolution_due = serializers.CharField()
+    first_response_due = serializers.DateTimeField()
+    next_response_due = serializers.DateTimeField(help_text="Assuming a consumer message at ``at``.")
+    resolution_due = serializers.DateTimeField()

@@ -8,6 +8,7 @@ so the SLA clock, the audit trail, notifications and webhooks follow."""
 
 from __future__ import annotations
 
+import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
@@ -26,6 +28,7 @@ from desk.api.serializers import (
     AttachmentSerializer,
     CategorySerializer,
     MessageCreateSerializer,
+    MessageCreateWithFilesSerializer,
     MessageSerializer,
     SLAPreviewQuerySerializer,
     SLAPreviewSerializer,
@@ -34,14 +37,16 @@ from desk.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
 )
-from desk.queue import queue_queryset
+from desk.queue import QueueFilter, queue_queryset
 from tickets import services
 from tickets.access import assignable_users, can_work, is_staff_user, tickets_visible_to
-from tickets.evidence import evidence_response
-from tickets.models import Attachment, Message, Ticket
+from tickets.evidence import evidence_response, file_response
+from tickets.models import Attachment, Category, Message, Team, Ticket
 from tickets.selectors import complaint_categories, parse_instant, sla_preview
 
 EVIDENCE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+# Any file, as bytes: what a download is served as when the request's Accept asks for it.
+OCTET_STREAM = "application/octet-stream"
 
 
 class WorksTickets(BasePermission):
@@ -53,6 +58,14 @@ class WorksTickets(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return is_staff_user(request.user)
         return can_work(request.user)
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """A download answers in the file's type or as bytes (the view picks by the
+    Accept header) and its errors in JSON, whatever Accept says: never 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class SLAPreviewView(APIView):
@@ -88,18 +101,31 @@ class CategoryListView(APIView):
         return Response(CategorySerializer([c for c, _ in rows], many=True, context={"promises": promises}).data)
 
 
+def _enum(name: str) -> dict:
+    """A parameter's schema: the choice set the tickets themselves carry (one enum for both)."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 QUEUE_PARAMETERS = [
-    OpenApiParameter("status", str, enum=Ticket.Status.values, description="Default: every open status."),
-    OpenApiParameter("priority", str, enum=Ticket.Priority.values),
-    OpenApiParameter("category", int, description="Category id."),
-    OpenApiParameter("team", int, description="Team id (one of yours)."),
+    OpenApiParameter("status", _enum("TicketStatusEnum"), description="Default: every open status."),
+    OpenApiParameter("priority", _enum("PriorityEnum")),
+    OpenApiParameter("category", str, description="A category's code, as tickets show it (e.g. refund)."),
+    OpenApiParameter("team", str, description="A team's name, as tickets show it (one of yours)."),
     OpenApiParameter("assignee", str, enum=["me", "none"]),
     OpenApiParameter("merchant", str, description="Shop id."),
     OpenApiParameter("overdue", bool),
     OpenApiParameter("due", str, enum=["today"]),
-    OpenApiParameter("channel", str, enum=Ticket.Channel.values),
+    OpenApiParameter("channel", _enum("ChannelEnum")),
     OpenApiParameter("q", str, description="Reference, order number, words of the subject, phone or email."),
 ]
+
+
+class ApiQueueFilter(QueueFilter):
+    """The queue's filters, naming a category and a team as the API shows them
+    (category code, team name) where the desk's form uses their ids."""
+
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="code")
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="name")
 
 
 def _check_queue_params(params) -> None:
@@ -116,8 +142,19 @@ def _check_queue_params(params) -> None:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=QUEUE_PARAMETERS, summary="Tickets you may see, filtered like the queue"),
-    retrieve=extend_schema(summary="One ticket, with the consumer's contact and its SLA targets"),
+    list=extend_schema(
+        parameters=QUEUE_PARAMETERS,
+        summary="Tickets you may see, filtered like the queue",
+        description="Tickets the caller may see (the desk's visibility rule), newest first, with a cursor that "
+        "stays stable while tickets are added. Filters are the queue's (status: every open one unless given); "
+        "a value it does not accept answers 400 naming the parameter.",
+    ),
+    retrieve=extend_schema(
+        summary="One ticket, with the consumer's contact and its SLA targets",
+        description="The ticket as the desk shows it to those who work it: the consumer's name, phone and email "
+        "in full, and each SLA target with its clock, due instant and escalation steps. A ticket you may not see "
+        "answers 404, like a missing one.",
+    ),
     create=extend_schema(
         request=TicketCreateSerializer,
         responses={201: TicketDetailSerializer},
@@ -132,7 +169,8 @@ def _check_queue_params(params) -> None:
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Tickets the caller may see (the desk's visibility rule), newest first,
     with a cursor that stays stable while tickets are added. Filters are the
-    queue's; a value it does not accept answers 400 naming the parameter."""
+    queue's; a value it does not accept answers 400 naming the parameter. Each
+    operation's schema description is its own (cs_desk.api.schema)."""
 
     permission_classes = [WorksTickets]
     pagination_class = NewestFirst
@@ -144,7 +182,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         tickets = tickets_visible_to(self.request.user)
         if self.action == "list":
             _check_queue_params(self.request.query_params)
-            filterset, tickets = queue_queryset(user=self.request.user, params=self.request.query_params)
+            filterset, tickets = queue_queryset(
+                user=self.request.user, params=self.request.query_params, filterset_class=ApiQueueFilter
+            )
             if not filterset.is_valid():
                 raise ValidationError(filterset.errors)
         elif self.action == "retrieve":
@@ -167,12 +207,18 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return Response(TicketDetailSerializer(fresh.get(pk=ticket.pk)).data, status=code)
 
     def create(self, request: Request) -> Response:
+        """A complaint that reached the platform another way than the web form (the chat, the app, a phone
+        call, an email), filed through the same intake: the same checks, SLA targets, acknowledgement and
+        events. Agents and supervisors only. A phone call is assigned to the caller when it may be."""
         data = TicketCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = services.ticket_create(author=request.user, **data.validated_data)
         return self._detail(ticket, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk=None) -> Response:
+        """Change the status, the priority or the assignee (a username of the ticket's team, null to
+        unassign), through the desk's services: the SLA clocks follow and each change is an event. All or
+        nothing: if one change is refused, none is made."""
         ticket = self._ticket(pk)
         data = TicketUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -191,12 +237,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         methods=["GET"],
         responses=MessageSerializer(many=True),
         summary="The conversation, internal notes included, oldest first",
+        description="Every message of the ticket, oldest first: the consumer's, the agents' replies and internal "
+        "notes (internal: true), the merchant's, with the files sent with each.",
     )
     @extend_schema(
         methods=["POST"],
-        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateWithFilesSerializer},
         responses={201: MessageSerializer},
         summary="Reply to the consumer, or add an internal note (with files, as multipart)",
+        description="A reply to the consumer (it meets the response owed) or, with internal true, a note only "
+        "staff see. JSON without files; multipart/form-data with one part named files per file (pictures or "
+        "PDFs, checked like every upload).",
     )
     @action(
         detail=True,
@@ -214,14 +265,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         payload, form = request.data, hasattr(request.data, "getlist")
         if form:  # multipart: files may repeat
             payload = {key: payload.getlist(key) if key == "files" else payload[key] for key in payload}
-        data = MessageCreateSerializer(data=payload, context={"form": form})
+            data = MessageCreateWithFilesSerializer(data=payload, context={"form": True})
+        else:
+            data = MessageCreateSerializer(data=payload)
         data.is_valid(raise_exception=True)
         message = services.ticket_reply(
             ticket=ticket,
             author=request.user,
             body=data.validated_data["body"],
             public=not data.validated_data["internal"],
-            evidence=data.validated_data["files"],
+            evidence=data.validated_data.get("files", []),
         )
         message = Message.objects.select_related("author").prefetch_related("attachments").get(pk=message.pk)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
@@ -229,21 +282,33 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @extend_schema(responses=AttachmentSerializer(many=True), summary="Files sent with the ticket's messages")
     @action(detail=True, methods=["get"], url_path="attachments", pagination_class=OldestFirst)
     def attachments(self, request: Request, pk=None) -> Response:
+        """The files sent with the ticket's messages, oldest first, each with its type, size, SHA-256 and the
+        URL to download it from."""
         ticket = self._ticket(pk)
         page = self.paginate_queryset(Attachment.objects.filter(ticket=ticket))
         return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
         responses={
-            (200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The file") for media in EVIDENCE_TYPES
+            (200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The file")
+            for media in (OCTET_STREAM, *EVIDENCE_TYPES)
         },
         summary="Download one file (images inline, PDFs as attachments)",
     )
-    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
+        content_negotiation_class=FileNegotiation,
+    )
     def download(self, request: Request, pk=None, attachment_id=None) -> Response:
+        """The file's bytes, in its own type (images inline, PDFs as attachments), or as
+        application/octet-stream (an attachment) when the Accept header prefers that. The type and the
+        SHA-256 are in the ticket's attachments list."""
         ticket = self._ticket(pk)
         attachment = Attachment.objects.filter(ticket=ticket, pk=int(attachment_id)).first()
         if attachment is None:
             raise Http404
+        if request._request.get_preferred_type([attachment.content_type, OCTET_STREAM]) == OCTET_STREAM:
+            return file_response(attachment.file.name, content_type=OCTET_STREAM, filename=attachment.original_name)
         return evidence_response(attachment)

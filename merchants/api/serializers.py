@@ -1,9 +1,11 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Merchant
 from cs_desk.api import StrictSerializer, by_rule
 from merchants.models import MerchantPenalty, MerchantScorecard
-from tickets.models import Message, Ticket
+from tickets.models import Message, SLATarget, Ticket
 from tickets.privacy import mask_email, mask_phone
 from tickets.rules import message_clean
 
@@ -14,7 +16,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.name", read_only=True)
     requester_phone = serializers.SerializerMethodField()
     requester_email = serializers.SerializerMethodField()
-    reply_state = serializers.CharField(read_only=True)
+    reply_state = serializers.ChoiceField(
+        choices=SLATarget.Status.choices, read_only=True,
+        help_text="Your reply's deadline: running or paused (awaiting your reply), met, missed, or cancelled.",
+    )  # fmt: skip
     reply_due_at = serializers.DateTimeField(source="reply_due", read_only=True)
     forwarded_at = serializers.DateTimeField(read_only=True)
 
@@ -33,6 +38,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
         return mask_email(ticket.requester_email)
 
 
+# Who wrote a message, as a merchant is told: the consumer, your shop, or the platform.
+PUBLIC_AUTHORS = ["consumer", "merchant", "platform"]
+
+
 class PublicMessageSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
 
@@ -41,11 +50,17 @@ class PublicMessageSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "body", "created_at"]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=PUBLIC_AUTHORS))
     def get_author(self, message: Message) -> str:
         """``consumer``, ``merchant`` (your shop) or ``platform``."""
         if message.author_kind in (Message.AuthorKind.CONSUMER, Message.AuthorKind.MERCHANT):
             return message.author_kind
         return "platform"
+
+
+class PlatformNoteSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When the platform forwarded the complaint with this note.")
+    note = serializers.CharField()
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
@@ -56,9 +71,11 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         fields = [*ComplaintSerializer.Meta.fields, "platform_notes", "messages"]
         read_only_fields = fields
 
+    @extend_schema_field(PublicMessageSerializer(many=True))
     def get_messages(self, ticket: Ticket) -> list[dict]:
         return PublicMessageSerializer(self.context["conversation"], many=True).data
 
+    @extend_schema_field(PlatformNoteSerializer(many=True))
     def get_platform_notes(self, ticket: Ticket) -> list[dict]:
         return [{"at": n["at"].isoformat(), "note": n["note"]} for n in self.context["notes"]]
 
@@ -108,6 +125,7 @@ class ScorecardSerializer(serializers.Serializer):
     penalty_points = serializers.DecimalField(max_digits=5, decimal_places=1, coerce_to_string=False)
     penalties = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.ChoiceField(choices=Merchant.Status.choices))
     def get_status(self, card: MerchantScorecard) -> str:
         return self.context["merchant"].status
 
@@ -118,5 +136,6 @@ class ScorecardSerializer(serializers.Serializer):
         """Complaints whose reply deadline is still running (not part of the score)."""
         return self.context["pending"]
 
+    @extend_schema_field(PenaltySerializer(many=True))
     def get_penalties(self, card: MerchantScorecard) -> list[dict]:
         return PenaltySerializer(self.context["penalties"], many=True).data

@@ -76,8 +76,14 @@ class MerchantDetailSerializer(MerchantSerializer):
             OpenApiParameter("q", str, description="Shop id or words of the shop's name."),
         ],
         summary="Merchants, newest first",
+        description="The marketplace's merchants, newest first, with their standing and the score of their "
+        "stored scorecard; filtered by status, or by shop id or words of the name.",
     ),
-    retrieve=extend_schema(summary="One merchant by shop id, with its scorecard and penalties"),
+    retrieve=extend_schema(
+        summary="One merchant by shop id, with its scorecard and penalties",
+        description="One merchant by its shop id: its standing, the scorecard behind its score (reply rate, "
+        "median reply time, strikes, complaints awaiting its reply) and its penalties with their reasons.",
+    ),
 )
 class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MerchantSerializer

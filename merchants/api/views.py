@@ -48,8 +48,16 @@ class MerchantAPIMixin:
     list=extend_schema(
         parameters=[OpenApiParameter("state", str, enum=["owed"], description="Only those awaiting your reply.")],
         summary="Complaints forwarded to your shop",
+        description="The complaints the platform forwarded to your shop: those awaiting your reply first, the "
+        "soonest deadline first, then the others, the latest forwarded first. The consumer's phone and email "
+        "are masked.",
     ),
-    retrieve=extend_schema(summary="One complaint, with the conversation the consumer sees"),
+    retrieve=extend_schema(
+        summary="One complaint, with the conversation the consumer sees",
+        description="One complaint forwarded to your shop: the public conversation (never the platform's "
+        "internal notes) and what the platform wrote when forwarding it. Another shop's complaint, or one not "
+        "forwarded to you, answers 404.",
+    ),
 )
 class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
     """Complaints forwarded to your shop, newest first; ``?state=owed`` for
@@ -86,6 +94,8 @@ class ComplaintViewSet(MerchantAPIMixin, ReadOnlyModelViewSet):
     @extend_schema(request=ReplySerializer, responses={201: PublicMessageSerializer}, summary="Answer a complaint")
     @action(detail=True, methods=["post"], url_path="replies")
     def replies(self, request: Request, pk=None) -> Response:
+        """Answer a complaint: the reply joins the consumer's conversation, meets your 24-hour deadline and
+        tells the platform's agent."""
         ticket = self._complaint(pk)
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

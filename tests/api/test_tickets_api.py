@@ -108,6 +108,27 @@ def test_bad_filters_are_400_naming_the_parameter(client, world):
     assert client.get(f"{API}/?cursor=garbage", **bearer(key)).json()["code"] == "not_found"
 
 
+def test_category_and_team_filters_take_what_the_tickets_show(client, world):
+    key = world.keys["manager"]  # sees every team
+    shown = {
+        row["reference"]: (row["category"], row["team"])
+        for row in client.get(f"{API}/", **bearer(key)).json()["results"]
+    }
+    assert shown == {world.mine.reference: ("refund", "Orders"), world.theirs.reference: ("exchange", "Returns")}
+    by_category = client.get(f"{API}/?category=exchange", **bearer(key)).json()["results"]
+    by_team = client.get(f"{API}/?team=Orders", **bearer(key)).json()["results"]
+    assert [r["reference"] for r in by_category] == [world.theirs.reference]
+    assert [r["reference"] for r in by_team] == [world.mine.reference]
+    # Ids, which no endpoint shows, are not taken; nor is a team the agent is not in.
+    for query, name, who in (
+        (f"category={world.exchange.pk}", "category", "manager"),
+        (f"team={world.orders.pk}", "team", "manager"),
+        ("team=Returns", "team", "agent"),
+    ):
+        response = client.get(f"{API}/?{query}", **bearer(world.keys[who]))
+        assert (response.status_code, list(response.json()["errors"])) == (400, [name]), query
+
+
 def test_the_detail_shows_the_contact_and_the_targets(client, world):
     detail = client.get(f"{API}/{world.mine.pk}/", **bearer(world.keys["agent"])).json()
     assert (detail["requester_phone"], detail["requester_email"]) == ("+8613812345678", "wang@example.cn")
