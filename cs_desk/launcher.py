@@ -137,11 +137,21 @@ def pump(name: str, stream) -> None:
         sys.stdout.flush()
 
 
-def main() -> int:
-    env.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    environ = dict(os.environ)
+def children_environ(environ: dict[str, str]) -> dict[str, str]:
+    """The environment every child process gets: ``environ`` with the launcher's defaults."""
+    environ = dict(environ)
     environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_desk.settings.dev")
     environ.setdefault("CS_DESK_DATA_DIR", str(env.DATA_DIR))
+    # Every process's log lines in the site's time zone: Django sets TZ when its settings
+    # load, but gunicorn's master, uvicorn's supervisor and Redis never load them, and
+    # their lines were in UTC between Beijing-time ones.
+    environ.setdefault("TZ", environ.get("TIME_ZONE") or "Asia/Shanghai")
+    return environ
+
+
+def main() -> int:
+    env.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    environ = children_environ(dict(os.environ))
     port = environ.get("PORT", "8000")
     live_port = environ.get("LIVE_PORT", str(int(port) + 1))
     environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
@@ -199,6 +209,8 @@ def main() -> int:
             threading.Thread(target=pump, args=(name, process.stdout), daemon=True).start()
             children.append((name, process))
         log(f"mail in: the SMTP receiver on {smtp[0]}:{smtp[1]} takes mail for MAIL_DOMAIN to the pipeline")
+        if environ.get("DJANGO_SETTINGS_MODULE") == "cs_desk.settings.dev" and not environ.get("EMAIL_BACKEND"):
+            log(f"mail out: written to files in {env.DATA_DIR / 'sent-mail'} (EMAIL_BACKEND chooses another)")
         log(f"cs_desk is up: http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)")
         while not stopping.is_set():
             for name, process in children:

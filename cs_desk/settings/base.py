@@ -177,7 +177,10 @@ STATIC_ROOT = env.DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+}  # Files served at the site's root by WhiteNoise: /favicon.ico (browsers ask for it on
+# every first visit; a 404 each time filled the logs).
+WHITENOISE_ROOT = BASE_DIR / "cs_desk" / "root"
+
 
 # --- Email: Django's backend, configured from EMAIL_* ---
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

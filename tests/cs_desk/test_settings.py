@@ -144,3 +144,37 @@ def test_the_channel_layer_waits_longer_to_read_than_its_blocking_pop():
     layer = get_channel_layer()
     pool = create_pool(layer.hosts[0])
     assert pool.connection_kwargs["socket_timeout"] == 30 > layer.brpop_timeout == 5
+
+
+def test_the_favicon_is_served_so_browsers_leave_no_404_in_the_log(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+@pytest.mark.slow  # starts a Python process
+def test_development_mail_goes_to_files_not_the_console(tmp_path):
+    environ = {
+        "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"],
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "CS_DESK_DATA_DIR": str(tmp_path),
+    }
+    code = """
+import django
+django.setup()
+from django.core.mail import send_mail
+send_mail("您的投诉已受理", "我们将在 3 个工作日内答复。", "cs@example.cn", ["meimei@example.cn"])
+"""
+    result = run(code, environ=environ, module="cs_desk.settings.dev")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    (sent,) = (tmp_path / "sent-mail").iterdir()
+    assert "我们将在 3 个工作日内答复。" in sent.read_text()
+
+
+@pytest.mark.parametrize(("given", "expected"), [({}, "Asia/Shanghai"), ({"TIME_ZONE": "Asia/Urumqi"}, "Asia/Urumqi")])
+def test_the_launcher_runs_every_process_in_the_sites_time_zone(given, expected):
+    from cs_desk.launcher import children_environ
+
+    assert children_environ({"PATH": "/usr/bin", **given})["TZ"] == expected
+    assert children_environ({"TZ": "UTC", **given})["TZ"] == "UTC"  # a TZ given is kept
