@@ -27,6 +27,11 @@ class FeedbackForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 6, "maxlength": 2000})}
         labels = {"body": gettext_lazy("Your suggestion or remark")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Words in the list, not Django's "---------".
+        self.fields["topic"].choices = [("", gettext_lazy("Choose a topic")), *self.fields["topic"].choices[1:]]
+
 
 def feedback_new(request: HttpRequest) -> HttpResponse:
     form = FeedbackForm(request.POST or None)
