@@ -1,4 +1,4 @@
-"""The feedback form on a phone, and the feedback inbox's filters: what the
+"""The feedback form on a phone, the feedback inbox's filters and the evidence size check: what the
 reader sees is laid out for them (issue 22: a tiny unstyled topic list on a
 phone; the inbox's checkboxes far from their labels)."""
 
@@ -42,3 +42,19 @@ def test_the_inbox_filters_sit_beside_their_labels(live_server, browser_page, sc
     )
     assert len(gaps) == 2 and all(0 <= gap < 12 for gap in gaps), gaps
     page.screenshot(path=str(screenshots / "feedback-2-inbox.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [("", "“big_20mb.png”超过 10 MB。"), ("/en", "“big_20mb.png” is larger than 10 MB.")],
+)
+def test_a_file_too_large_is_named_at_once_in_the_readers_language(
+    live_server, browser_page, tmp_path, category, prefix, expected
+):
+    big = tmp_path / "big_20mb.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (20 * 1024 * 1024))
+    page = browser_page
+    page.goto(f"{live_server.url}{prefix}/complaints/new/")
+    page.set_input_files("#id_evidence", str(big))
+    assert page.locator("#id_evidence + p.error").inner_text() == expected
