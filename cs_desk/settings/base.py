@@ -90,9 +90,20 @@ TEMPLATES = [
 
 # --- Database and Redis: from the environment only (see the module docstring) ---
 DATABASE_URL = env.env_str("DATABASE_URL")
+
+
+def database_settings(url: str) -> dict:
+    """The default database's settings for ``url``. Without JIT compilation: a
+    report's query over a quarter's tickets crossed its cost threshold and spent
+    40-50 ms compiling to save less (bench/RESULTS.md, issue 21)."""
+    settings = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    settings.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return settings
+
+
 DATABASES = {}
 if DATABASE_URL:
-    DATABASES["default"] = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    DATABASES["default"] = database_settings(DATABASE_URL)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker for Celery, cache for the app.

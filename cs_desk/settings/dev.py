@@ -7,8 +7,6 @@ the running ``make run`` (``$CS_DESK_DATA_DIR/run.env``), else they are where
 
 import os
 
-import dj_database_url
-
 from cs_desk import env
 
 env.load_run_env()
@@ -25,7 +23,7 @@ if not DATABASE_URL:
     from urllib.parse import quote
 
     DATABASE_URL = f"postgres://postgres@{quote(str(env.DATA_DIR / 'pg'), safe='')}/cs_desk"
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    DATABASES = {"default": database_settings(DATABASE_URL)}
 if not REDIS_URL:
     REDIS_URL = env.embedded_redis_url()
     CELERY_BROKER_URL = CELERY_BROKER_URL or env.embedded_broker_url()

@@ -321,7 +321,9 @@ def sla_trend(*, period: Period, reader, report: SLAReport) -> list[Day]:
         scoped(Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end), reader)
         .annotate(day=TruncDate("created_at", tzinfo=period.zone))
         .values("day")
-        .annotate(n=Count("pk"))
+        # COUNT(*): the created_at index alone answers it (an index-only scan), where
+        # COUNT(id) read every ticket of the period from the table.
+        .annotate(n=Count("*"))
     )
     for row in created:
         days[row["day"]].tickets = row["n"]

@@ -178,3 +178,11 @@ def test_the_launcher_runs_every_process_in_the_sites_time_zone(given, expected)
 
     assert children_environ({"PATH": "/usr/bin", **given})["TZ"] == expected
     assert children_environ({"TZ": "UTC", **given})["TZ"] == "UTC"  # a TZ given is kept
+
+
+def test_the_database_connection_compiles_no_queries_just_in_time(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
