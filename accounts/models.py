@@ -83,8 +83,10 @@ class Merchant(models.Model):
 class MerchantUser(models.Model):
     """A Django user who answers complaints on behalf of one merchant."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_link")
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="users")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_link", verbose_name=_("user")
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="users", verbose_name=_("merchant"))
 
     class Meta:
         db_table = "merchants_merchantuser"  # made by the merchants app, where the model began
@@ -138,7 +140,7 @@ class ApiKey(models.Model):
     )
     name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “order system”."))
     prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(_("SHA-256 of the key"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

@@ -21,7 +21,9 @@ class Survey(models.Model):
     team, category and agent are those of the ticket when it was rated, so the
     reports group by who actually resolved it."""
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="surveys")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="surveys", verbose_name=_("ticket")
+    )
     resolution = models.PositiveIntegerField(_("resolution"))
     rating = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(_("comment"), max_length=2000, blank=True)
@@ -108,10 +110,24 @@ class KeywordHit(models.Model):
     (``feedback.services.ticket_keyword_hits_write``)."""
 
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits"
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="keyword_hits",
+        verbose_name=_("ticket"),
     )
-    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, null=True, blank=True, related_name="keyword_hits")
-    keyword = models.ForeignKey("tickets.AlertKeyword", on_delete=models.CASCADE, related_name="hits")
+    feedback = models.ForeignKey(
+        Feedback,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="keyword_hits",
+        verbose_name=_("feedback"),
+    )
+    keyword = models.ForeignKey(
+        "tickets.AlertKeyword", on_delete=models.CASCADE, related_name="hits", verbose_name=_("alert keyword")
+    )
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

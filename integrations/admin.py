@@ -20,6 +20,7 @@ from integrations.models import StaffApiToken, WebhookAttempt, WebhookDelivery, 
 from integrations.tokens import staff_token_create
 from integrations.webhooks import SECRET_BYTES_MAX, SECRET_BYTES_MIN, WEBHOOK, webhook_secret_key
 from tickets.access import is_staff_user
+from tickets.admin.common import code, code_block
 from tickets.outbox import outbox_may_retry, outbox_retry
 
 
@@ -128,7 +129,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("events"))
     def events_list(self, endpoint: WebhookEndpoint) -> str:
-        return ", ".join(endpoint.events)
+        return "、".join(str(WebhookEvent(event).label) for event in endpoint.events if event in WebhookEvent.values)
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -149,12 +150,21 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["uuid", "last_error"]
     date_hierarchy = "created_at"
     list_select_related = ["endpoint"]
-    readonly_fields = [
-        "endpoint", "event", "ticket_event", "uuid", "payload", "status", "attempts", "next_attempt_at",
+    fields = readonly_fields = [
+        "endpoint", "event", "ticket_event", "delivery_id", "body", "status", "attempts", "next_attempt_at",
         "leased_until", "last_status_code", "last_error", "created_at", "delivered_at",
     ]  # fmt: skip
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
+
+    @admin.display(description=_("payload"))
+    def body(self, delivery: WebhookDelivery) -> str:
+        return code_block(delivery.payload)
+
+    @admin.display(description=_("delivery ID"))
+    def delivery_id(self, delivery: WebhookDelivery) -> str:
+        # A code (webhook-id): a group of its hex digits can spell letters only ("baac").
+        return code(str(delivery.uuid))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

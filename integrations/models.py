@@ -63,7 +63,7 @@ class WebhookEndpoint(models.Model):
         max_length=600,
         default=_secret,
         help_text=_(
-            "The receiver verifies each delivery's webhook-signature with exactly this text "
+            "The receiver verifies each delivery's <code>webhook-signature</code> header with exactly this text "
             "(Standard Webhooks). Keep it secret."
         ),
     )
@@ -73,9 +73,9 @@ class WebhookEndpoint(models.Model):
     # ticket event up to this id. Null until its first run, which starts after the events that
     # came before the endpoint. The mark: the newest event id seen at mark_at, trusted (every
     # lower id committed or rolled back) once WEBHOOK_CATCH_UP_SETTLE_S have passed.
-    caught_up_to = models.BigIntegerField(null=True, blank=True, editable=False)
-    catch_up_mark = models.BigIntegerField(null=True, blank=True, editable=False)
-    catch_up_mark_at = models.DateTimeField(null=True, blank=True, editable=False)
+    caught_up_to = models.BigIntegerField(_("caught up to ticket event"), null=True, blank=True, editable=False)
+    catch_up_mark = models.BigIntegerField(_("catch-up mark"), null=True, blank=True, editable=False)
+    catch_up_mark_at = models.DateTimeField(_("catch-up mark set"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -112,7 +112,7 @@ class WebhookDelivery(models.Model):
         verbose_name=_("ticket event"),
     )
     # Sent as webhook-id (and X-CS-Desk-Delivery): the same on every attempt, so receivers can drop repeats.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("delivery ID"), default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField(_("payload"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -145,13 +145,15 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint}"
+        return f"{self.get_event_display()} → {self.endpoint}"
 
 
 class WebhookAttempt(models.Model):
     """One try at a delivery: what the receiver answered, or why it could not."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("webhook delivery")
+    )
     number = models.PositiveSmallIntegerField(_("attempt"))
     at = models.DateTimeField(_("at"))
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)

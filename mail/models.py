@@ -42,7 +42,8 @@ class InboundMail(models.Model):
         CLOSED = "closed", _("The ticket is closed")
         INVALID = "invalid", _("Refused by the complaint rules")
 
-    key = models.CharField(max_length=64, unique=True, editable=False)  # sha256 of the Message-ID, else of the bytes
+    # sha256 of the Message-ID, else of the bytes
+    key = models.CharField(_("key"), max_length=64, unique=True, editable=False)
     header_message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
     via = models.CharField(_("received via"), max_length=10, choices=Via.choices)
     raw = models.BinaryField(_("original message"), editable=False)
@@ -59,10 +60,20 @@ class InboundMail(models.Model):
     # The text stored as the reply (quoted history and signature stripped), shown beside the original.
     text = models.TextField(_("text"), blank=True)
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_mails"
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mails",
+        verbose_name=_("ticket"),
     )
     message = models.OneToOneField(
-        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_mail"
+        "tickets.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mail",
+        verbose_name=_("message"),
     )
 
     class Meta:

@@ -35,9 +35,13 @@ class MerchantStrike(models.Model):
         Reason.MISSED_REPLY: _("No reply to %(reference)s within the deadline"),
     }
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="strikes")
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="merchant_strikes")
-    target = models.OneToOneField("tickets.SLATarget", on_delete=models.CASCADE, related_name="merchant_strike")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="strikes", verbose_name=_("merchant"))
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="merchant_strikes", verbose_name=_("ticket")
+    )
+    target = models.OneToOneField(
+        "tickets.SLATarget", on_delete=models.CASCADE, related_name="merchant_strike", verbose_name=_("SLA target")
+    )
     created_at = models.DateTimeField(_("at"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
     params = models.JSONField(_("reason details"), default=dict, blank=True)
@@ -70,11 +74,13 @@ class MerchantDocument(models.Model):
         PERMIT = "permit", _("Permit")
         OTHER = "other", _("Other document")
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="documents")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="documents", verbose_name=_("merchant")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to="merchant-documents/%Y/%m/", storage=EvidenceStorage)
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(_("type"), max_length=100, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
@@ -106,7 +112,9 @@ class MerchantPenalty(models.Model):
 
     IN_FORCE = (Status.PROPOSED, Status.ACTIVE)
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="penalties")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="penalties", verbose_name=_("merchant")
+    )
     kind = models.CharField(_("penalty"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     points = models.DecimalField(_("points deducted"), max_digits=5, decimal_places=1, default=Decimal("0"))
@@ -178,9 +186,10 @@ class MerchantPenalty(models.Model):
 
     @property
     def decided_by_label(self) -> str:
+        """Who decided: the person, or the penalty ladder (the one job that imposes penalties)."""
         if self.decided_by_id:
             return self.decided_by.get_username()
-        return self.decided_by_job or "—"
+        return gettext("Automatic (penalty ladder)") if self.decided_by_job else "—"
 
 
 class MerchantAppeal(models.Model):
@@ -295,7 +304,7 @@ class MerchantScore(models.Model):
     window ending then. Written only on a day the figures changed: a day
     without a row kept the previous row's figures (``merchants.selectors.score_trend``)."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="scores")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="scores", verbose_name=_("merchant"))
     day = models.DateField(_("day"))
     computed_at = models.DateTimeField(_("computed"))
     forwarded = models.PositiveIntegerField(_("complaints forwarded"), default=0)
@@ -359,7 +368,8 @@ class MerchantRiskSignal(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_risk_signal_per_key")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.key}"
+        # Its key (phone:…, merchant:…) is an identifier, not words: shown on its page.
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class MerchantApiToken(ApiKey):

@@ -28,6 +28,7 @@ REASONS = {
     "nobody_available": lambda: _("no agent available"),
     "reopened": lambda: _("reopened"),
     "priority_changed": lambda: _("priority changed"),
+    "calendar_redated": lambda: _("the calendar was re-dated"),
     "declined": lambda: _("declined"),
     "lapsed": lambda: _("not taken in time"),
 }
@@ -40,11 +41,16 @@ def _label(choices, value) -> str:
         return str(value)
 
 
-def _reason(data: dict) -> str:
-    reason = data.get("reason") or ""
+def reason_text(reason: str) -> str:
+    """Why the system made a change (a code of ``REASONS``), in the reader's language
+    ("" for none, or a person's own doing)."""
     if reason in ("", "manual"):
         return ""
     return REASONS[reason]() if reason in REASONS else reason
+
+
+def _reason(data: dict) -> str:
+    return reason_text(data.get("reason") or "")
 
 
 def _names(events: Sequence[TicketEvent]) -> tuple[dict[int, str], dict[int, str]]:

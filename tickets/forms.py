@@ -349,7 +349,7 @@ class TicketAdminForm(forms.ModelForm):
     workspace; the other fields describe the complaint and are saved as they are."""
 
     SERVICE_FIELDS = ("assignee", "priority", "status")
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(label=_("version as loaded"), widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Ticket

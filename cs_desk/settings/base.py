@@ -23,7 +23,7 @@ ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cs_desk.apps.CsDeskAdminConfig",  # django.contrib.admin with cs_desk's site (cs_desk.admin)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

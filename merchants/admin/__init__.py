@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from accounts.keys import api_keys_revoke
 from accounts.models import Merchant, MerchantUser
 from cs_desk.exceptions import ApplicationError
+from merchants.admin import risk  # noqa: F401  (registers the page)
 from merchants.admin.scores import ScorecardColumns
 from merchants.appeals import appeal_may_decide, penalty_appeal_decide, penalty_appeal_decision_check
 from merchants.models import (
@@ -33,7 +34,6 @@ from merchants.models import (
     MerchantAppeal,
     MerchantDocument,
     MerchantPenalty,
-    MerchantRiskSignal,
     MerchantStrike,
 )
 from merchants.penalties import (
@@ -61,6 +61,9 @@ class MerchantDocumentForm(forms.ModelForm):
     class Meta:
         model = MerchantDocument
         fields = ["kind", "file"]
+        # A plain file input: the clearable one links the stored file by its URL, and
+        # evidence storage has none (the file opens through the "open" link instead).
+        widgets = {"file": forms.FileInput}
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
@@ -448,21 +451,6 @@ class MerchantAppealAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         """The service decides; nothing else to save."""
-
-
-@admin.register(MerchantRiskSignal)
-class MerchantRiskSignalAdmin(admin.ModelAdmin):
-    """Reviewed by managers on /reports/merchants/risk/; listed here for the record."""
-
-    list_display = ["kind", "key", "status", "detected_at", "last_seen_at", "reviewed_by"]
-    list_filter = ["status", "kind"]
-    search_fields = ["key"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(MerchantApiToken)

@@ -9,11 +9,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import override_settings
+from django.utils import translation
 
 from tests.factories import UserFactory
 from tickets import services
 from tickets.models import Notification, StaffProfile
-from tickets.notifications import notifications_for
+from tickets.notifications import TEMPLATES, notifications_for
 from tickets.outbox import EMAIL, outbox_deliver, outbox_due
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -128,3 +129,16 @@ def test_one_row_per_address_each_in_its_readers_language(agent, supervisor):
     ]
     assert [(n.recipient, n.language, n.user_id) for n in shop] == [("shop@happy.example", "en", None)]
     assert [(n.recipient, n.language) for n in consumer] == [("zhao@example.cn", "zh-hans")]
+
+
+# --- Kinds ------------------------------------------------------------------------
+
+
+def test_every_kind_written_has_a_label(category):
+    """The admin names each notification by its kind's label, never its code: every
+    kind the templates render, and the managers' daily digest, is a Notification.Kind."""
+    assert set(Notification.Kind.values) == {*TEMPLATES, "daily_digest"}
+    receipt_row = receipt(category)
+    with translation.override("zh-hans"):
+        assert receipt_row.get_kind_display() == "投诉已受理"
+        assert str(receipt_row) == f"投诉已受理 #{receipt_row.pk}"

@@ -207,7 +207,7 @@ EXPECTED_2027 = (
     "中秋节 9月15日；"
     "国庆节 10月1日至10月3日（补假 10月4日、10月5日）。"
     "2027 年的调休上班日在此之前无法确定。"
-    "请升级 chinesecalendar 并运行 calendar_seed_china，"
+    "请升级 <code>chinesecalendar</code> 并运行 <code>calendar_seed_china</code>，"
 )
 
 

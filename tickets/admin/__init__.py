@@ -13,12 +13,6 @@ Nothing here goes around the domain code:
 * the audit trail (events) and the SLA targets are read-only.
 """
 
-from django.contrib import admin
-
 from tickets.admin import calendars, chat, config, tickets, worktime  # noqa: F401  (registers the pages)
-from tickets.admin.calendars import index_with_calendar_warnings
 
-# The admin index shows the same warning. The default site is kept (the project's
-# URLconf mounts ``admin.site``); its index view is wrapped before the URLconf is
-# built, which happens after admin autodiscovery has imported this module.
-admin.site.index = index_with_calendar_warnings(admin.site.index)
+# The admin index shows the calendars' warning too (cs_desk.admin.CsDeskAdminSite.index).

@@ -4,7 +4,7 @@ compiled calendars notice (bulk deletes included)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.contrib import admin, messages
@@ -95,24 +95,16 @@ def calendar_coverage_warn(request: HttpRequest) -> None:
                 message = _(
                     "Calendar “{name}” has no official schedule for {year}. Until it is entered, deadlines that "
                     "year take the statutory holidays as provisional days off: {days}. The make-up working days "
-                    "(调休) of {year} are unknown until then. Upgrade chinesecalendar and run calendar_seed_china, "
-                    'or <a href="{url}">enter the days here</a>.'
+                    "(调休) of {year} are unknown until then. Upgrade <code>chinesecalendar</code> and run "
+                    '<code>calendar_seed_china</code>, or <a href="{url}">enter the days here</a>.'
                 )
             else:
                 message = _(
                     "Calendar “{name}” has no official schedule for {year}. The make-up working days (调休) of "
-                    "{year} are unknown until it is entered. Upgrade chinesecalendar and run calendar_seed_china, "
-                    'or <a href="{url}">enter the days here</a>.'
+                    "{year} are unknown until it is entered. Upgrade <code>chinesecalendar</code> and run "
+                    '<code>calendar_seed_china</code>, or <a href="{url}">enter the days here</a>.'
                 )
             messages.warning(request, format_html(str(message), name=calendar.name, year=year, days=days, url=url))
-
-
-def index_with_calendar_warnings(index: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    def view(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        calendar_coverage_warn(request)
-        return index(request, extra_context)
-
-    return view
 
 
 # --- Calendars --------------------------------------------------------------------
@@ -142,10 +134,10 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
                 "description": _(
                     "Business time runs Monday to Friday inside the working periods, minus the holidays and plus "
                     "the make-up working days (调休) listed for this calendar. Official days are loaded from "
-                    "chinesecalendar by “manage.py calendar_seed_china”; days entered here are kept when it runs "
-                    "again. A year without the official schedule counts the statutory holidays and the days given "
-                    "back for them (补假) as provisional days off, plus the days you enter; its make-up working "
-                    "days are unknown until you enter them."
+                    "<code>chinesecalendar</code> by <code>manage.py calendar_seed_china</code>; days entered here "
+                    "are kept when it runs again. A year without the official schedule counts the statutory "
+                    "holidays and the days given back for them (补假) as provisional days off, plus the days you "
+                    "enter; its make-up working days are unknown until you enter them."
                 ),
             },
         ),

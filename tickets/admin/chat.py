@@ -5,7 +5,9 @@ service as the desk's switch (``tickets.services.chat.availability_set``)."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from cs_desk.exceptions import ApplicationError
 from tickets.admin.common import ReadOnlyAdminMixin, TicketScopedAdminMixin
@@ -24,6 +26,25 @@ class ChatAdmin(TicketScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     ordering = ["-started_at"]
+    fields = [
+        "ticket",
+        "state",
+        "agent",
+        "offered_to",
+        "offer_expires_at",
+        "passed_by",
+        "started_at",
+        "accepted_at",
+        "ended_at",
+        "consumer_read_upto",
+        "agent_read_upto",
+    ]
+
+    @admin.display(description=_("agents who let it pass"))
+    def passed_by(self, obj: Chat) -> str:
+        users = get_user_model()
+        names = users.objects.filter(pk__in=obj.passed).values_list(users.USERNAME_FIELD, flat=True)
+        return "、".join(sorted(names)) or "—"
 
 
 @admin.register(AgentAvailability)

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from tickets.access import rows_visible_to, sees_contact
+
+
+def code_block(value) -> str:
+    """A stored JSON value (a payload, recorded values, evidence) shown as it is
+    kept, in a code block: its keys and codes are the system's, not prose."""
+    if value in (None, {}, []):
+        return "—"
+    return format_html("<pre><code>{}</code></pre>", json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def compact_instant(value: datetime | None) -> str:
+    """An instant in the site's time zone as ``2026-11-23 10:00``, for narrow list columns."""
+    return date_format(localtime(value), "Y-m-d H:i") if value is not None else "—"
+
+
+def code(value: str) -> str:
+    """A code (a MIME type, a checksum, a header) marked as one."""
+    return format_html("<code>{}</code>", value) if value else "—"
 
 
 class ReadOnlyAdminMixin:

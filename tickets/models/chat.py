@@ -25,7 +25,11 @@ class AgentAvailability(models.Model):
         OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="availability"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="availability",
+        verbose_name=_("agent"),
     )
     status = models.CharField(_("availability"), max_length=10, choices=Status.choices, default=Status.OFFLINE)
     capacity = models.PositiveSmallIntegerField(
@@ -34,7 +38,7 @@ class AgentAvailability(models.Model):
     changed_at = models.DateTimeField(_("since"), default=timezone.now)
     # When the agent was last offered a chat: of two agents equally loaded, the one
     # idle longest (never offered first) gets the next.
-    last_offered_at = models.DateTimeField(null=True, blank=True)
+    last_offered_at = models.DateTimeField(_("last offered a chat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent availability")
@@ -57,7 +61,9 @@ class Chat(models.Model):
         CONNECTED = "connected", _("With an agent")
         ENDED = "ended", _("Ended")
 
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="chat")
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="chat", verbose_name=_("ticket")
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -68,17 +74,22 @@ class Chat(models.Model):
         verbose_name=_("agent"),
     )
     offered_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("offered to"),
     )
-    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(_("offer lapses"), null=True, blank=True)
     # The agents this chat was offered to who let it pass: never offered it again.
-    passed = ArrayField(models.IntegerField(), default=list, blank=True)
+    passed = ArrayField(models.IntegerField(), verbose_name=_("agents who let it pass"), default=list, blank=True)
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     # The last message each side has seen (message ids): the "read" marks.
-    consumer_read_upto = models.BigIntegerField(default=0)
-    agent_read_upto = models.BigIntegerField(default=0)
+    consumer_read_upto = models.BigIntegerField(_("read by the consumer up to message"), default=0)
+    agent_read_upto = models.BigIntegerField(_("read by the agent up to message"), default=0)
 
     class Meta:
         verbose_name = _("chat")

@@ -33,8 +33,8 @@ class BusinessCalendar(models.Model):
     )
     # A random stamp replaced on every change to the calendar, its periods or its
     # days, so that processes caching the compiled calendar notice the edit.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("cache version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("business calendar")
@@ -48,7 +48,9 @@ class BusinessCalendar(models.Model):
 
 
 class WorkingPeriod(models.Model):
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="periods")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="periods", verbose_name=_("business calendar")
+    )
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
 
@@ -88,7 +90,9 @@ class CalendarDay(models.Model):
         NATIONAL_DAY = "national_day", _("National Day")
         ANTI_FASCIST_70TH = "anti_fascist_70th", _("70th anniversary of the victory over fascism")
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days", verbose_name=_("business calendar")
+    )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # The statutory festival the day belongs to (a make-up working day names the
@@ -223,17 +227,31 @@ class SLAPolicy(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, verbose_name=_("business calendar"))
 
     first_response_amount = models.PositiveIntegerField(_("first response"))
-    first_response_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
-    first_response_clock = models.CharField(max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS)
+    first_response_unit = models.CharField(
+        _("first response unit"), max_length=10, choices=Unit.choices, default=Unit.DAYS
+    )
+    first_response_clock = models.CharField(
+        _("first response clock"), max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS
+    )
     next_response_amount = models.PositiveIntegerField(_("next response"))
-    next_response_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
-    next_response_clock = models.CharField(max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS)
+    next_response_unit = models.CharField(
+        _("next response unit"), max_length=10, choices=Unit.choices, default=Unit.DAYS
+    )
+    next_response_clock = models.CharField(
+        _("next response clock"), max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS
+    )
     resolution_amount = models.PositiveIntegerField(_("resolution"))
-    resolution_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
-    resolution_clock = models.CharField(max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS)
+    resolution_unit = models.CharField(_("resolution unit"), max_length=10, choices=Unit.choices, default=Unit.DAYS)
+    resolution_clock = models.CharField(
+        _("resolution clock"), max_length=10, choices=Clock.choices, default=ClockKind.BUSINESS
+    )
     merchant_reply_amount = models.PositiveIntegerField(_("merchant reply"), default=24)
-    merchant_reply_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.HOURS)
-    merchant_reply_clock = models.CharField(max_length=10, choices=Clock.choices, default=ClockKind.CALENDAR)
+    merchant_reply_unit = models.CharField(
+        _("merchant reply unit"), max_length=10, choices=Unit.choices, default=Unit.HOURS
+    )
+    merchant_reply_clock = models.CharField(
+        _("merchant reply clock"), max_length=10, choices=Clock.choices, default=ClockKind.CALENDAR
+    )
 
     # xgettext:no-python-format (the % is a literal percent sign)
     warning_percent = models.PositiveSmallIntegerField(_("warning at (% elapsed)"), default=75)
@@ -316,8 +334,8 @@ class ConfigStamp(models.Model):
     what it kept. Written only by the triggers (migrations tickets 0020 and
     integrations 0005)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True)
-    stamp = models.UUIDField()
+    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True)
+    stamp = models.UUIDField(_("stamp"))
 
     class Meta:
         verbose_name = _("configuration stamp")

@@ -21,18 +21,21 @@ class Attachment(models.Model):
     (tickets.uploads), stored outside the static and media URL space under a
     random name, and served only through a view that checks who is asking."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", db_index=False, verbose_name=_("ticket")
+    )
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments", verbose_name=_("message")
     )
-    file = models.FileField(storage=evidence_storage, max_length=120)
+    file = models.FileField(_("file"), storage=evidence_storage, max_length=120)
     # The name the sender's device gave the file; shown, never used as a path.
     original_name = models.CharField(_("file name"), max_length=120)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64)
+    # Named as the API has always labelled them (its schema reads these names).
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    sha256 = models.CharField(_("sha256"), max_length=64)
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
@@ -52,7 +55,9 @@ class Attachment(models.Model):
 class StaffProfile(models.Model):
     """What a staff member shows consumers and reads in."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
+    )
     alias = models.CharField(
         _("alias shown to consumers"),
         max_length=30,
@@ -106,7 +111,12 @@ class CannedAnswer(models.Model):
     is_faq = models.BooleanField(_("FAQ"), default=False, help_text=_("A frequently asked question's answer."))
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -167,11 +177,21 @@ class StaffAlert(models.Model):
 
     # Indexed by staff_alert_user_idx, which leads with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_alerts", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_alerts",
+        db_index=False,
+        verbose_name=_("alerted"),
     )
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="staff_alerts", verbose_name=_("ticket"))
     # Indexed by the unique staff_alert_once, which leads with it.
-    event = models.ForeignKey("tickets.TicketEvent", on_delete=models.CASCADE, related_name="+", db_index=False)
+    event = models.ForeignKey(
+        "tickets.TicketEvent",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("ticket event"),
+    )
     kind = models.CharField(_("alert"), max_length=20, choices=Kind.choices)
     target_kind = models.CharField(_("target"), max_length=20, blank=True, choices=SLATarget.Kind.choices)
     created_at = models.DateTimeField(_("raised"), default=timezone.now)

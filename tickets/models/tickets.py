@@ -49,7 +49,7 @@ class Ticket(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     # Unique through Meta.constraints: a field's unique=True would add a second,
     # LIKE-pattern index that no lookup of an exact token uses.
-    tracking_token = models.CharField(max_length=64, default=_tracking_token, editable=False)
+    tracking_token = models.CharField(_("tracking token"), max_length=64, default=_tracking_token, editable=False)
     subject = models.CharField(_("subject"), max_length=200)
     requester_name = models.CharField(_("requester name"), max_length=100)
     requester_email = models.EmailField(_("requester email"), blank=True)
@@ -180,8 +180,12 @@ class Ticket(models.Model):
 class TicketCounter(models.Model):
     """Per-day sequence behind the human reference ``CS-YYYYMMDD-NNNNNN``."""
 
-    day = models.DateField(primary_key=True)
-    value = models.PositiveIntegerField(default=0)
+    day = models.DateField(_("day"), primary_key=True)
+    value = models.PositiveIntegerField(_("last number issued"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
 
     def __str__(self) -> str:
         return f"{self.day}: {self.value}"
@@ -195,17 +199,24 @@ class Message(models.Model):
         SYSTEM = "system", _("System")
 
     # Indexed by message_ticket_created_idx, which leads with it.
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False, verbose_name=_("ticket")
+    )
     author_kind = models.CharField(_("author"), max_length=10, choices=AuthorKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
     body = models.TextField(_("message"))
     is_public = models.BooleanField(_("public"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # The key a chat client gave the message: sent again after a dropped connection,
     # it is stored once (tickets.services.chat.chat_consumer_send).
-    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+    client_key = models.CharField(_("chat client's key"), max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -258,19 +269,26 @@ class SLATarget(models.Model):
         CANCELLED = "cancelled", _("No longer owed")
 
     # Indexed by sla_target_ticket_status_idx, which leads with it.
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="targets", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="targets", db_index=False, verbose_name=_("ticket")
+    )
     kind = models.CharField(_("target"), max_length=20, choices=Kind.choices)
     cycle = models.PositiveIntegerField(_("cycle"), default=1)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     clock = models.CharField(_("clock"), max_length=10, choices=SLAPolicy.Clock.choices)
     duration = models.DurationField(_("duration"))
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
-    warning_percent = models.PositiveSmallIntegerField(default=75)
-    breach_percent = models.PositiveSmallIntegerField(default=100)
-    level2_percent = models.PositiveSmallIntegerField(default=150)
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="+", verbose_name=_("business calendar")
+    )
+    # xgettext:no-python-format (the % is a literal percent sign)
+    warning_percent = models.PositiveSmallIntegerField(_("warning at (% elapsed)"), default=75)
+    # xgettext:no-python-format (the % is a literal percent sign)
+    breach_percent = models.PositiveSmallIntegerField(_("breach at (% elapsed)"), default=100)
+    # xgettext:no-python-format (the % is a literal percent sign)
+    level2_percent = models.PositiveSmallIntegerField(_("level 2 at (% elapsed)"), default=150)
     started_at = models.DateTimeField(_("clock started"))
     # Closed pauses as [[paused_at, resumed_at], ...] in ISO-8601; see sla.clock.
-    pauses = models.JSONField(default=list, blank=True)
+    pauses = models.JSONField(_("pauses"), default=list, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     # The promise: the instants of the warning and of level 2, with due_at the
@@ -290,7 +308,7 @@ class SLATarget(models.Model):
     )
     # The instant of the next escalation step not yet taken; NULL once the ladder
     # is done, while paused, and after the target is closed.
-    next_step_at = models.DateTimeField(null=True, blank=True)
+    next_step_at = models.DateTimeField(_("next escalation step"), null=True, blank=True)
     steps_taken = models.PositiveSmallIntegerField(_("escalation steps taken"), default=0)
     met_at = models.DateTimeField(_("met"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -328,7 +346,7 @@ class SLATarget(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind}#{self.cycle}"
+        return f"{self.ticket_id} {self.get_kind_display()} #{self.cycle}"
 
     @property
     def is_breached(self) -> bool:
@@ -372,22 +390,36 @@ class TicketEvent(models.Model):
         CHAT_ENDED = "chat_ended", _("Chat ended")
 
     # Indexed by event_ticket_created_idx, which leads with it.
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False, verbose_name=_("ticket")
+    )
     kind = models.CharField(_("event"), max_length=30, choices=Kind.choices)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
     # Both NULL on many events (the sweep's have no actor; a hand-over or a priority
     # change no target): indexed by partial indexes on the rows that have one.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("done by"),
     )
     target = models.ForeignKey(
-        SLATarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", db_index=False
+        SLATarget,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
+        verbose_name=_("SLA target"),
     )
-    target_kind = models.CharField(max_length=20, blank=True, choices=SLATarget.Kind.choices)
-    cycle = models.PositiveIntegerField(null=True, blank=True)
+    target_kind = models.CharField(_("target"), max_length=20, blank=True, choices=SLATarget.Kind.choices)
+    cycle = models.PositiveIntegerField(_("cycle"), null=True, blank=True)
     # Escalation step (1 warning, 2 breach, 3 level 2) for ladder events, else NULL.
-    step = models.PositiveSmallIntegerField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    step = models.PositiveSmallIntegerField(_("escalation step"), null=True, blank=True)
+    data = models.JSONField(_("recorded values"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("ticket event")
@@ -410,4 +442,4 @@ class TicketEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.ticket_id} {self.get_kind_display()} @ {self.created_at:%Y-%m-%d %H:%M}"
