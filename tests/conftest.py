@@ -12,11 +12,12 @@ _defaults = importlib.import_module("tickets.migrations.0002_defaults_china_cale
 _roles = importlib.import_module("tickets.migrations.0009_admin_roles")
 _account_appeal = importlib.import_module("tickets.migrations.0018_account_appeal_category")
 _chat = importlib.import_module("tickets.migrations.0022_chat")
+_names = importlib.import_module("tickets.migrations.0027_shipped_names_in_chinese")
 
 
 def _restore_sla_defaults(*, using: str, **kwargs) -> None:
     """The data migrations' defaults (China calendar, SLA policies, role groups,
-    the account appeal category and its team, the chat's policy), put back whenever the database is
+    the account appeal category and its team, the chat's policy, their Chinese names), put back whenever the database is
     left without them: after the flush that ends every transactional test
     (Django's flush sends ``post_migrate``, as does migrate when a kept test
     database is reused). Written there and then, committed, so that the tests
@@ -29,6 +30,7 @@ def _restore_sla_defaults(*, using: str, **kwargs) -> None:
         _roles.set_roles(apps, None)
         _account_appeal.account_appeal_category(apps, SimpleNamespace(connection=connections[using]))
         _chat.chat_policy_seed(apps, None)
+        _names.forwards(apps, SimpleNamespace(connection=connections[using]))
 
 
 post_migrate.connect(

@@ -45,12 +45,11 @@ from merchants.risk import risk_signals_detect
 from merchants.scoring import merchant_scores_compute
 from merchants.tokens import token_create
 from tests.builders import SH, picture, ticket_filed
-from tests.conftest import _chat
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
 from tests.tickets.pdf_builder import PdfBuilder, one_page
 from tickets import services
 from tickets.escalation import sla_sweep
-from tickets.models import AlertKeyword, Notification, SLAPolicy, StaffProfile, Ticket
+from tickets.models import AlertKeyword, Notification, StaffProfile, Ticket
 from tickets.services.chat import availability_set, chat_accept, chat_decline, chat_start
 from tickets.uploads import evidence_clean
 
@@ -82,15 +81,7 @@ def _reply_mail(to: str, body: str) -> bytes:
     return message.as_bytes()
 
 
-def _seeded_rows_in_chinese() -> None:
-    """The seeded row a page shows with a bilingual name (data an administrator
-    edits, not the interface): the chat's SLA policy 「在线客服 Live chat」, named on
-    a chat's SLA panel."""
-    SLAPolicy.objects.filter(name=_chat.CHAT_POLICY_NAME).update(name="在线客服")
-
-
 def _build() -> World:
-    _seeded_rows_in_chinese()
     at = NOW - timedelta(days=3)  # Friday 27 November, 15:00
     supervisor = UserFactory(username="主管", email="10001@163.com", groups=["supervisors"])
     agent = UserFactory(username="小美", email="10002@163.com", groups=["agents"])

@@ -15,7 +15,7 @@ from chinese_calendar import constants
 
 from tickets.sla.festivals import PACKAGE_NAMES
 
-DEFAULT_CALENDAR_NAME = "中国大陆工作日 (China mainland)"
+DEFAULT_CALENDAR_NAME = "中国大陆工作日"
 
 
 def official_years() -> list[int]:

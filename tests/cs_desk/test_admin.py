@@ -34,21 +34,17 @@ from merchants.penalties import LADDER_JOB, merchant_penalty_impose
 from merchants.scoring import merchant_scores_compute
 from reports.digest import daily_digest_send
 from tests.builders import picture, ticket_filed
-from tests.conftest import _account_appeal, _chat
 from tests.factories import CategoryFactory, MerchantFactory, MerchantUserFactory, TeamFactory, UserFactory
 from tests.i18n_words import english_words
 from tickets import services
-from tickets.china import DEFAULT_CALENDAR_NAME
 from tickets.escalation import sla_sweep
 from tickets.models import (
     AlertKeyword,
     BusinessCalendar,
     CannedAnswer,
     Category,
-    SLAPolicy,
     StaffAlert,
     StaffProfile,
-    Team,
 )
 from tickets.services.chat import availability_set, chat_accept, chat_start
 from tickets.services.worktime import work_time_add
@@ -97,14 +93,11 @@ def test_the_login_page_shows_the_brand(client):
 
 
 def _seeded_rows_in_chinese() -> None:
-    """The rows the migrations ship with bilingual or English names (data, not the
-    interface): the default calendar 「中国大陆工作日 (China mainland)」, the chat's
-    policy 「在线客服 Live chat」, the account-appeal team 「账号申诉 Account appeals」,
+    """The rows the migrations ship with English names (data, not the interface):
     the categories' codes and English names, and the role groups (agents,
-    supervisors, managers: renamed last, as the code finds the roles by these names)."""
-    BusinessCalendar.objects.filter(name=DEFAULT_CALENDAR_NAME).update(name="中国大陆工作日")
-    SLAPolicy.objects.filter(name=_chat.CHAT_POLICY_NAME).update(name="在线客服")
-    Team.objects.filter(name=_account_appeal.TEAM).update(name="账号申诉")
+    supervisors, managers: renamed last, as the code finds the roles by these
+    names). The calendar, the chat's policy and the appeals team ship in Chinese
+    (tickets 0027), and are checked as they are."""
     for number, category in enumerate(Category.objects.order_by("pk"), start=9001):
         Category.objects.filter(pk=category.pk).update(code=str(number), name_en=category.name_zh)
     for number, group in enumerate(Group.objects.order_by("pk"), start=1):

@@ -16,11 +16,14 @@ from tickets.models import Category, Notification, Team, Ticket
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("tickets.migrations.0018_account_appeal_category")
-TEAM = "账号申诉 Account appeals"
+names = importlib.import_module("tickets.migrations.0027_shipped_names_in_chinese")
+TEAM = "账号申诉"
 
 
 def run_migration() -> None:
+    """0018 makes the category and its team (named in both languages then), 0027 names the team in Chinese."""
     migration.account_appeal_category(apps, SimpleNamespace(connection=connection))
+    names.forwards(apps, SimpleNamespace(connection=connection))
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def account_appeal() -> Category:
 def test_the_migration_makes_the_category_and_its_team_once():
     # given a database without them
     Category.objects.filter(code="account-appeal").delete()
-    Team.objects.filter(name=TEAM).delete()
+    Team.objects.filter(name__in=[TEAM, migration.TEAM]).delete()
 
     run_migration()
     made = Category.objects.get(code="account-appeal")
@@ -58,7 +61,7 @@ def test_the_migration_makes_the_category_and_its_team_once():
 
 def test_a_category_an_administrator_made_is_kept_and_given_the_guidance():
     Category.objects.filter(code="account-appeal").delete()
-    Team.objects.filter(name=TEAM).delete()
+    Team.objects.filter(name__in=[TEAM, migration.TEAM]).delete()
     ours = CategoryFactory(code="account-appeal", name_zh="账号解封", team=TeamFactory(name="风控"))
 
     run_migration()

@@ -47,7 +47,7 @@ def day(calendar: BusinessCalendar, on: date) -> tuple[str, str, str]:
 
 
 def test_migration_seeded_the_china_calendar(china):
-    assert china.name == "中国大陆工作日 (China mainland)"
+    assert china.name == "中国大陆工作日"
     assert china.time_zone == "Asia/Shanghai"
     assert list(china.periods.values_list("opens", "closes")) == [(time(9), time(18))]
     assert sorted(china.official_years) == list(range(2004, 2027))
@@ -96,7 +96,7 @@ def test_seeding_twice_changes_nothing_and_keeps_admin_days(china):
         outputs.append(json.loads(out.getvalue()))
 
     assert outputs[0] == outputs[1]
-    assert outputs[0]["calendar"] == "中国大陆工作日 (China mainland)"
+    assert outputs[0]["calendar"] == "中国大陆工作日"
     assert outputs[0]["years"] == 23  # 2004–2026
     assert CalendarDay.objects.filter(calendar=china).count() == before
     assert day(china, date(2026, 10, 10)) == ("holiday", "团建", "admin")
@@ -121,7 +121,7 @@ def test_seeding_restores_a_deleted_official_day_and_bumps_the_version(china):
 
     # 2026 only: 33 days off, 6 make-up days.
     assert json.loads(out.getvalue()) == {
-        "calendar": "中国大陆工作日 (China mainland)",
+        "calendar": "中国大陆工作日",
         "years": 1,
         "holidays": 33,
         "workdays": 6,

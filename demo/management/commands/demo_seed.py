@@ -36,7 +36,7 @@ LOGINS = [
 TEAMS = [
     ("订单与支付", "orders@cs-desk.example"),
     ("配送与退款", "delivery@cs-desk.example"),
-    ("账号申诉 Account appeals", "appeals@cs-desk.example"),
+    ("账号申诉", "appeals@cs-desk.example"),
     ("商家投诉", "merchants@cs-desk.example"),
 ]
 CATEGORIES = [
