@@ -14,11 +14,20 @@ app.autodiscover_tasks()
 
 
 class SweepRoutineFilter(logging.Filter):
-    """The SLA sweep and the chat offers run every second: the routine INFO lines about them (beat
-    sending it, a worker receiving it, its success) would bury everything else in the
-    logs. Kept when SLA_SWEEP_LOG is set (bench/lag.py times the sweeps from them)."""
+    """The SLA sweep and the chat offers run every second, and an email or a webhook
+    delivery is a task of its own (the demo alone sends hundreds): the routine INFO
+    lines about them (beat sending it, a worker receiving it, its success) would bury
+    everything else in the logs. A failure is logged at WARNING or above and kept.
+    Kept too when SLA_SWEEP_LOG is set (bench/lag.py times the sweeps from them)."""
 
-    MARKS = ("sla-sweep", "tickets.tasks.sla_sweep_task", "chat-offers", "tickets.tasks.chat_offers_task")
+    MARKS = (
+        "sla-sweep",
+        "tickets.tasks.sla_sweep_task",
+        "chat-offers",
+        "tickets.tasks.chat_offers_task",
+        "tickets.tasks.notifications_deliver_task",
+        "integrations.tasks.webhooks_deliver_task",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno > logging.INFO or os.environ.get("SLA_SWEEP_LOG"):
