@@ -292,6 +292,9 @@ def main() -> None:
             "search_email": (agent, f"/desk/?q={email}"),
             "manager_queue": (manager, "/desk/"),
             "manager_filtered": (manager, "/desk/?priority=urgent&status=open"),
+            # The manager sees every open ticket: the search the issue found walking 100,000 of them.
+            "manager_search": (manager, "/desk/?q=5678"),
+            "manager_search_reference": (manager, f"/desk/?q={reference.lower()}"),
         }
         results = {}
         for name, (user, url) in pages.items():
@@ -304,6 +307,8 @@ def main() -> None:
         print(f"plan of the agent's first page (rows query):\n{plan}", file=sys.stderr)
         search_plan = explain(client, agent, "/desk/?q=5678")
         print(f"plan of the search by the last four digits (rows query):\n{search_plan}", file=sys.stderr)
+        manager_search_plan = explain(client, manager, "/desk/?q=5678")
+        print(f"plan of the manager's search by the last four digits:\n{manager_search_plan}", file=sys.stderr)
         first_page_queries = page_queries(client, agent, "/desk/")
         print("queries of the agent's first page:", file=sys.stderr)
         for sql in first_page_queries:
@@ -327,9 +332,16 @@ def main() -> None:
             "manager_queue_median_ms": results["manager_queue"]["median_ms"],
             "manager_queue_p95_ms": results["manager_queue"]["p95_ms"],
             "manager_filtered_median_ms": results["manager_filtered"]["median_ms"],
+            "manager_search_median_ms": results["manager_search"]["median_ms"],
+            "manager_search_reference_median_ms": results["manager_search_reference"]["median_ms"],
             "queries": max(r["queries"] for r in results.values()),
         }
-        plans = {"plan": plan, "search_plan": search_plan, "queries": first_page_queries}
+        plans = {
+            "plan": plan,
+            "search_plan": search_plan,
+            "manager_search_plan": manager_search_plan,
+            "queries": first_page_queries,
+        }
         results_write(figures, results, plans, info, timings, write=not args.no_results)
         print(json.dumps(figures))
         if args.smoke:
@@ -365,7 +377,8 @@ selector and the template rendering the 50 rows; no network), after 5 warm-up re
 |---|---|---|---|---|---|
 {rows}
 
-Targets (issue 21): the agent's first page ≤ 20 ms and ≤ 6 queries; a search ≤ 50 ms.
+Targets (issue 21): the agent's first page ≤ 20 ms and ≤ 6 queries; a search ≤ 50 ms (the agent's
+and the manager's).
 
 The searches: the last four digits of a phone number (`5678`: about one number in ten
 thousand ends so), a reference in lower case, an order number without its last two digits,
@@ -393,6 +406,12 @@ Plan of the search by the last four digits of a phone number (rows query):
 
 ```
 {plans["search_plan"]}
+```
+
+The same search by the manager, who sees every open ticket (rows query):
+
+```
+{plans["manager_search_plan"]}
 ```
 """
     common.results_section_write("bench/queue.py — the agent queue over a large history", body, write=write)
