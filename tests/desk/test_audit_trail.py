@@ -76,3 +76,10 @@ def test_the_trail_costs_the_same_queries_however_many_people_it_names(client, a
         lines = trail(client.get(f"/desk/tickets/{worked.pk}/").content.decode())
     assert "已分配 · supervisor → colleague · supervisor" in lines and "已分配 · colleague → agent · colleague" in lines
     assert len(after) == len(before)
+
+
+def test_a_label_is_followed_by_the_readers_colon(client, agent, worked):
+    client.force_login(agent)
+    assert "提交人：韩梅梅" in client.get(f"/desk/tickets/{worked.pk}/").content.decode()
+    client.cookies["django_language"] = "en"
+    assert "Requester: 韩梅梅" in client.get(f"/en/desk/tickets/{worked.pk}/").content.decode()
