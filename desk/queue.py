@@ -42,9 +42,12 @@ SAVED_VIEWS = {
 
 class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=Ticket.Status.choices, empty_label=_("All open"))
-    priority = django_filters.ChoiceFilter(label=_("priority"), choices=Ticket.Priority.choices)
-    category = django_filters.ModelChoiceFilter(label=_("category"), queryset=Category.objects.all())
-    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
+    # "Any", not Django's "---------", where a filter is not set.
+    priority = django_filters.ChoiceFilter(label=_("priority"), choices=Ticket.Priority.choices, empty_label=_("Any"))
+    category = django_filters.ModelChoiceFilter(
+        label=_("category"), queryset=Category.objects.all(), empty_label=_("Any")
+    )
+    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all(), empty_label=_("Any"))
     assignee = django_filters.ChoiceFilter(
         label=_("assignee"),
         choices=[("me", _("Me")), ("none", _("Unassigned"))],
@@ -66,7 +69,7 @@ class QueueFilter(django_filters.FilterSet):
         empty_label="—",
         method="filter_escalated",
     )
-    channel = django_filters.ChoiceFilter(label=_("channel"), choices=Ticket.Channel.choices)
+    channel = django_filters.ChoiceFilter(label=_("channel"), choices=Ticket.Channel.choices, empty_label=_("Any"))
     q = django_filters.CharFilter(label=_("search"), method="filter_search")
 
     def __init__(self, data=None, *args, user=None, **kwargs):

@@ -148,3 +148,12 @@ class TestBadFilters:
         assert list(agent_filter.form.fields["team"].queryset) == [team]
         appeals = Team.objects.get(name="账号申诉")  # shipped with its category (tickets 0018)
         assert set(manager_filter.form.fields["team"].queryset) == {team, other, appeals}
+
+
+def test_a_filter_not_set_says_any_not_dashes(client, agent, category):
+    client.force_login(agent)
+    page = client.get("/desk/").content.decode()
+    assert "---------" not in page
+    for name in ("priority", "category", "team", "channel"):
+        select = page[page.index(f'name="{name}"') :]
+        assert select[: select.index("</option>")].endswith('<option value="" selected>全部'), name
