@@ -99,6 +99,8 @@ def test_every_door_shows_the_same_score(client, manager, scored):
     assert portal.context["pending"] == 1
     headline = portal.content.decode()
     assert "<dd>65.0<small>" in headline and "<dd>40.0%<small>" in headline and "3小时30分" in headline
+    # When it last changed, in Chinese punctuation (it ended in an English full stop).
+    assert re.search(r"最近变动：<time [^>]+>[^<]+</time>。</p>", headline)
     # The trend's latest point (today's), in the data and on the chart the portal draws.
     assert (trend[-1].day, trend[-1].score, trend[-1].reply_rate) == (AT.date(), Decimal("65.0"), Decimal("40.0"))
     assert re.findall(r"<title>[^<]* · ([0-9.]+)</title></circle>", headline)[-2:] == ["100.0", "65.0"]
