@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Merchant
 from tickets.models import Ticket, TicketEvent
@@ -22,15 +22,15 @@ Kind = TicketEvent.Kind
 
 # Why the system (not a person) made a change.
 REASONS = {
-    "sla_breach": lambda: _("deadline missed"),
-    "merchant_missed": lambda: _("the merchant did not answer in time"),
-    "keyword": lambda: _("alert word"),
-    "nobody_available": lambda: _("no agent available"),
-    "reopened": lambda: _("reopened"),
-    "priority_changed": lambda: _("priority changed"),
-    "calendar_redated": lambda: _("the calendar was re-dated"),
-    "declined": lambda: _("declined"),
-    "lapsed": lambda: _("not taken in time"),
+    "sla_breach": gettext_lazy("deadline missed"),
+    "merchant_missed": gettext_lazy("the merchant did not answer in time"),
+    "keyword": gettext_lazy("alert word"),
+    "nobody_available": gettext_lazy("no agent available"),
+    "reopened": gettext_lazy("reopened"),
+    "priority_changed": gettext_lazy("priority changed"),
+    "calendar_redated": gettext_lazy("the calendar was re-dated"),
+    "declined": gettext_lazy("declined"),
+    "lapsed": gettext_lazy("not taken in time"),
 }
 
 
@@ -46,11 +46,7 @@ def reason_text(reason: str) -> str:
     ("" for none, or a person's own doing)."""
     if reason in ("", "manual"):
         return ""
-    return REASONS[reason]() if reason in REASONS else reason
-
-
-def _reason(data: dict) -> str:
-    return reason_text(data.get("reason") or "")
+    return str(REASONS.get(reason, reason))
 
 
 def _names(events: Sequence[TicketEvent]) -> tuple[dict[int, str], dict[int, str]]:
@@ -116,7 +112,7 @@ def event_details(events: Sequence[TicketEvent]) -> dict[int, str]:
             parts.append(_("rated %(rating)s of 5") % {"rating": data.get("rating")})
         elif event.kind in (Kind.CHAT_OFFERED, Kind.CHAT_PASSED, Kind.CHAT_ACCEPTED):
             parts.append(person(data.get("agent")))
-        reason = _reason(data)
+        reason = reason_text(data.get("reason") or "")
         if reason:
             parts.append(_("reason: %(reason)s") % {"reason": reason})
         details[event.pk] = " · ".join(part for part in parts if part)

@@ -221,9 +221,9 @@ def _format_instant(value: datetime | None) -> str:
     local = value.astimezone(ZoneInfo(settings.TIME_ZONE))
     when = formats.date_format(local, "DATETIME_FORMAT")
     if settings.TIME_ZONE in BEIJING_ZONES:
-        return _("%(when)s (Beijing time)") % {"when": when}
+        return translation.gettext("%(when)s (Beijing time)") % {"when": when}
     offset = local.strftime("%z")
-    return _("%(when)s (UTC%(offset)s)") % {"when": when, "offset": f"{offset[:3]}:{offset[3:]}"}
+    return translation.gettext("%(when)s (UTC%(offset)s)") % {"when": when, "offset": f"{offset[:3]}:{offset[3:]}"}
 
 
 def _render(kind: str, context: dict, memo: dict | None = None) -> tuple[str, str]:
@@ -365,39 +365,12 @@ def notification_render(row: Notification) -> tuple[str, str]:
         return _render(row.kind, context)
 
 
-_DEFERRED_COLUMNS = (
-    "ticket_id",
-    "kind",
-    "recipient",
-    "recipient_user_id",
-    "language",
-    "subject",
-    "body",
-    "context",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "last_error",
-    "created_at",
-    "reply_to",
-)
-
-_OUTBOX_COLUMNS = (
-    "ticket_id",
-    "kind",
-    "recipient",
-    "recipient_user_id",
-    "language",
-    "subject",
-    "body",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "last_error",
-    "created_at",
-    "message_id",
-    "reply_to",
-)
+# The columns a batch of notices is written with (COPY): who and what, then the outbox's state.
+_WHO_WHAT = ("ticket_id", "kind", "recipient", "recipient_user_id", "language", "subject", "body")
+_STATE = ("status", "attempts", "next_attempt_at", "last_error", "created_at")
+# Deferred (the sweep): the context to render at delivery; the Message-ID is the database's.
+_DEFERRED_COLUMNS = (*_WHO_WHAT, "context", *_STATE, "reply_to")
+_OUTBOX_COLUMNS = (*_WHO_WHAT, *_STATE, "message_id", "reply_to")
 
 
 def notifications_insert(outgoing: Sequence[Outgoing], *, at: datetime, deferred: bool = False) -> list[int]:
