@@ -267,6 +267,38 @@ def migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+# --- Timing ---------------------------------------------------------------------------
+
+
+def timed_calls(call, runs: int, *, warm_up: int = 2) -> list[float]:
+    """Milliseconds of each of ``runs`` calls of ``call``, after ``warm_up`` untimed ones."""
+    for _ in range(warm_up):
+        call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def page_timed(client, url: str, runs: int, *, warm_up: int) -> tuple[list[float], int, str]:
+    """Server time of ``runs`` requests of ``url`` through the test client (after
+    ``warm_up`` ones, each answering 200), the queries of one more, and its page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    times = timed_calls(get, runs, warm_up=warm_up)
+    with CaptureQueriesContext(connection) as queries:
+        body = get().content.decode()
+    return times, len(queries), body
+
+
 # --- The report -----------------------------------------------------------------------
 
 

@@ -231,23 +231,11 @@ def daily_job(at: datetime) -> dict:
 
 
 def timed_page(client, url: str, runs: int, *, marker: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(2):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        body = client.get(url).content.decode()
+    times, queries, body = common.page_timed(client, url, runs, warm_up=2)
     assert marker in body, f"{url} did not render its table"
     ordered = sorted(times)
     return {"url": url, "median_ms": round(statistics.median(ordered), 1), "max_ms": round(ordered[-1], 1),
-            "queries": len(queries), "rows": body.count("<tr") - 1}  # fmt: skip
+            "queries": queries, "rows": body.count("<tr") - 1}  # fmt: skip
 
 
 PAGES = {

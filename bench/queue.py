@@ -166,20 +166,8 @@ def load(n: int) -> dict:
 def timed_page(client, url: str, runs: int) -> tuple[list[float], int, int]:
     """Server time of ``runs`` requests of ``url`` (after 5 warm-up ones), the
     queries of one request, and the rows shown."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(5):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    return times, len(queries), response.content.decode().count("<tr data-href=")
+    times, queries, body = common.page_timed(client, url, runs, warm_up=5)
+    return times, queries, body.count("<tr data-href=")
 
 
 def explain(client, user, url: str) -> str:

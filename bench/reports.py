@@ -277,17 +277,6 @@ def upkeep() -> dict:
     return figures
 
 
-def timed(call, runs: int) -> list[float]:
-    for _ in range(2):
-        call()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def summary(times: list[float]) -> dict:
     ordered = sorted(times)
     return {"median_ms": round(statistics.median(ordered), 1), "max_ms": round(ordered[-1], 1)}
@@ -351,12 +340,12 @@ def main() -> None:
             return get
 
         results = {
-            "report": summary(timed(page(report_url), args.runs)),
-            "sla_report": summary(timed(lambda: reports.sla_report(**asked), args.runs)),
-            "sla_exact": summary(timed(lambda: sla_report_exact(**asked), args.runs)),
-            "heatmap": summary(timed(lambda: reports.heatmap(period=period, reader=None), args.runs)),
-            "volume_page": summary(timed(page(f"/reports/volume/?{query}"), args.runs)),
-            "backlog_page": summary(timed(page("/reports/backlog/"), args.runs)),
+            "report": summary(common.timed_calls(page(report_url), args.runs)),
+            "sla_report": summary(common.timed_calls(lambda: reports.sla_report(**asked), args.runs)),
+            "sla_exact": summary(common.timed_calls(lambda: sla_report_exact(**asked), args.runs)),
+            "heatmap": summary(common.timed_calls(lambda: reports.heatmap(period=period, reader=None), args.runs)),
+            "volume_page": summary(common.timed_calls(page(f"/reports/volume/?{query}"), args.runs)),
+            "backlog_page": summary(common.timed_calls(page("/reports/backlog/"), args.runs)),
         }
         with CaptureQueriesContext(connection) as queries:
             body = client.get(report_url).content.decode()
