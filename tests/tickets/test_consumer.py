@@ -12,7 +12,6 @@ from tests.builders import ticket_filed
 from tests.factories import MerchantFactory
 from tickets import services
 from tickets.models import Message, Ticket
-from tickets.notifications import format_instant
 
 NEW = "/complaints/new/"
 
@@ -144,7 +143,8 @@ class TestTrackingPage:
         target = ticket.targets.get(kind="next_response", status="running")
         # The page it lands on says the reply was sent and by when the answer is due;
         # the same page without ?sent=1 (a later visit) does not.
-        when = format_instant(target.due_at, "zh-hans")
+        local = target.due_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        when = f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（北京时间）"
         confirmed = client.get(response["Location"]).content.decode()
         assert "您的回复已发送，我们将在 " in confirmed and f"{when}</time> 前答复您。" in confirmed
         assert "您的回复已发送" not in client.get(f"/t/{ticket.tracking_token}/").content.decode()
