@@ -14,6 +14,7 @@ from accounts.models import Merchant
 from merchants.models import MerchantScore, MerchantScorecard
 from merchants.selectors import scorecard_of
 from merchants.templatetags.merchant_format import percent
+from tickets.admin.common import ReadOnlyAdminMixin
 from tickets.templatetags.cs_desk_time import instant
 
 
@@ -45,7 +46,7 @@ class ScorecardColumns:
 
 
 @admin.register(MerchantScorecard)
-class MerchantScorecardAdmin(admin.ModelAdmin):
+class MerchantScorecardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each merchant's score as every door shows it; written by the scoring only (merchants.scoring)."""
 
     list_display = [
@@ -56,15 +57,6 @@ class MerchantScorecardAdmin(admin.ModelAdmin):
     search_fields = ["merchant__name", "=merchant__shop_id"]
     ordering = ["score", "merchant_id"]
     show_facets = admin.ShowFacets.NEVER
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(MerchantScore)
